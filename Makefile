@@ -1,0 +1,49 @@
+# slsalint developer tasks. The README's two set-up commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test pytest lint bench docs system-deps clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## demo: create .venv, install, and check the example image shipped in examples/demo-image
+demo: $(STAMP)
+	$(BIN)/slsalint check oci:examples/demo-image
+
+## system-deps: Debian packages the integration tests use (the CNCF registry, skopeo)
+system-deps:
+	@if ! command -v docker-registry >/dev/null 2>&1 || ! command -v skopeo >/dev/null 2>&1; then \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends docker-registry skopeo >/dev/null; \
+	fi
+	@command -v docker-registry >/dev/null && command -v skopeo >/dev/null
+
+## test: install what the tests need, lint, and run the whole suite
+test: $(STAMP) system-deps lint pytest
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+## lint: ruff (lint + format check) and mypy --strict
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict
+
+## bench: speed targets (each prints a final JSON line with its ratios)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/lint_throughput.py
+
+## docs: regenerate the per-rule pages in docs/rules/ from the rule metadata
+docs: $(STAMP)
+	$(BIN)/python -m slsalint.docsgen docs/rules
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info

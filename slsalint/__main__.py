@@ -1,0 +1,3 @@
+from slsalint.cli import main
+
+main()

@@ -1,0 +1,123 @@
+"""``slsalint check``: lint the provenance of an image or of attestation files."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import typer
+
+from slsalint.cli._common import parse_outputs, use_color, write_output
+from slsalint.errors import ConfigError
+from slsalint.model import Level, Platform
+
+
+def check(
+    target: str | None = typer.Argument(
+        None,
+        metavar="[TARGET]",
+        help="Image to check: oci:PATH, oci:PATH:TAG or oci:PATH@sha256:HEX. Omit with --attestation.",
+    ),
+    attestation: list[Path] = typer.Option(
+        [],
+        "--attestation",
+        "-a",
+        help="Attestation file: DSSE envelope, .intoto.jsonl, Sigstore bundle or raw statement (repeatable).",
+    ),
+    subject: str | None = typer.Option(
+        None, "--subject", help="Digest (sha256:HEX) the --attestation files must name."
+    ),
+    artifact: Path | None = typer.Option(
+        None, "--artifact", help="Artifact file whose sha256 the --attestation files must name."
+    ),
+    platform: list[str] = typer.Option(
+        [], "--platform", help="Only check this platform of an index: os/arch[/variant] (repeatable)."
+    ),
+    policy: Path | None = typer.Option(
+        None, "--policy", "-p", help="Policy file (default: ./slsalint.yaml when present)."
+    ),
+    pack: list[str] = typer.Option(
+        [], "--pack", help="Rule pack to run instead of the policy's (repeatable)."
+    ),
+    enable: list[str] = typer.Option([], "--enable", help="Enable a rule by id or name (repeatable)."),
+    disable: list[str] = typer.Option([], "--disable", help="Disable a rule by id or name (repeatable)."),
+    fmt: list[str] = typer.Option(
+        [],
+        "--format",
+        "-f",
+        help="text, json, sarif, junit or markdown; FORMAT=PATH writes to a file (repeatable).",
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    fail_on: str | None = typer.Option(
+        None, "--fail-on", help="Lowest level that fails the run: error (default), warning or note."
+    ),
+    sarif_anchor: str | None = typer.Option(
+        None, "--sarif-anchor", help="Repository file SARIF results point to (default: the policy file)."
+    ),
+    offline: bool = typer.Option(
+        False, "--offline", help="Never use the network (OCI layouts and files are always read offline)."
+    ),
+    no_color: bool = typer.Option(False, "--no-color", help="No colour in text output."),
+) -> None:
+    """Check provenance against the policy; exit 1 when a finding at or above --fail-on remains."""
+    from slsalint.engine import LintOptions, LintRequest, lint
+    from slsalint.policy import DEFAULT_POLICY, Policy, load_policy
+    from slsalint.report import render
+
+    outputs = parse_outputs(fmt, output)
+    if target is None and not attestation:
+        raise ConfigError("nothing to check: give a TARGET (oci:PATH) or --attestation FILE")
+    if target is not None and attestation:
+        raise ConfigError("give either a TARGET or --attestation files, not both")
+    if (subject or artifact) and not attestation:
+        raise ConfigError("--subject and --artifact go with --attestation")
+    if subject and artifact:
+        raise ConfigError("give either --subject or --artifact, not both")
+    if artifact is not None:
+        from slsalint.sources.files import artifact_digest
+
+        subject = artifact_digest(artifact)
+    try:
+        platforms = [Platform.parse(p) for p in platform]
+    except ValueError as exc:
+        raise ConfigError(f"--platform: {exc}") from None
+    if platforms and target is None:
+        raise ConfigError("--platform applies to an image TARGET, not to --attestation files")
+    level: Level | None = None
+    if fail_on is not None:
+        try:
+            level = Level(fail_on.lower())
+        except ValueError:
+            raise ConfigError(f"--fail-on {fail_on}: expected error, warning or note") from None
+        if level is Level.OFF:
+            raise ConfigError("--fail-on off: expected error, warning or note")
+    del offline  # every source this version reads is local
+    if policy is not None:
+        loaded = load_policy(policy)
+    elif DEFAULT_POLICY.is_file():
+        loaded = load_policy(DEFAULT_POLICY)
+    else:
+        loaded = Policy()
+    request = LintRequest(target=target, attestations=list(attestation), subject=subject, platforms=platforms)
+    report = lint(
+        [request],
+        LintOptions(
+            policy=loaded,
+            packs=pack or None,
+            enable=enable,
+            disable=disable,
+            fail_on=level,
+            sarif_anchor=sarif_anchor,
+        ),
+    )
+    width = shutil.get_terminal_size((100, 24)).columns
+    for out in outputs:
+        if out.path is None:
+            color = out.fmt == "text" and not no_color and use_color(sys.stdout)
+            text = render(report, out.fmt, color=color, width=width)
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        else:
+            write_output(out.path, render(report, out.fmt, color=False, width=100))
+    sys.stdout.flush()
+    raise typer.Exit(report.exit_code)

@@ -1,0 +1,203 @@
+"""The pipeline as a library call: targets and a policy in, a Report out.
+
+sources -> envelopes -> schemas -> provenance -> subject matching -> checks -> report.
+Nothing here prints or exits; operational failures raise SlsalintError subclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from slsalint import __version__
+from slsalint.checks import RULE_ERROR, CheckContext
+from slsalint.envelopes import DecodeError, decode_document
+from slsalint.model import (
+    Attestation,
+    EvidenceSource,
+    Finding,
+    Level,
+    Platform,
+    PlatformTarget,
+    Problem,
+    Report,
+    Subject,
+    Target,
+    TargetResult,
+)
+from slsalint.policy import PlannedRule, Policy, plan_rules
+from slsalint.provenance import normalize
+from slsalint.sources.oci import Collected, RawEvidence
+
+
+@dataclass
+class LintRequest:
+    """What to check: an ``oci:`` layout reference, or attestation files with an optional subject."""
+
+    target: str | None = None
+    attestations: list[Path] = field(default_factory=list)
+    subject: str | None = None
+    platforms: list[Platform] = field(default_factory=list)
+
+
+@dataclass
+class LintOptions:
+    policy: Policy = field(default_factory=Policy)
+    packs: list[str] | None = None
+    enable: list[str] = field(default_factory=list)
+    disable: list[str] = field(default_factory=list)
+    fail_on: Level | None = None
+    sarif_anchor: str | None = None
+
+
+def collect(request: LintRequest, *, want_sbom: bool) -> Collected:
+    """Read the evidence for one request from its source."""
+    if request.target is not None:
+        if request.target.startswith("oci:"):
+            from slsalint.sources.layout import collect_layout
+
+            return collect_layout(request.target, platforms=request.platforms or None, want_sbom=want_sbom)
+        from slsalint.errors import ConfigError
+
+        raise ConfigError(
+            f"{request.target}: registry references are not supported by this version; "
+            "use oci:PATH (an OCI image layout) or --attestation FILE"
+        )
+    from slsalint.sources.files import collect_files
+
+    return collect_files(request.attestations, subject=request.subject)
+
+
+def decode_evidence(evidence: RawEvidence) -> tuple[list[Attestation], str | None]:
+    """Decode one piece of raw evidence into attestations, or return the problem."""
+    from slsalint.schemas import statement_errors
+
+    try:
+        decoded = decode_document(evidence.data, name=evidence.name, media_type=evidence.media_type)
+    except DecodeError as exc:
+        return [], str(exc)
+    out = []
+    for item in decoded:
+        statement = item.statement
+        predicate_type = statement.get("predicateType")
+        source = evidence.source
+        if item.line is not None:
+            source = EvidenceSource(source.kind, f"{source.location}:{item.line}", source.digest)
+        errors = tuple(str(e) for e in statement_errors(statement))
+        out.append(
+            Attestation(
+                source=source,
+                envelope=item.envelope,
+                statement=statement,
+                payload=item.payload,
+                predicate_type=predicate_type if isinstance(predicate_type, str) else "",
+                subjects=_subjects(statement.get("subject")),
+                schema_errors=errors,
+                provenance=normalize(statement),
+            )
+        )
+    return out, None
+
+
+def _subjects(value: object) -> tuple[Subject, ...]:
+    if not isinstance(value, list):
+        return ()
+    out = []
+    for item in value:
+        if isinstance(item, dict):
+            name = item.get("name") if isinstance(item.get("name"), str) else item.get("uri")
+            digest = item.get("digest")
+            digests = (
+                {str(k): v.lower() for k, v in digest.items() if isinstance(v, str)}
+                if isinstance(digest, dict)
+                else {}
+            )
+            out.append(Subject(name=name if isinstance(name, str) else "", digest=digests))
+    return tuple(out)
+
+
+def build_target(collected: Collected) -> Target:
+    """Decode the collected evidence and bind each attestation to the platforms it names."""
+    platform_of = {digest: platform for digest, platform in collected.platforms}
+    target = Target(
+        reference=collected.reference,
+        kind=collected.kind,
+        index_digest=collected.index_digest,
+        platforms=[PlatformTarget(digest=d, platform=p) for d, p in collected.platforms],
+        is_index=collected.is_index,
+    )
+    for source, message, stored_for in collected.problems:
+        target.problems.append(Problem(source, message, platform_of.get(stored_for or "")))
+    by_digest = {p.digest: p for p in target.platforms}
+    bind_all = collected.kind == "artifact" and not any(d for d, _ in collected.platforms)
+    for evidence in collected.evidence:
+        attestations, problem = decode_evidence(evidence)
+        if problem is not None:
+            target.problems.append(
+                Problem(evidence.source, problem, platform_of.get(evidence.stored_for or ""))
+            )
+            continue
+        for attestation in attestations:
+            if bind_all:
+                target.platforms[0].attestations.append(attestation)
+                continue
+            subjects = attestation.subject_digests()
+            if target.index_digest and target.index_digest in subjects:
+                attestation.applies_to_index = True
+                for platform in target.platforms:
+                    platform.attestations.append(attestation)
+                continue
+            hits = [by_digest[d] for d in subjects if d in by_digest]
+            if hits:
+                for platform in hits:
+                    platform.attestations.append(attestation)
+            elif not subjects & collected.excluded_digests:
+                target.unmatched.append(attestation)
+    return target
+
+
+def run_checks(target: Target, planned: list[PlannedRule]) -> list[Finding]:
+    """Run every planned rule on one target; a rule that raises becomes an SL904 finding."""
+    findings: list[Finding] = []
+    for rule in planned:
+        meta = rule.check.meta()
+        ctx = CheckContext(target=target, meta=meta, level=rule.level, options=rule.options)
+        try:
+            findings.extend(rule.check().run(ctx))
+        except Exception as exc:  # a bug in a check must not pass the gate
+            findings.append(
+                Finding(
+                    rule_id=RULE_ERROR.id,
+                    rule_name=RULE_ERROR.name,
+                    level=Level.ERROR,
+                    message=f"rule {meta.id} ({meta.name}) failed to evaluate: {type(exc).__name__}: {exc}",
+                    image=target.reference,
+                    digest=target.index_digest,
+                    remediation="report this with the output of --debug",
+                )
+            )
+    return findings
+
+
+def lint(requests: list[LintRequest], options: LintOptions) -> Report:
+    """Check every request against the policy and return the report."""
+    planned, packs = plan_rules(
+        options.policy, packs=options.packs, enable=options.enable, disable=options.disable
+    )
+    want_sbom = any(rule.check.id == "SL102" for rule in planned)
+    results = []
+    for request in requests:
+        target = build_target(collect(request, want_sbom=want_sbom))
+        results.append(TargetResult(target=target, findings=run_checks(target, planned)))
+    rules = [replace(rule.check.meta(), level=rule.level) for rule in planned]
+    rules.append(RULE_ERROR)
+    policy_path = str(options.policy.path) if options.policy.path else None
+    return Report(
+        tool_version=__version__,
+        results=results,
+        rules=rules,
+        fail_on=options.fail_on or options.policy.fail_on or Level.ERROR,
+        policy_path=policy_path,
+        sarif_anchor=options.sarif_anchor or policy_path,
+        packs=[p.name for p in packs],
+    )

@@ -1,0 +1,24 @@
+"""Operational failures. Findings are values; these are for when no honest report can be made.
+
+Each class maps to one exit code of SPEC §8.
+"""
+
+from __future__ import annotations
+
+
+class SlsalintError(Exception):
+    """Base class. ``str(error)`` is one line naming the file or reference and what is wrong."""
+
+    exit_code = 4
+
+
+class ConfigError(SlsalintError):
+    """Usage or configuration error: bad flags, policy, exceptions file, target syntax (exit 2)."""
+
+    exit_code = 2
+
+
+class OperationalError(SlsalintError):
+    """Evidence or target could not be read: unreachable, refused, corrupt target (exit 3)."""
+
+    exit_code = 3

@@ -1,0 +1,266 @@
+"""The policy file (``slsalint.yaml``), rule packs (``rules/<pack>/pack.yaml``) and the rule plan.
+
+A policy decides which rules run, at which level, with which options. Every file is validated
+against its JSON Schema; a bad file is a ConfigError naming the file, the line when known and the
+problem. Nothing here fails open: an unknown rule, a bad option or an unsupported feature stops
+the run with exit 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from slsalint.checks import CHECKS, RULE_ERROR, Check, find_check
+from slsalint.errors import ConfigError
+from slsalint.model import Level
+
+RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+DEFAULT_POLICY = Path("slsalint.yaml")
+DEFAULT_PACKS = ("recommended",)
+ALWAYS_ON = frozenset({"SL105"})
+"""Rules that run whatever the packs say (evidence that cannot be read never passes silently);
+they can still be lowered or disabled explicitly."""
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse a YAML file keeping line information (ruamel round-trip nodes)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    yaml = YAML(typ="rt")
+    try:
+        return yaml.load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}{line}: invalid YAML: {problem}") from None
+
+
+def line_of(document: Any, pointer: str) -> int | None:
+    """1-based line of the value at ``pointer`` in a ruamel document, when known."""
+    node = document
+    line: int | None = None
+    for raw in [p for p in pointer.split("/")[1:]]:
+        token = raw.replace("~1", "/").replace("~0", "~")
+        lc = getattr(node, "lc", None)
+        try:
+            if isinstance(node, dict):
+                if lc is not None and token in node:
+                    line = lc.key(token)[0] + 1
+                node = node[token]
+            elif isinstance(node, list):
+                index = int(token)
+                if lc is not None:
+                    line = lc.item(index)[0] + 1
+                node = node[index]
+            else:
+                break
+        except (KeyError, IndexError, ValueError, TypeError):
+            break
+    if line is None and getattr(document, "lc", None) is not None:
+        line = int(document.lc.line) + 1
+    return line
+
+
+def validate_file(path: Path, document: Any, schema: str) -> None:
+    """Raise ConfigError naming the first schema problem of a configuration file."""
+    from slsalint.schemas import validate
+
+    errors = validate(schema, _plain(document))
+    if errors:
+        first = errors[0]
+        line = line_of(document, first.pointer)
+        where = f"{path}:{line}" if line else str(path)
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(f"{where}: {first.pointer or '/'}: {first.message}{more}")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass
+class RuleSetting:
+    level: Level | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Pack:
+    name: str
+    version: str
+    description: str
+    path: Path
+    rules: dict[str, RuleSetting]
+
+
+@dataclass
+class Policy:
+    path: Path | None = None
+    packs: list[str] = field(default_factory=lambda: list(DEFAULT_PACKS))
+    rules: dict[str, RuleSetting] = field(default_factory=dict)
+    fail_on: Level | None = None
+
+
+@dataclass(frozen=True)
+class PlannedRule:
+    check: type[Check]
+    level: Level
+    options: dict[str, Any]
+
+
+def _rule_settings(path: Path, document: Any, raw: Any, base: str) -> dict[str, RuleSetting]:
+    out: dict[str, RuleSetting] = {}
+    for key, value in (raw or {}).items():
+        check = find_check(str(key))
+        line = line_of(document, f"{base}/{key}")
+        where = f"{path}:{line}" if line else str(path)
+        if check is None:
+            raise ConfigError(f"{where}: unknown rule {key!r} (see `slsalint rules list`)")
+        value = _plain(value)
+        level = value.pop("level", None)
+        options = value
+        _validate_options(check, options, where)
+        if check.id in out:
+            raise ConfigError(f"{where}: rule {check.id} is configured twice")
+        out[check.id] = RuleSetting(Level(level) if level else None, options)
+    return out
+
+
+def _validate_options(check: type[Check], options: dict[str, Any], where: str) -> None:
+    import jsonschema
+
+    schema = check.meta().options_schema
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    for error in sorted(validator.iter_errors(options), key=lambda e: list(e.absolute_path)):
+        path = "/".join(str(p) for p in error.absolute_path)
+        at = f" at {path}" if path else ""
+        raise ConfigError(f"{where}: invalid options for {check.id} ({check.name}){at}: {error.message}")
+
+
+def load_pack(name: str, *, rules_dir: Path = RULES_DIR) -> Pack:
+    path = rules_dir / name / "pack.yaml"
+    if not path.is_file():
+        available = sorted(p.parent.name for p in rules_dir.glob("*/pack.yaml"))
+        raise ConfigError(f"unknown pack {name!r} (available: {', '.join(available)})")
+    document = load_yaml(path)
+    validate_file(path, document, "pack")
+    if document["name"] != name:
+        raise ConfigError(f"{path}: pack name {document['name']!r} does not match its directory {name!r}")
+    if document.get("rego"):
+        raise ConfigError(f"{path}: Rego rules in packs are not supported by this version of slsalint")
+    return Pack(
+        name=name,
+        version=str(document["version"]),
+        description=str(document["description"]),
+        path=path,
+        rules=_rule_settings(path, document, document["rules"], "/rules"),
+    )
+
+
+def available_packs(rules_dir: Path = RULES_DIR) -> list[str]:
+    return sorted(p.parent.name for p in rules_dir.glob("*/pack.yaml"))
+
+
+_UNSUPPORTED = {
+    "signers": "signature verification",
+    "components": "the components map",
+    "exceptions": "exceptions files",
+    "rego": "Rego rule packs",
+}
+
+
+def load_policy(path: Path) -> Policy:
+    document = load_yaml(path)
+    if document is None:
+        raise ConfigError(f"{path}: empty policy file (expected at least 'version: 1')")
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path}:1: the policy must be a mapping")
+    validate_file(path, document, "policy")
+    for key, feature in _UNSUPPORTED.items():
+        if document.get(key):
+            line = line_of(document, f"/{key}")
+            raise ConfigError(
+                f"{path}:{line}: '{key}' needs {feature}, which this version of slsalint does not "
+                "support yet; remove it rather than have it ignored"
+            )
+    fail_on = document.get("fail-on")
+    return Policy(
+        path=path,
+        packs=list(document.get("packs") or DEFAULT_PACKS),
+        rules=_rule_settings(path, document, document.get("rules"), "/rules"),
+        fail_on=Level(fail_on) if fail_on else None,
+    )
+
+
+def plan_rules(
+    policy: Policy,
+    *,
+    packs: list[str] | None = None,
+    enable: list[str] | None = None,
+    disable: list[str] | None = None,
+) -> tuple[list[PlannedRule], list[Pack]]:
+    """The rules that run, in registry order, with their effective level and options."""
+    pack_names = packs or policy.packs
+    loaded = [load_pack(name) for name in pack_names]
+    settings: dict[str, RuleSetting] = {}
+    for rule_id in ALWAYS_ON:
+        settings[rule_id] = RuleSetting()
+    for pack in loaded:
+        for rule_id, setting in pack.rules.items():
+            merged = settings.setdefault(rule_id, RuleSetting())
+            merged.level = setting.level or merged.level
+            merged.options = {**merged.options, **setting.options}
+    for rule_id, setting in policy.rules.items():
+        merged = settings.setdefault(rule_id, RuleSetting())
+        merged.level = setting.level or merged.level
+        merged.options = {**merged.options, **setting.options}
+    for key in enable or []:
+        check = find_check(key)
+        if check is None:
+            raise ConfigError(f"--enable {key}: unknown rule (see `slsalint rules list`)")
+        merged = settings.setdefault(check.id, RuleSetting())
+        if merged.level is Level.OFF:
+            merged.level = None
+    for key in disable or []:
+        check = find_check(key)
+        if check is None:
+            raise ConfigError(f"--disable {key}: unknown rule (see `slsalint rules list`)")
+        settings.setdefault(check.id, RuleSetting()).level = Level.OFF
+    planned = []
+    for check in CHECKS:
+        if check.id not in settings:
+            continue
+        setting = settings[check.id]
+        level = setting.level or check.level
+        if level is Level.OFF:
+            continue
+        planned.append(PlannedRule(check, level, setting.options))
+    return planned, loaded
+
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "RULE_ERROR",
+    "Pack",
+    "PlannedRule",
+    "Policy",
+    "RuleSetting",
+    "available_packs",
+    "load_pack",
+    "load_policy",
+    "plan_rules",
+]

@@ -1,0 +1,278 @@
+"""One normalized view over the SLSA provenance formats seen in the wild.
+
+Understood flavours:
+
+- BuildKit (``docker buildx``), SLSA v0.2 (``buildType https://mobyproject.org/buildkit@v1``) and
+  SLSA v1 (``https://github.com/moby/buildkit/blob/master/docs/attestations/slsa-definitions.md``),
+  in ``mode=min`` and ``mode=max``;
+- GitHub ``actions/attest-build-provenance`` (``https://actions.github.io/buildtypes/workflow/v1``);
+- slsa-github-generator, SLSA v0.2 (``https://github.com/slsa-framework/slsa-github-generator/...``)
+  and v1 (``https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1``);
+- anything else as ``generic`` SLSA v0.1 / v0.2 / v1 (builder, materials, config source).
+
+Normalization never raises: a malformed predicate yields ``None`` fields (schema validation is what
+reports the malformation).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slsalint.model import Material, ProvenanceMode, ProvenanceView
+
+BUILDKIT_V02_BUILD_TYPE = "https://mobyproject.org/buildkit@v1"
+BUILDKIT_V1_BUILD_TYPES = frozenset(
+    {
+        "https://github.com/moby/buildkit/blob/master/docs/attestations/slsa-definitions.md",
+        "https://mobyproject.org/buildkit@v1",
+    }
+)
+GITHUB_ACTIONS_BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1"
+GENERATOR_V1_BUILD_TYPE = "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1"
+GENERATOR_V02_PREFIX = "https://github.com/slsa-framework/slsa-github-generator/"
+
+_SLSA_VERSIONS = {
+    "https://slsa.dev/provenance/v0.1": "0.1",
+    "https://slsa.dev/provenance/v0.2": "0.2",
+    "https://slsa.dev/provenance/v1": "1",
+}
+_HEX_COMMIT = re.compile(r"\A[0-9a-f]{40}([0-9a-f]{24})?\Z")
+
+
+def _d(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _s(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _digest_map(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v for k, v in value.items() if isinstance(v, str)}
+
+
+def _materials(items: Any, base: str, uri_key: str) -> tuple[Material, ...]:
+    if not isinstance(items, list):
+        return ()
+    out = []
+    for i, item in enumerate(items):
+        item = _d(item)
+        uri = _s(item.get(uri_key)) or _s(item.get("name")) or ""
+        out.append(Material(uri=uri, digest=_digest_map(item.get("digest")), pointer=f"{base}/{i}"))
+    return tuple(out)
+
+
+def split_git_uri(uri: str) -> tuple[str, str | None]:
+    """Split ``git+https://host/o/r@refs/heads/main`` or ``https://host/o/r.git#rev`` into (repo, rev)."""
+    rest = uri.removeprefix("git+")
+    rev: str | None = None
+    if "#" in rest:
+        rest, rev = rest.split("#", 1)
+    elif "@" in rest.split("://", 1)[-1]:
+        head, _, tail = rest.rpartition("@")
+        if "/" in head.split("://", 1)[-1]:
+            rest, rev = head, tail
+    return rest, rev or None
+
+
+def normalize_repository(uri: str) -> str:
+    """Comparable form of a repository URI: ``github.com/org/repo`` (no scheme, no .git, no ref)."""
+    repo, _ = split_git_uri(uri.strip())
+    repo = re.sub(r"\A[a-zA-Z][a-zA-Z0-9+.-]*://", "", repo)
+    repo = re.sub(r"\A[^@/]+@", "", repo)  # user@host
+    repo = repo.replace(":", "/", 1) if re.match(r"\A[^/]+:[^/]", repo) else repo  # git@host:o/r
+    repo = repo.rstrip("/").removesuffix(".git")
+    host, _, path = repo.partition("/")
+    return f"{host.lower()}/{path}" if path else host.lower()
+
+
+def _commit_from(digest: dict[str, str]) -> str | None:
+    for key in ("gitCommit", "sha1", "sha256"):
+        value = digest.get(key)
+        if value and _HEX_COMMIT.match(value.lower()):
+            return value.lower()
+    return None
+
+
+def normalize(statement: dict[str, Any]) -> ProvenanceView | None:
+    """The normalized view of a statement, or None when it is not SLSA provenance."""
+    predicate_type = statement.get("predicateType")
+    version = _SLSA_VERSIONS.get(predicate_type) if isinstance(predicate_type, str) else None
+    if version is None:
+        return None
+    predicate = _d(statement.get("predicate"))
+    if version == "1":
+        return _normalize_v1(str(predicate_type), predicate)
+    return _normalize_v0(str(predicate_type), version, predicate)
+
+
+def _normalize_v0(predicate_type: str, version: str, predicate: dict[str, Any]) -> ProvenanceView:
+    builder_id = _s(_d(predicate.get("builder")).get("id"))
+    build_type = _s(predicate.get("buildType"))
+    invocation = _d(predicate.get("invocation"))
+    if version == "0.1":
+        recipe = _d(predicate.get("recipe"))
+        build_type = _s(recipe.get("type"))
+        invocation = {}
+    config = _d(invocation.get("configSource"))
+    params = _d(invocation.get("parameters"))
+    env = _d(invocation.get("environment"))
+    materials = _materials(predicate.get("materials"), "/predicate/materials", "uri")
+
+    flavor = "generic"
+    mode = ProvenanceMode.UNKNOWN
+    build_args: dict[str, str] = {}
+    args_pointer: str | None = None
+    repo: str | None = None
+    ref: str | None = None
+    commit: str | None = None
+    source_pointer: str | None = None
+
+    config_uri = _s(config.get("uri"))
+    if config_uri:
+        repo, rev = split_git_uri(config_uri)
+        source_pointer = "/predicate/invocation/configSource"
+        commit = _commit_from(_digest_map(config.get("digest")))
+        if rev and _HEX_COMMIT.match(rev.lower()):
+            commit = commit or rev.lower()
+        elif rev:
+            ref = rev
+
+    if build_type == BUILDKIT_V02_BUILD_TYPE:
+        flavor = "buildkit"
+        mode = ProvenanceMode.MAX if "buildConfig" in predicate else ProvenanceMode.MIN
+        args = params.get("args")
+        if isinstance(args, dict):
+            build_args = {str(k): v if isinstance(v, str) else str(v) for k, v in args.items()}
+            args_pointer = "/predicate/invocation/parameters/args"
+        vcs = _d(
+            _d(_d(predicate.get("metadata")).get("https://mobyproject.org/buildkit@v1#metadata")).get("vcs")
+        )
+        if not repo and _s(vcs.get("source")):
+            repo = split_git_uri(str(vcs["source"]))[0]
+            source_pointer = "/predicate/metadata/https:~1~1mobyproject.org~1buildkit@v1#metadata/vcs"
+        revision = _s(vcs.get("revision"))
+        if not commit and revision and _HEX_COMMIT.match(revision.lower()):
+            commit = revision.lower()
+        ref = ref or _s(env.get("github_ref"))
+    elif build_type and build_type.startswith(GENERATOR_V02_PREFIX):
+        flavor = "slsa-github-generator"
+        ref = ref or _s(env.get("github_ref"))
+        commit = commit or _s(env.get("github_sha1"))
+        inputs = _d(_d(env.get("github_event_payload")).get("inputs"))
+        if inputs:
+            build_args = {str(k): v if isinstance(v, str) else str(v) for k, v in inputs.items()}
+            args_pointer = "/predicate/invocation/environment/github_event_payload/inputs"
+
+    if repo is None and version == "0.1":
+        recipe = _d(predicate.get("recipe"))
+        index = recipe.get("definedInMaterial")
+        if isinstance(index, int) and 0 <= index < len(materials):
+            repo, rev = split_git_uri(materials[index].uri)
+            commit = _commit_from(materials[index].digest)
+            source_pointer = materials[index].pointer
+            if rev and not _HEX_COMMIT.match(rev.lower()):
+                ref = rev
+
+    return ProvenanceView(
+        predicate_type=predicate_type,
+        slsa_version=version,
+        flavor=flavor,
+        builder_id=builder_id,
+        builder_pointer="/predicate/builder/id",
+        build_type=build_type,
+        source_repository=repo,
+        source_ref=ref,
+        source_commit=commit,
+        source_pointer=source_pointer,
+        materials=materials,
+        build_args=build_args,
+        build_args_pointer=args_pointer,
+        mode=mode,
+    )
+
+
+def _normalize_v1(predicate_type: str, predicate: dict[str, Any]) -> ProvenanceView:
+    definition = _d(predicate.get("buildDefinition"))
+    run = _d(predicate.get("runDetails"))
+    builder_id = _s(_d(run.get("builder")).get("id"))
+    build_type = _s(definition.get("buildType"))
+    external = _d(definition.get("externalParameters"))
+    internal = _d(definition.get("internalParameters"))
+    materials = _materials(
+        definition.get("resolvedDependencies"), "/predicate/buildDefinition/resolvedDependencies", "uri"
+    )
+    flavor = "generic"
+    mode = ProvenanceMode.UNKNOWN
+    build_args: dict[str, str] = {}
+    args_pointer: str | None = None
+    repo: str | None = None
+    ref: str | None = None
+    commit: str | None = None
+    source_pointer: str | None = None
+
+    if build_type in BUILDKIT_V1_BUILD_TYPES:
+        flavor = "buildkit"
+        mode = ProvenanceMode.MAX if "buildConfig" in internal else ProvenanceMode.MIN
+        config = _d(external.get("configSource"))
+        config_uri = _s(config.get("uri"))
+        if config_uri:
+            repo, rev = split_git_uri(config_uri)
+            source_pointer = "/predicate/buildDefinition/externalParameters/configSource"
+            commit = _commit_from(_digest_map(config.get("digest")))
+            if rev and _HEX_COMMIT.match(rev.lower()):
+                commit = commit or rev.lower()
+            elif rev:
+                ref = rev
+        args = _d(external.get("request")).get("args")
+        if isinstance(args, dict):
+            build_args = {str(k): v if isinstance(v, str) else str(v) for k, v in args.items()}
+            args_pointer = "/predicate/buildDefinition/externalParameters/request/args"
+        ref = ref or _s(internal.get("github_ref"))
+        if not repo and _s(internal.get("github_repository")):
+            server = _s(internal.get("github_server_url")) or "https://github.com"
+            repo = f"{server.rstrip('/')}/{internal['github_repository']}"
+            source_pointer = "/predicate/buildDefinition/internalParameters/github_repository"
+        commit = commit or _s(internal.get("github_sha"))
+    elif build_type in (GITHUB_ACTIONS_BUILD_TYPE, GENERATOR_V1_BUILD_TYPE):
+        flavor = "github-actions" if build_type == GITHUB_ACTIONS_BUILD_TYPE else "slsa-github-generator"
+        workflow = _d(external.get("workflow"))
+        repo = _s(workflow.get("repository"))
+        ref = _s(workflow.get("ref"))
+        if repo:
+            source_pointer = "/predicate/buildDefinition/externalParameters/workflow"
+        inputs = _d(external.get("inputs"))
+        if inputs:
+            build_args = {str(k): v if isinstance(v, str) else str(v) for k, v in inputs.items()}
+            args_pointer = "/predicate/buildDefinition/externalParameters/inputs"
+    for material in materials:
+        if commit:
+            break
+        if material.uri.startswith("git+") or ".git" in material.uri or "gitCommit" in material.digest:
+            found = _commit_from(material.digest)
+            if found:
+                commit = found
+                if not repo:
+                    repo, rev = split_git_uri(material.uri)
+                    ref = ref or (rev if rev and not _HEX_COMMIT.match(rev.lower()) else None)
+                    source_pointer = material.pointer
+
+    return ProvenanceView(
+        predicate_type=predicate_type,
+        slsa_version="1",
+        flavor=flavor,
+        builder_id=builder_id,
+        builder_pointer="/predicate/runDetails/builder/id",
+        build_type=build_type,
+        source_repository=repo,
+        source_ref=ref,
+        source_commit=commit,
+        source_pointer=source_pointer,
+        materials=materials,
+        build_args=build_args,
+        build_args_pointer=args_pointer,
+        mode=mode,
+    )

@@ -1,0 +1,1 @@
+"""Where evidence comes from. Each source turns a target into a Target skeleton plus raw evidence."""

@@ -1,0 +1,150 @@
+"""OCI vocabulary shared by the layout reader and the registry client: media types, descriptors,
+digests, and how BuildKit and cosign store attestations next to an image."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from slsalint.model import EvidenceSource, Platform
+
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_LIST})
+MANIFEST_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
+
+BUILDKIT_ATTESTATION_ARTIFACT = "application/vnd.docker.attestation.manifest.v1+json"
+REFERENCE_TYPE = "vnd.docker.reference.type"
+REFERENCE_DIGEST = "vnd.docker.reference.digest"
+PREDICATE_TYPE_ANNOTATION = "in-toto.io/predicate-type"
+REF_NAME = "org.opencontainers.image.ref.name"
+COSIGN_KIND = "kind"
+COSIGN_ATTS_KIND = "dev.cosignproject.cosign/atts"
+COSIGN_SIGS_KIND = "dev.cosignproject.cosign/sigs"
+COSIGN_IMAGE_KINDS = frozenset({"dev.cosignproject.cosign/imageIndex", "dev.cosignproject.cosign/image"})
+SIMPLE_SIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
+
+IN_TOTO_LAYER = "application/vnd.in-toto+json"
+DSSE_LAYER = "application/vnd.dsse.envelope.v1+json"
+BUNDLE_LAYER_PREFIXES = ("application/vnd.dev.sigstore.bundle",)
+
+_DIGEST = re.compile(r"\A(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})\Z")
+_COSIGN_TAG = re.compile(r"\Asha256-([0-9a-f]{64})(\.att|\.sig|\.sbom)?\Z")
+
+
+def is_digest(value: str) -> bool:
+    return bool(_DIGEST.match(value))
+
+
+def digest_of(data: bytes, algorithm: str = "sha256") -> str:
+    if algorithm == "sha512":
+        return "sha512:" + hashlib.sha512(data).hexdigest()
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def verify_digest(data: bytes, digest: str, *, what: str) -> None:
+    """Raise ValueError (one line) unless ``data`` hashes to ``digest``."""
+    algorithm, _, _ = digest.partition(":")
+    if algorithm not in ("sha256", "sha512") or not is_digest(digest):
+        raise ValueError(f"{what}: unsupported or malformed digest {digest!r}")
+    actual = digest_of(data, algorithm)
+    if actual != digest:
+        raise ValueError(f"{what}: digest mismatch: expected {digest}, content hashes to {actual}")
+
+
+def cosign_tag_digest(tag: str) -> tuple[str, str] | None:
+    """``sha256-HEX.att`` -> (``sha256:HEX``, ``.att``); ``sha256-HEX`` -> (digest, ``""``)."""
+    match = _COSIGN_TAG.match(tag)
+    if not match:
+        return None
+    return f"sha256:{match.group(1)}", match.group(2) or ""
+
+
+def is_evidence_layer(media_type: str) -> bool:
+    return media_type in (IN_TOTO_LAYER, DSSE_LAYER) or media_type.startswith(BUNDLE_LAYER_PREFIXES)
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    media_type: str
+    digest: str
+    size: int
+    annotations: dict[str, str] = field(default_factory=dict)
+    platform: Platform | None = None
+    artifact_type: str | None = None
+
+    @classmethod
+    def parse(cls, value: Any, *, what: str) -> Descriptor:
+        if not isinstance(value, dict):
+            raise ValueError(f"{what}: descriptor is not an object")
+        media_type, digest, size = value.get("mediaType"), value.get("digest"), value.get("size")
+        if not isinstance(digest, str) or not is_digest(digest):
+            raise ValueError(f"{what}: descriptor has a missing or malformed digest {digest!r}")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ValueError(f"{what}: descriptor {digest} has no valid size")
+        annotations = value.get("annotations") or {}
+        if not isinstance(annotations, dict):
+            raise ValueError(f"{what}: descriptor {digest} has malformed annotations")
+        artifact_type = value.get("artifactType")
+        return cls(
+            media_type=media_type if isinstance(media_type, str) else "",
+            digest=digest,
+            size=size,
+            annotations={str(k): str(v) for k, v in annotations.items()},
+            platform=Platform.from_descriptor(value.get("platform")),
+            artifact_type=artifact_type if isinstance(artifact_type, str) else None,
+        )
+
+    @property
+    def is_attestation_manifest(self) -> bool:
+        return (
+            self.annotations.get(REFERENCE_TYPE) == "attestation-manifest"
+            or self.artifact_type == BUILDKIT_ATTESTATION_ARTIFACT
+        )
+
+    @property
+    def is_unknown_platform(self) -> bool:
+        return self.platform is not None and self.platform.os == "unknown"
+
+
+def descriptors(document: dict[str, Any], key: str, *, what: str) -> list[Descriptor]:
+    items = document.get(key)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise ValueError(f"{what}: '{key}' is not a list")
+    return [Descriptor.parse(item, what=what) for item in items]
+
+
+@dataclass
+class RawEvidence:
+    """Bytes that should hold attestations, with where they were found and for which digest."""
+
+    source: EvidenceSource
+    data: bytes
+    media_type: str | None
+    name: str
+    stored_for: str | None = None
+    """The digest the storage location ties this evidence to (the platform manifest a BuildKit
+    attestation manifest references, the digest in a cosign tag, a referrer's subject)."""
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Collected:
+    """What a source found for one target, before decoding."""
+
+    reference: str
+    kind: str
+    index_digest: str | None
+    platforms: list[tuple[str, Platform | None]]
+    evidence: list[RawEvidence] = field(default_factory=list)
+    problems: list[tuple[EvidenceSource, str, str | None]] = field(default_factory=list)
+    """(source, message, stored-for digest) for evidence that could not be read."""
+    is_index: bool = False
+    excluded_digests: set[str] = field(default_factory=set)
+    """Platform digests left out by ``--platform``: evidence naming them is ignored, not reported."""

@@ -1,0 +1,54 @@
+"""Report renderers: one module per output format, all with the same interface.
+
+Each module exposes ``render(report: Report, **kw) -> str``; :func:`render` picks one by name.
+Renderers only build strings: writing files and choosing the exit code belong to the CLI.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from slsalint.model import Report
+
+FORMATS = ("text", "json", "sarif", "junit", "markdown")
+"""Output formats accepted by ``--format``."""
+
+
+class Renderer(Protocol):
+    def __call__(self, report: Report, **kw: Any) -> str: ...
+
+
+def _renderer(fmt: str) -> Renderer:
+    # Imported on demand: `rich` (text) is only loaded when text output is asked for.
+    if fmt == "text":
+        from slsalint.report import text
+
+        return text.render
+    if fmt == "json":
+        from slsalint.report import json_report
+
+        return json_report.render
+    if fmt == "sarif":
+        from slsalint.report import sarif
+
+        return sarif.render
+    if fmt == "junit":
+        from slsalint.report import junit
+
+        return junit.render
+    if fmt == "markdown":
+        from slsalint.report import markdown
+
+        return markdown.render
+    raise ValueError(f"unknown report format {fmt!r}: expected one of {', '.join(FORMATS)}")
+
+
+def render(report: Report, fmt: str, *, color: bool = False, width: int = 100) -> str:
+    """Render ``report`` in format ``fmt`` (one of :data:`FORMATS`).
+
+    ``color`` and ``width`` only affect the ``text`` format. Raises ValueError for an unknown format.
+    """
+    return _renderer(fmt)(report, color=color, width=width)
+
+
+__all__ = ["FORMATS", "Renderer", "render"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from slsalint import __version__
 from slsalint.checks import RULE_ERROR, CheckContext
@@ -29,6 +30,9 @@ from slsalint.policy import PlannedRule, Policy, plan_rules
 from slsalint.provenance import normalize
 from slsalint.sources.oci import Collected, RawEvidence
 
+if TYPE_CHECKING:
+    from slsalint.sources.registry import RegistryClient
+
 
 @dataclass
 class LintRequest:
@@ -41,6 +45,18 @@ class LintRequest:
 
 
 @dataclass
+class RegistrySettings:
+    """How registry references are read."""
+
+    offline: bool = False
+    insecure: frozenset[str] = frozenset()
+    use_cache: bool = True
+    cache_dir: Path | None = None
+    attestation_repository: str | None = None
+    timeout: float = 30.0
+
+
+@dataclass
 class LintOptions:
     policy: Policy = field(default_factory=Policy)
     packs: list[str] | None = None
@@ -48,21 +64,53 @@ class LintOptions:
     disable: list[str] = field(default_factory=list)
     fail_on: Level | None = None
     sarif_anchor: str | None = None
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
 
 
-def collect(request: LintRequest, *, want_sbom: bool) -> Collected:
+def open_client(settings: RegistrySettings) -> RegistryClient:
+    """A registry client configured from the settings (cache, insecure hosts, timeouts)."""
+    from slsalint.sources.cache import BlobCache, default_cache_dir
+    from slsalint.sources.registry import RegistryClient
+
+    cache = BlobCache(settings.cache_dir or default_cache_dir()) if settings.use_cache else None
+    return RegistryClient(insecure=settings.insecure, cache=cache, timeout=settings.timeout)
+
+
+def collect(
+    request: LintRequest,
+    *,
+    want_sbom: bool,
+    settings: RegistrySettings | None = None,
+    client: RegistryClient | None = None,
+) -> Collected:
     """Read the evidence for one request from its source."""
+    settings = settings or RegistrySettings()
     if request.target is not None:
         if request.target.startswith("oci:"):
             from slsalint.sources.layout import collect_layout
 
             return collect_layout(request.target, platforms=request.platforms or None, want_sbom=want_sbom)
         from slsalint.errors import ConfigError
+        from slsalint.sources.reference import parse_reference
+        from slsalint.sources.remote import RemoteCollector
 
-        raise ConfigError(
-            f"{request.target}: registry references are not supported by this version; "
-            "use oci:PATH (an OCI image layout) or --attestation FILE"
-        )
+        parse_reference(request.target)
+        if settings.offline:
+            raise ConfigError(
+                f"{request.target}: --offline cannot read a registry; snapshot it first with "
+                f"`slsalint fetch {request.target} -o DIR` and check oci:DIR"
+            )
+        own = client is None
+        active = client or open_client(settings)
+        try:
+            collector = RemoteCollector(active, attestation_repository=settings.attestation_repository)
+            collected, _ = collector.collect(
+                request.target, platforms=request.platforms or None, want_sbom=want_sbom
+            )
+        finally:
+            if own:
+                active.close()
+        return collected
     from slsalint.sources.files import collect_files
 
     return collect_files(request.attestations, subject=request.subject)
@@ -186,9 +234,18 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
     )
     want_sbom = any(rule.check.id == "SL102" for rule in planned)
     results = []
-    for request in requests:
-        target = build_target(collect(request, want_sbom=want_sbom))
-        results.append(TargetResult(target=target, findings=run_checks(target, planned)))
+    client: RegistryClient | None = None
+    try:
+        for request in requests:
+            remote = bool(request.target) and not str(request.target).startswith("oci:")
+            if client is None and remote and not options.registry.offline:
+                client = open_client(options.registry)
+            collected = collect(request, want_sbom=want_sbom, settings=options.registry, client=client)
+            target = build_target(collected)
+            results.append(TargetResult(target=target, findings=run_checks(target, planned)))
+    finally:
+        if client is not None:
+            client.close()
     rules = [replace(rule.check.meta(), level=rule.level) for rule in planned]
     rules.append(RULE_ERROR)
     policy_path = str(options.policy.path) if options.policy.path else None

@@ -69,6 +69,9 @@ class CheckContext:
                     yield platform, attestation, attestation.provenance
 
 
+_META_CACHE: dict[type[Check], RuleMeta] = {}
+
+
 class Check:
     """Base class: subclasses set the class attributes and implement ``run``."""
 
@@ -82,6 +85,13 @@ class Check:
 
     @classmethod
     def meta(cls) -> RuleMeta:
+        cached = _META_CACHE.get(cls)
+        if cached is None:
+            cached = _META_CACHE[cls] = cls._build_meta()
+        return cached
+
+    @classmethod
+    def _build_meta(cls) -> RuleMeta:
         return RuleMeta(
             id=cls.id,
             name=cls.name,

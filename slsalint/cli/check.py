@@ -17,7 +17,8 @@ def check(
     target: str | None = typer.Argument(
         None,
         metavar="[TARGET]",
-        help="Image to check: oci:PATH, oci:PATH:TAG or oci:PATH@sha256:HEX. Omit with --attestation.",
+        help="Image to check: REGISTRY/REPO:TAG, REPO@sha256:HEX, oci:PATH[:TAG|@sha256:HEX]. "
+        "Omit with --attestation.",
     ),
     attestation: list[Path] = typer.Option(
         [],
@@ -58,6 +59,16 @@ def check(
     offline: bool = typer.Option(
         False, "--offline", help="Never use the network (OCI layouts and files are always read offline)."
     ),
+    insecure_registry: list[str] = typer.Option(
+        [], "--insecure-registry", help="Allow plain HTTP to this registry host[:port] (repeatable)."
+    ),
+    attestation_repository: str | None = typer.Option(
+        None,
+        "--attestation-repository",
+        help="Repository holding cosign .att/.sig tags (like COSIGN_REPOSITORY).",
+        envvar="COSIGN_REPOSITORY",
+    ),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the on-disk manifest/blob cache."),
     no_color: bool = typer.Option(False, "--no-color", help="No colour in text output."),
 ) -> None:
     """Check provenance against the policy; exit 1 when a finding at or above --fail-on remains."""
@@ -92,7 +103,15 @@ def check(
             raise ConfigError(f"--fail-on {fail_on}: expected error, warning or note") from None
         if level is Level.OFF:
             raise ConfigError("--fail-on off: expected error, warning or note")
-    del offline  # every source this version reads is local
+    from slsalint.engine import RegistrySettings
+    from slsalint.sources.registry import insecure_hosts
+
+    registry = RegistrySettings(
+        offline=offline,
+        insecure=insecure_hosts(insecure_registry),
+        use_cache=not no_cache,
+        attestation_repository=attestation_repository,
+    )
     if policy is not None:
         loaded = load_policy(policy)
     elif DEFAULT_POLICY.is_file():
@@ -109,6 +128,7 @@ def check(
             disable=disable,
             fail_on=level,
             sarif_anchor=sarif_anchor,
+            registry=registry,
         ),
     )
     width = shutil.get_terminal_size((100, 24)).columns

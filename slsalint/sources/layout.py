@@ -272,6 +272,11 @@ def _manifest_platform(layout: OciLayout, manifest: dict[str, Any]) -> Platform 
     config = manifest.get("config")
     if not isinstance(config, dict) or not isinstance(config.get("digest"), str):
         return None
+    if config.get("mediaType") not in (
+        "application/vnd.oci.image.config.v1+json",
+        "application/vnd.docker.container.image.v1+json",
+    ):
+        return None
     try:
         document = layout.read_json(config["digest"], config.get("size"))
     except ValueError:

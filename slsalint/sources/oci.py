@@ -146,5 +146,8 @@ class Collected:
     problems: list[tuple[EvidenceSource, str, str | None]] = field(default_factory=list)
     """(source, message, stored-for digest) for evidence that could not be read."""
     is_index: bool = False
+    signatures: list[RawEvidence] = field(default_factory=list)
+    """Image signatures (cosign ``.sig`` layers, Sigstore bundles over the image): kept for
+    signature verification, never decoded as attestations."""
     excluded_digests: set[str] = field(default_factory=set)
     """Platform digests left out by ``--platform``: evidence naming them is ignored, not reported."""

@@ -1,0 +1,107 @@
+"""Image references: ``REGISTRY/REPO:TAG``, ``REPO@sha256:HEX``, ``REPO:TAG@sha256:HEX`` and Docker Hub
+short forms (``alpine`` -> ``docker.io/library/alpine:latest``), normalised as the Docker CLI does."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from slsalint.errors import ConfigError
+
+DOCKER_HUB = "docker.io"
+DOCKER_HUB_API = "registry-1.docker.io"
+
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_REPO = re.compile(rf"\A{_COMPONENT}(?:/{_COMPONENT})*\Z")
+_TAG = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
+_DIGEST = re.compile(r"\Asha256:[0-9a-f]{64}\Z")
+_HOST = re.compile(
+    r"\A(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?\Z"
+)
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    registry: str
+    """As the user names it (``docker.io``, ``ghcr.io``, ``127.0.0.1:5000``)."""
+    repository: str
+    tag: str | None = None
+    digest: str | None = None
+
+    @property
+    def api_host(self) -> str:
+        """Host (and port) the registry API is served from."""
+        return DOCKER_HUB_API if self.registry == DOCKER_HUB else self.registry
+
+    @property
+    def name(self) -> str:
+        """``registry/repository`` without tag or digest."""
+        return f"{self.registry}/{self.repository}"
+
+    def with_digest(self, digest: str) -> ImageRef:
+        return ImageRef(self.registry, self.repository, self.tag, digest)
+
+    def with_repository(self, repository: str) -> ImageRef:
+        return ImageRef(self.registry, repository, None, None)
+
+    def __str__(self) -> str:
+        out = self.name
+        if self.tag:
+            out += f":{self.tag}"
+        if self.digest:
+            out += f"@{self.digest}"
+        return out
+
+
+def parse_reference(text: str) -> ImageRef:
+    """Parse and normalise an image reference; ConfigError (exit 2) when malformed."""
+    original = text
+    text = text.strip()
+    if not text or any(c.isspace() for c in text):
+        raise ConfigError(f"{original!r}: not an image reference")
+    digest: str | None = None
+    if "@" in text:
+        text, _, digest = text.partition("@")
+        if not _DIGEST.match(digest):
+            raise ConfigError(f"{original}: malformed digest {digest!r} (expected sha256:<64 hex digits>)")
+    tag: str | None = None
+    slash = text.rfind("/")
+    colon = text.rfind(":")
+    if colon > slash:
+        text, tag = text[:colon], text[colon + 1 :]
+        if not _TAG.match(tag):
+            raise ConfigError(f"{original}: malformed tag {tag!r}")
+    first, sep, rest = text.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost" or first.startswith("[")):
+        registry, repository = first, rest
+    else:
+        registry, repository = DOCKER_HUB, text
+    if registry in ("index.docker.io", "registry-1.docker.io"):
+        registry = DOCKER_HUB
+    if not _HOST.match(registry):
+        raise ConfigError(f"{original}: malformed registry host {registry!r}")
+    if registry == DOCKER_HUB and "/" not in repository:
+        repository = f"library/{repository}"
+    if not _REPO.match(repository):
+        raise ConfigError(
+            f"{original}: malformed repository {repository!r} (lowercase letters, digits, '.', '_', '-', '/')"
+        )
+    if tag is None and digest is None:
+        tag = "latest"
+    return ImageRef(registry, repository, tag, digest)
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (with or without a port)."""
+    name = host
+    if name.startswith("["):
+        name = name[1 : name.index("]")] if "]" in name else name[1:]
+    elif name.count(":") == 1:
+        name = name.split(":", 1)[0]
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,442 @@
+"""Every piece of evidence a registry holds for an image, read concurrently and merged.
+
+Sources (SPEC §3): BuildKit attestation manifests in the index (classic and artifact forms), cosign
+``sha256-HEX.att`` tags (optionally in another repository), OCI referrers (API with the
+``sha256-HEX`` fallback tag), and Sigstore bundle referrers. A source that fails is reported as a
+problem of the target, never skipped silently. The reference is resolved to a digest once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
+
+from slsalint.errors import ConfigError, OperationalError
+from slsalint.model import EvidenceSource, Platform
+from slsalint.sources.oci import (
+    BUILDKIT_ATTESTATION_ARTIFACT,
+    INDEX_TYPES,
+    PREDICATE_TYPE_ANNOTATION,
+    REFERENCE_DIGEST,
+    SIMPLE_SIGNING,
+    Collected,
+    Descriptor,
+    RawEvidence,
+    cosign_tag_digest,
+    descriptors,
+    is_evidence_layer,
+)
+from slsalint.sources.reference import ImageRef, parse_reference
+from slsalint.sources.registry import Fetched, NotFound, RegistryClient, RegistryError
+
+T = TypeVar("T")
+
+COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1"
+COSIGN_LAYER_TYPES = frozenset({SIMPLE_SIGNING, "application/vnd.dsse.envelope.v1+json"})
+
+
+@dataclass
+class Snapshot:
+    """Every manifest and blob read, so ``slsalint fetch`` can write them to a layout."""
+
+    image: Fetched | None = None
+    manifests: dict[str, Fetched] = field(default_factory=dict)
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    """Side tags (``sha256-HEX.att``, ``.sig``, fallback referrers tags) -> manifest digest."""
+    referrers: dict[str, list[str]] = field(default_factory=dict)
+    """Subject digest -> referrer manifest digests."""
+
+
+class RemoteCollector:
+    def __init__(
+        self,
+        client: RegistryClient,
+        *,
+        attestation_repository: str | None = None,
+        workers: int = 8,
+    ) -> None:
+        self.client = client
+        self.attestation_repository = attestation_repository
+        self.workers = workers
+
+    def resolve(self, ref: ImageRef) -> Fetched:
+        """The manifest the reference names, fetched once (tags resolve to a digest here)."""
+        try:
+            return self.client.get_manifest(ref, ref.digest or ref.tag or "latest")
+        except NotFound:
+            what = f"digest {ref.digest}" if ref.digest else f"tag {ref.tag!r}"
+            raise ConfigError(f"{ref}: {what} not found in {ref.name}") from None
+
+    def collect(
+        self, text: str, *, platforms: list[Platform] | None = None, want_sbom: bool = True
+    ) -> tuple[Collected, Snapshot]:
+        ref = parse_reference(text)
+        snapshot = Snapshot()
+        image = self.resolve(ref)
+        snapshot.image = image
+        pinned = ref.with_digest(image.digest)
+        collected = Collected(reference=str(pinned), kind="image", index_digest=None, platforms=[])
+        try:
+            document = image.json()
+        except ValueError as exc:
+            raise OperationalError(f"{ref}: {exc}") from None
+        _reject_signature_artifact(ref, image, document)
+
+        attestation_descs: list[tuple[Descriptor, str | None]] = []
+        if image.media_type in INDEX_TYPES or "manifests" in document:
+            collected.is_index = True
+            collected.index_digest = image.digest
+            try:
+                children = descriptors(document, "manifests", what=f"{pinned}")
+            except ValueError as exc:
+                raise OperationalError(f"{pinned}: {exc}") from None
+            for child in children:
+                if child.is_attestation_manifest:
+                    attestation_descs.append((child, child.annotations.get(REFERENCE_DIGEST)))
+                elif child.media_type in INDEX_TYPES or (child.is_unknown_platform and not child.annotations):
+                    continue
+                elif platforms and not (child.platform and any(child.platform.matches(p) for p in platforms)):
+                    collected.excluded_digests.add(child.digest)
+                else:
+                    collected.platforms.append((child.digest, child.platform))
+            if platforms and not collected.platforms:
+                wanted = ", ".join(str(p) for p in platforms)
+                raise ConfigError(f"{pinned}: the index has no platform matching {wanted}")
+        else:
+            collected.platforms.append((image.digest, self._platform_of(pinned, document)))
+
+        checked = [d for d, _ in collected.platforms]
+        subjects = ([image.digest] if collected.is_index else []) + checked
+        wanted_for = set(subjects)
+        seen_manifests: set[str] = {d.digest for d, _ in attestation_descs}
+        side_repo = ref.with_repository(self.attestation_repository) if self.attestation_repository else ref
+        side_repo_name = (
+            parse_reference(self.attestation_repository).repository if self.attestation_repository else None
+        )
+        if side_repo_name:
+            side_repo = ImageRef(ref.registry, side_repo_name)
+
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            # Round 2: attestation manifests, cosign tags, referrers - all at once.
+            att_jobs = [(d, s) for d, s in attestation_descs if s is None or s in wanted_for]
+            tag_jobs = [(digest, suffix) for digest in subjects for suffix in (".att", ".sig")]
+            att_futures = [
+                pool.submit(self._safe, partial(self.client.get_manifest, pinned, d.digest))
+                for d, _ in att_jobs
+            ]
+            tag_futures = [
+                pool.submit(
+                    self._safe, partial(self.client.tag_exists, side_repo, digest.replace(":", "-") + suffix)
+                )
+                for digest, suffix in tag_jobs
+            ]
+            ref_futures = [
+                pool.submit(self._safe, partial(self._referrers, pinned, digest)) for digest in subjects
+            ]
+            att_results = [f.result() for f in att_futures]
+            tag_results = [f.result() for f in tag_futures]
+            ref_results = [f.result() for f in ref_futures]
+
+            layer_jobs: list[tuple[ImageRef, Descriptor, Descriptor, str, str, str]] = []
+            # (repo, manifest descriptor, layer, stored_for, kind, location)
+            signed_targets: list[str] = []
+            for (descriptor, stored_for), result in zip(att_jobs, att_results, strict=True):
+                source = EvidenceSource(
+                    "buildkit-attestation-manifest", f"{pinned}@{descriptor.digest}", descriptor.digest
+                )
+                if isinstance(result, Exception):
+                    collected.problems.append((source, f"attestation manifest: {result}", stored_for))
+                    continue
+                snapshot.manifests[descriptor.digest] = result
+                manifest = self._json(result, collected, source, stored_for)
+                if manifest is None:
+                    continue
+                subject = manifest.get("subject")
+                if (
+                    stored_for is None
+                    and isinstance(subject, dict)
+                    and isinstance(subject.get("digest"), str)
+                ):
+                    stored_for = subject["digest"]
+                if stored_for is None:
+                    collected.problems.append(
+                        (
+                            source,
+                            "attestation manifest names no image (no vnd.docker.reference.digest or subject)",
+                            None,
+                        )
+                    )
+                    continue
+                if stored_for not in wanted_for:
+                    continue
+                signed_targets.append(descriptor.digest)
+                layer_jobs += self._layers(
+                    pinned,
+                    descriptor,
+                    manifest,
+                    stored_for,
+                    "buildkit-attestation-manifest",
+                    collected,
+                    source,
+                    want_sbom,
+                )
+
+            for (digest, suffix), tag_result in zip(tag_jobs, tag_results, strict=True):
+                tag = digest.replace(":", "-") + suffix
+                kind = "cosign-att" if suffix == ".att" else "cosign-sig"
+                source = EvidenceSource(kind, f"{side_repo.name}:{tag}")
+                if isinstance(tag_result, Exception):
+                    collected.problems.append((source, f"cosign {suffix} tag: {tag_result}", digest))
+                    continue
+                if tag_result is None:
+                    continue
+                snapshot.tags[tag] = tag_result.digest
+                snapshot.manifests[tag_result.digest] = tag_result
+                manifest = self._json(tag_result, collected, source, digest)
+                if manifest is None:
+                    continue
+                descriptor = Descriptor(tag_result.media_type, tag_result.digest, len(tag_result.data))
+                source = EvidenceSource(kind, f"{side_repo.name}:{tag}", tag_result.digest)
+                if suffix == ".sig":
+                    layer_jobs += self._layers(
+                        side_repo,
+                        descriptor,
+                        manifest,
+                        digest,
+                        kind,
+                        collected,
+                        source,
+                        True,
+                        signatures=True,
+                    )
+                    continue
+                layer_jobs += self._layers(
+                    side_repo, descriptor, manifest, digest, kind, collected, source, want_sbom
+                )
+
+            referrer_jobs: list[tuple[str, dict[str, Any]]] = []
+            for digest, ref_result in zip(subjects, ref_results, strict=True):
+                source = EvidenceSource("referrer", f"{pinned.name}@{digest}")
+                if isinstance(ref_result, Exception):
+                    collected.problems.append((source, f"referrers: {ref_result}", digest))
+                    continue
+                listing, fallback_digest = ref_result
+                if fallback_digest:
+                    snapshot.tags[digest.replace(":", "-")] = fallback_digest
+                snapshot.referrers[digest] = [str(item.get("digest")) for item in listing]
+                for item in listing:
+                    item_digest = item.get("digest")
+                    if not isinstance(item_digest, str) or item_digest in seen_manifests:
+                        continue
+                    seen_manifests.add(item_digest)
+                    referrer_jobs.append((digest, item))
+
+            # Round 3: referrer manifests, referrers of attestation manifests (signed provenance).
+            ref_manifests = [
+                f.result()
+                for f in [
+                    pool.submit(self._safe, partial(self.client.get_manifest, pinned, str(item["digest"])))
+                    for _, item in referrer_jobs
+                ]
+            ]
+            for (digest, item), result in zip(referrer_jobs, ref_manifests, strict=True):
+                item_digest = str(item["digest"])
+                source = EvidenceSource("referrer", f"{pinned.name}@{item_digest}", item_digest)
+                if isinstance(result, Exception):
+                    collected.problems.append((source, f"referrer manifest: {result}", digest))
+                    continue
+                snapshot.manifests[item_digest] = result
+                manifest = self._json(result, collected, source, digest)
+                if manifest is None:
+                    continue
+                artifact_type = manifest.get("artifactType") or item.get("artifactType")
+                descriptor = Descriptor(
+                    result.media_type,
+                    item_digest,
+                    len(result.data),
+                    artifact_type=artifact_type if isinstance(artifact_type, str) else None,
+                )
+                kind = (
+                    "buildkit-attestation-manifest"
+                    if artifact_type == BUILDKIT_ATTESTATION_ARTIFACT
+                    else "referrer"
+                )
+                if kind == "buildkit-attestation-manifest":
+                    signed_targets.append(item_digest)
+                layer_jobs += self._layers(
+                    pinned, descriptor, manifest, digest, kind, collected, source, want_sbom
+                )
+
+            # Round 4: every evidence layer at once.
+            blob_futures = [
+                pool.submit(self._safe, partial(self.client.get_blob, repo, layer.digest, layer.size))
+                for repo, _, layer, _, _, _ in layer_jobs
+            ]
+            blobs = [f.result() for f in blob_futures]
+            for (_, _desc, layer, stored_for, kind, location), blob in zip(layer_jobs, blobs, strict=True):
+                source = EvidenceSource(kind, location, layer.digest)
+                if isinstance(blob, Exception):
+                    collected.problems.append((source, f"attestation layer: {blob}", stored_for))
+                    continue
+                snapshot.blobs[layer.digest] = blob
+                evidence = RawEvidence(
+                    source=source,
+                    data=blob,
+                    media_type=layer.media_type,
+                    name=f"layer {layer.digest}",
+                    stored_for=stored_for,
+                    annotations=layer.annotations,
+                )
+                if kind == "cosign-sig" or _is_signature_bundle(layer, blob):
+                    collected.signatures.append(evidence)
+                else:
+                    collected.evidence.append(evidence)
+        return collected, snapshot
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _safe(func: Callable[[], T]) -> T | Exception:
+        try:
+            return func()
+        except RegistryError as exc:
+            return exc
+
+    def _referrers(self, ref: ImageRef, digest: str) -> tuple[list[dict[str, Any]], str | None]:
+        listing = self.client.referrers(ref, digest)
+        if listing is not None:
+            return listing, None
+        fallback = self.client.tag_exists(ref, digest.replace(":", "-"))
+        if fallback is None:
+            return [], None
+        try:
+            document = fallback.json()
+            items = document.get("manifests") or []
+        except ValueError as exc:
+            raise RegistryError(
+                f"{ref.name}: referrers fallback tag {digest.replace(':', '-')}: {exc}"
+            ) from None
+        return [i for i in items if isinstance(i, dict)], fallback.digest
+
+    def _platform_of(self, ref: ImageRef, manifest: dict[str, Any]) -> Platform | None:
+        """The platform of a single-manifest image, from its config (as the layout reader does)."""
+        config = manifest.get("config")
+        if not isinstance(config, dict) or not isinstance(config.get("digest"), str):
+            return None
+        if config.get("mediaType") not in (
+            "application/vnd.oci.image.config.v1+json",
+            "application/vnd.docker.container.image.v1+json",
+        ):
+            return None
+        size = config.get("size")
+        try:
+            data = self.client.get_blob(ref, config["digest"], size if isinstance(size, int) else None)
+            document = json.loads(data)
+        except (RegistryError, ValueError, UnicodeDecodeError):
+            return None
+        platform = Platform.from_descriptor(document)
+        return platform if platform and platform.os and platform.architecture else None
+
+    @staticmethod
+    def _json(
+        fetched: Fetched, collected: Collected, source: EvidenceSource, stored_for: str | None
+    ) -> dict[str, Any] | None:
+        try:
+            return fetched.json()
+        except ValueError as exc:
+            collected.problems.append((source, f"manifest {exc}", stored_for))
+            return None
+
+    @staticmethod
+    def _layers(
+        repo: ImageRef,
+        descriptor: Descriptor,
+        manifest: dict[str, Any],
+        stored_for: str,
+        kind: str,
+        collected: Collected,
+        source: EvidenceSource,
+        want_sbom: bool,
+        *,
+        signatures: bool = False,
+    ) -> list[tuple[ImageRef, Descriptor, Descriptor, str, str, str]]:
+        try:
+            layers = descriptors(manifest, "layers", what=f"manifest {descriptor.digest}")
+        except ValueError as exc:
+            collected.problems.append((source, str(exc), stored_for))
+            return []
+        location = source.location
+        jobs = []
+        for layer in layers:
+            if signatures:
+                if layer.media_type not in COSIGN_LAYER_TYPES and not layer.media_type.startswith(
+                    "application/vnd.dev.sigstore.bundle"
+                ):
+                    continue
+            elif not is_evidence_layer(layer.media_type):
+                continue
+            predicate = layer.annotations.get(PREDICATE_TYPE_ANNOTATION) or layer.annotations.get(
+                "predicateType"
+            )
+            if predicate and not want_sbom and not predicate.startswith("https://slsa.dev/provenance/"):
+                continue
+            jobs.append((repo, descriptor, layer, stored_for, kind, location))
+        return jobs
+
+
+def _is_signature_bundle(layer: Descriptor, data: bytes) -> bool:
+    """A Sigstore bundle over the image (message signature or cosign/sign DSSE), not an attestation."""
+    if not layer.media_type.startswith("application/vnd.dev.sigstore.bundle"):
+        return False
+    try:
+        bundle = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    if not isinstance(bundle, dict):
+        return False
+    if "messageSignature" in bundle:
+        return True
+    envelope = bundle.get("dsseEnvelope")
+    if isinstance(envelope, dict) and isinstance(envelope.get("payload"), str):
+        import base64
+
+        try:
+            statement = json.loads(base64.b64decode(envelope["payload"]))
+        except (ValueError, UnicodeDecodeError):
+            return False
+        return isinstance(statement, dict) and statement.get("predicateType") == COSIGN_SIGN_PREDICATE
+    return False
+
+
+def _reject_signature_artifact(ref: ImageRef, image: Fetched, document: dict[str, Any]) -> None:
+    """A ``.sig``/``.att`` tag or a referrer artifact is not an image: say which image to check."""
+    tag_info = cosign_tag_digest(ref.tag or "")
+    raw_layers = document.get("layers")
+    layers: list[Any] = raw_layers if isinstance(raw_layers, list) else []
+    layer_types = {layer.get("mediaType") for layer in layers if isinstance(layer, dict)}
+    subject = document.get("subject") if isinstance(document.get("subject"), dict) else None
+    artifact_type = document.get("artifactType")
+    is_cosign = bool(layer_types & COSIGN_LAYER_TYPES) or (
+        tag_info is not None and tag_info[1] in (".sig", ".att")
+    )
+    is_referrer = subject is not None and isinstance(artifact_type, str)
+    if not (is_cosign or is_referrer):
+        return
+    if tag_info is not None:
+        target = tag_info[0]
+    elif subject is not None and isinstance(subject.get("digest"), str):
+        target = subject["digest"]
+    else:
+        target = None
+    signature = SIMPLE_SIGNING in layer_types or bool(tag_info and tag_info[1] == ".sig")
+    if is_cosign:
+        what = f"a cosign {'signature' if signature else 'attestation'} artifact"
+    else:
+        what = f"a referrer artifact ({artifact_type})"
+    hint = f"; check the image it belongs to: {ref.name}@{target}" if target else ""
+    raise ConfigError(f"{ref}: is {what}, not an image{hint}")

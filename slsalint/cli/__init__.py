@@ -14,6 +14,7 @@ import typer
 
 from slsalint import __version__
 from slsalint.cli import check as check_cmd
+from slsalint.cli import fetch as fetch_cmd
 from slsalint.cli import rules as rules_cmd
 from slsalint.cli._common import STATE, fail
 from slsalint.errors import SlsalintError
@@ -27,6 +28,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command("check")(check_cmd.check)
+app.command("fetch")(fetch_cmd.fetch)
 app.add_typer(rules_cmd.app, name="rules")
 
 

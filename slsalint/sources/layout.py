@@ -166,7 +166,8 @@ def _select_image(layout: OciLayout, ref: LayoutRef) -> Descriptor:
             raise ConfigError(f"{where}: no image tagged {ref.tag!r}{known}")
         return matches[0]
     candidates: dict[str, Descriptor] = {}
-    for entry in layout.entries:
+    marked = [e for e in layout.entries if e.annotations.get(COSIGN_KIND) in COSIGN_IMAGE_KINDS]
+    for entry in marked or layout.entries:
         if _is_side_entry(entry):
             continue
         if entry.annotations.get(COSIGN_KIND) in COSIGN_IMAGE_KINDS or entry.media_type:

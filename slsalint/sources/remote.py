@@ -225,9 +225,10 @@ class RemoteCollector:
                 if isinstance(ref_result, Exception):
                     collected.problems.append((source, f"referrers: {ref_result}", digest))
                     continue
-                listing, fallback_digest = ref_result
-                if fallback_digest:
-                    snapshot.tags[digest.replace(":", "-")] = fallback_digest
+                listing, fallback = ref_result
+                if fallback is not None:
+                    snapshot.tags[digest.replace(":", "-")] = fallback.digest
+                    snapshot.manifests[fallback.digest] = fallback
                 snapshot.referrers[digest] = [str(item.get("digest")) for item in listing]
                 for item in listing:
                     item_digest = item.get("digest")
@@ -307,7 +308,7 @@ class RemoteCollector:
         except RegistryError as exc:
             return exc
 
-    def _referrers(self, ref: ImageRef, digest: str) -> tuple[list[dict[str, Any]], str | None]:
+    def _referrers(self, ref: ImageRef, digest: str) -> tuple[list[dict[str, Any]], Fetched | None]:
         listing = self.client.referrers(ref, digest)
         if listing is not None:
             return listing, None
@@ -321,7 +322,7 @@ class RemoteCollector:
             raise RegistryError(
                 f"{ref.name}: referrers fallback tag {digest.replace(':', '-')}: {exc}"
             ) from None
-        return [i for i in items if isinstance(i, dict)], fallback.digest
+        return [i for i in items if isinstance(i, dict)], fallback
 
     def _platform_of(self, ref: ImageRef, manifest: dict[str, Any]) -> Platform | None:
         """The platform of a single-manifest image, from its config (as the layout reader does)."""

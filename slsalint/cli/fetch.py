@@ -1,0 +1,57 @@
+"""``slsalint fetch``: snapshot every piece of evidence for an image into an OCI layout."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from slsalint.errors import ConfigError
+from slsalint.model import Platform
+
+
+def fetch(
+    reference: str = typer.Argument(..., help="Image: REGISTRY/REPO:TAG or REGISTRY/REPO@sha256:HEX."),
+    output: Path = typer.Option(..., "--output", "-o", help="Directory to write the OCI layout to."),
+    platform: list[str] = typer.Option([], "--platform", help="Only this platform (repeatable)."),
+    insecure_registry: list[str] = typer.Option(
+        [], "--insecure-registry", help="Allow plain HTTP to this registry host[:port] (repeatable)."
+    ),
+    attestation_repository: str | None = typer.Option(
+        None,
+        "--attestation-repository",
+        help="Repository holding cosign .att/.sig tags (like COSIGN_REPOSITORY).",
+        envvar="COSIGN_REPOSITORY",
+    ),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the on-disk manifest/blob cache."),
+) -> None:
+    """Write a self-contained OCI layout that `slsalint check oci:DIR --offline` can re-check."""
+    from slsalint.engine import RegistrySettings, open_client
+    from slsalint.sources.registry import insecure_hosts
+    from slsalint.sources.snapshot import fetch as do_fetch
+
+    if reference.startswith("oci:"):
+        raise ConfigError(f"{reference}: fetch reads from a registry; an OCI layout is already offline")
+    try:
+        platforms = [Platform.parse(p) for p in platform]
+    except ValueError as exc:
+        raise ConfigError(f"--platform: {exc}") from None
+    if output.exists() and not output.is_dir():
+        raise ConfigError(f"{output}: exists and is not a directory")
+    if output.is_dir() and any(output.iterdir()) and not (output / "oci-layout").is_file():
+        raise ConfigError(f"{output}: exists, is not empty and is not an OCI layout")
+    settings = RegistrySettings(insecure=insecure_hosts(insecure_registry), use_cache=not no_cache)
+    with open_client(settings) as client:
+        result = do_fetch(
+            client,
+            reference,
+            output,
+            platforms=platforms or None,
+            attestation_repository=attestation_repository,
+        )
+    sys.stdout.write(
+        f"wrote {result.reference} to oci:{result.path} "
+        f"({result.manifests} manifests, {result.blobs} blobs)\n"
+        f"re-check offline with: slsalint check oci:{result.path} --offline\n"
+    )

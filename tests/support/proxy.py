@@ -1,0 +1,265 @@
+"""A loopback proxy in front of the real registry, adding what the CNCF registry 2.8 lacks or what
+tests need to provoke: token auth, the OCI referrers API, faults (429, 5xx, timeouts, truncated or
+altered bodies, redirects to another host) and latency. Listens on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+
+
+@dataclass
+class Fault:
+    """Applied to requests whose path contains ``match`` (and method equals ``method`` if set)."""
+
+    match: str
+    kind: str
+    """``status`` (answer ``status`` with ``headers``), ``delay`` (sleep ``seconds`` then forward),
+    ``truncate`` (announce the full length, send half), ``corrupt`` (flip a byte of the body),
+    ``redirect`` (307 to ``location``)."""
+    times: int = 1
+    status: int = 500
+    headers: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    location: str = ""
+    method: str | None = None
+
+
+@dataclass
+class ProxyState:
+    upstream: str
+    latency: float = 0.0
+    token: str | None = None
+    """When set, /v2/ requests need ``Authorization: Bearer <token>``."""
+    users: dict[str, str] = field(default_factory=dict)
+    """Basic credentials the token endpoint accepts; empty = anonymous tokens allowed."""
+    referrers_api: bool = False
+    filters_applied: bool = True
+    page_size: int = 0
+    faults: list[Fault] = field(default_factory=list)
+    log: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    token_requests: list[dict[str, list[str]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def requests(self, contains: str = "") -> list[str]:
+        with self.lock:
+            return [path for _, path, _ in self.log if contains in path]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_HEAD(self) -> None:
+        self._handle("HEAD")
+
+    def _send(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        *,
+        length: int | None = None,
+    ) -> None:
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body) if length is None else length))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _handle(self, method: str) -> None:
+        state = self.server.state
+        path = self.path
+        with state.lock:
+            state.log.append((method, path, dict(self.headers.items())))
+        if state.latency:
+            time.sleep(state.latency)
+        parts = urlsplit(path)
+        if parts.path == "/token":
+            self._token(parse_qs(parts.query))
+            return
+        fault = self._fault(method, path)
+        if fault is not None and fault.kind == "status":
+            self._send(
+                fault.status,
+                b'{"errors":[{"code":"FAULT"}]}',
+                {"Content-Type": "application/json", **fault.headers},
+            )
+            return
+        if fault is not None and fault.kind == "redirect":
+            self._send(307, b"", {"Location": fault.location})
+            return
+        if fault is not None and fault.kind == "delay":
+            time.sleep(fault.seconds)
+        if (
+            state.token is not None
+            and parts.path.startswith("/v2/")
+            and self.headers.get("Authorization") != f"Bearer {state.token}"
+        ):
+            host = self.headers.get("Host", "")
+            self._send(
+                401,
+                b'{"errors":[{"code":"UNAUTHORIZED"}]}',
+                {
+                    "Content-Type": "application/json",
+                    "WWW-Authenticate": f'Bearer realm="http://{host}/token",service="test-registry"',
+                },
+            )
+            return
+        if state.referrers_api and "/referrers/" in parts.path:
+            self._referrers(parts.path, parse_qs(parts.query))
+            return
+        headers = {k: v for k, v in self.headers.items() if k.lower() in ("accept",)}
+        response = httpx.request(method, state.upstream + path, headers=headers, timeout=30)
+        body = response.content
+        out_headers = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() in ("content-type", "docker-content-digest", "location", "link", "www-authenticate")
+        }
+        if fault is not None and fault.kind == "truncate" and body:
+            self.send_response(response.status_code)
+            for key, value in out_headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        if fault is not None and fault.kind == "corrupt" and body:
+            body = body[:-2] + bytes([body[-2] ^ 1]) + body[-1:]
+        self._send(response.status_code, body, out_headers)
+
+    def _fault(self, method: str, path: str) -> Fault | None:
+        state = self.server.state
+        with state.lock:
+            for fault in state.faults:
+                if (
+                    fault.times > 0
+                    and fault.match in path
+                    and (fault.method is None or fault.method == method)
+                ):
+                    fault.times -= 1
+                    return fault
+        return None
+
+    def _token(self, query: dict[str, list[str]]) -> None:
+        state = self.server.state
+        with state.lock:
+            state.token_requests.append(query)
+        if state.users:
+            auth = self.headers.get("Authorization", "")
+            ok = False
+            if auth.startswith("Basic "):
+                user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+                ok = state.users.get(user) == password
+            if not ok:
+                self._send(401, b'{"errors":[{"code":"DENIED"}]}', {"Content-Type": "application/json"})
+                return
+        body = json.dumps({"token": state.token, "expires_in": 300}).encode()
+        self._send(200, body, {"Content-Type": "application/json"})
+
+    def _referrers(self, path: str, query: dict[str, list[str]]) -> None:
+        state = self.server.state
+        name, _, digest = path[len("/v2/") :].partition("/referrers/")
+        artifact_type = (query.get("artifactType") or [""])[0]
+        items = referrers_of(state.upstream, name, digest)
+        headers = {"Content-Type": OCI_INDEX}
+        if artifact_type and state.filters_applied:
+            items = [i for i in items if i.get("artifactType") == artifact_type]
+            headers["OCI-Filters-Applied"] = "artifactType"
+        start = int((query.get("n_start") or ["0"])[0])
+        if state.page_size:
+            page = items[start : start + state.page_size]
+            if start + state.page_size < len(items):
+                headers["Link"] = (
+                    f'</v2/{name}/referrers/{digest}?n_start={start + state.page_size}>; rel="next"'
+                )
+            items = page
+        body = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": items}).encode()
+        self._send(200, body, headers)
+
+
+def referrers_of(upstream: str, name: str, digest: str) -> list[dict[str, Any]]:
+    """Compute referrers by walking the repository's tags and the manifests they reach, like a
+    registry with subject indexing would (enough for tests)."""
+    found: dict[str, dict[str, Any]] = {}
+    accept = ", ".join([OCI_INDEX, "application/vnd.oci.image.manifest.v1+json"])
+    tags = httpx.get(f"{upstream}/v2/{name}/tags/list", timeout=30).json().get("tags") or []
+    seen: set[str] = set()
+    queue = [("tag", t) for t in tags]
+    while queue:
+        _, reference = queue.pop()
+        response = httpx.get(
+            f"{upstream}/v2/{name}/manifests/{reference}", headers={"Accept": accept}, timeout=30
+        )
+        if response.status_code != 200:
+            continue
+        manifest_digest = response.headers.get("docker-content-digest", reference)
+        if manifest_digest in seen:
+            continue
+        seen.add(manifest_digest)
+        document = response.json()
+        for child in document.get("manifests") or []:
+            queue.append(("digest", child["digest"]))
+        subject = document.get("subject") or {}
+        if subject.get("digest") == digest:
+            entry: dict[str, Any] = {
+                "mediaType": document.get("mediaType", "application/vnd.oci.image.manifest.v1+json"),
+                "digest": manifest_digest,
+                "size": len(response.content),
+            }
+            artifact_type = document.get("artifactType") or (document.get("config") or {}).get("mediaType")
+            if artifact_type:
+                entry["artifactType"] = artifact_type
+            if document.get("annotations"):
+                entry["annotations"] = document["annotations"]
+            found[manifest_digest] = entry
+    return sorted(found.values(), key=lambda e: str(e["digest"]))
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, state: ProxyState) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.state = state
+
+
+@contextmanager
+def proxy(upstream: str, **options: Any) -> Iterator[tuple[str, ProxyState]]:
+    """Run a proxy to ``upstream``; yields (host:port, state)."""
+    state = ProxyState(upstream=upstream, **options)
+    server = _Server(state)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}", state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+Hook = Callable[[ProxyState], None]

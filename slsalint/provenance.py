@@ -30,7 +30,7 @@ BUILDKIT_V1_BUILD_TYPES = frozenset(
 )
 GITHUB_ACTIONS_BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1"
 GENERATOR_V1_BUILD_TYPE = "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1"
-GENERATOR_V02_PREFIX = "https://github.com/slsa-framework/slsa-github-generator/"
+GENERATOR_V02_PREFIX = "https://github.com/slsa-framework/slsa-github-generator"
 
 _SLSA_VERSIONS = {
     "https://slsa.dev/provenance/v0.1": "0.1",

@@ -52,7 +52,8 @@ def _root(
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: maps every failure to its exit code with a one-line message."""
     try:
-        app(args=argv, prog_name="slsalint", standalone_mode=False)
+        code = app(args=argv, prog_name="slsalint", standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except SlsalintError as exc:
         fail(str(exc), exc.exit_code)
     except typer.Exit as exc:

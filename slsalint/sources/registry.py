@@ -156,7 +156,7 @@ class RegistryClient:
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
             transport=transport,
             headers={"User-Agent": "slsalint"},
         )

@@ -58,7 +58,7 @@ class RemoteCollector:
         client: RegistryClient,
         *,
         attestation_repository: str | None = None,
-        workers: int = 8,
+        workers: int = 32,
     ) -> None:
         self.client = client
         self.attestation_repository = attestation_repository

@@ -105,7 +105,11 @@ def evidence(statement: dict[str, Any] | bytes, stored_for: str = AMD64, name: s
 
 
 def image(*items: RawEvidence, platforms: int = 1) -> Collected:
-    plats = [(AMD64, Platform("linux", "amd64")), (ARM64, Platform("linux", "arm64"))][:platforms]
+    every: list[tuple[str, Platform | None]] = [
+        (AMD64, Platform("linux", "amd64")),
+        (ARM64, Platform("linux", "arm64")),
+    ]
+    plats = every[:platforms]
     return Collected(
         reference="oci:test:v1",
         kind="image",

@@ -83,7 +83,8 @@ def test_not_provenance() -> None:
 
 
 def test_garbage_predicate_never_raises() -> None:
-    for predicate in [None, [], "x", {"builder": "nope", "materials": {"a": 1}, "invocation": []}]:
+    predicates: list[Any] = [None, [], "x", {"builder": "nope", "materials": {"a": 1}, "invocation": []}]
+    for predicate in predicates:
         view = normalize({"predicateType": "https://slsa.dev/provenance/v0.2", "predicate": predicate})
         assert view is not None and view.builder_id is None
     view = normalize({"predicateType": "https://slsa.dev/provenance/v1", "predicate": {"buildDefinition": 3}})

@@ -1,0 +1,395 @@
+"""End to end against the real CNCF distribution registry (and a proxy where it falls short)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from slsalint.engine import LintOptions, LintRequest, RegistrySettings, lint
+from slsalint.errors import ConfigError, OperationalError
+from slsalint.model import Platform, Report
+from slsalint.sources.cache import BlobCache
+from slsalint.sources.layout_writer import LayoutWriter
+from slsalint.sources.registry import RegistryClient
+from tests.support import buildkit as bk
+from tests.support.proxy import Fault, proxy
+from tests.support.registry import Registry
+
+ROOT = Path(__file__).resolve().parents[2]
+AMD64 = Platform("linux", "amd64")
+ARM64 = Platform("linux", "arm64")
+
+
+def build(
+    tmp_path: Path,
+    *,
+    attest: dict[Platform, list[dict[str, Any]] | None],
+    form: str = "classic",
+    statement: Callable[[str], dict[str, Any]] | None = None,
+    att_for_index: bool = False,
+    name: str = "layout",
+) -> tuple[Path, dict[str, Any], dict[Platform, dict[str, Any]]]:
+    """A layout with an index over the given platforms; ``attest[p]`` = extra statements (None = no
+    attestation manifest for p). Each attested platform gets a mode=max provenance by default."""
+    writer = LayoutWriter(tmp_path / name)
+    manifests = []
+    descriptors: dict[Platform, dict[str, Any]] = {}
+    for platform in attest:
+        descriptor = bk.add_platform_image(writer, platform, seed=str(platform))
+        descriptors[platform] = descriptor
+        manifests.append(descriptor)
+    for platform, extra in attest.items():
+        if extra is None:
+            continue
+        digest = descriptors[platform]["digest"]
+        statements = [statement(digest) if statement else bk.buildkit_v02_statement(digest), *extra]
+        manifests.append(bk.add_attestation_manifest(writer, descriptors[platform], statements, form=form))
+    index = bk.add_index(writer, manifests, ref_name="v1.0.0")
+    if att_for_index:
+        envelope = bk.dsse_envelope(bk.buildkit_v02_statement(index["digest"]))
+        bk.add_cosign_att(writer, index["digest"], [envelope], as_kind=False)
+    writer.write_index()
+    return tmp_path / name, index, descriptors
+
+
+def check(ref: str, cache: Path | None = None, **kw: Any) -> Report:
+    settings = RegistrySettings(use_cache=cache is not None, cache_dir=cache)
+    platforms = kw.pop("platforms", [])
+    options = LintOptions(registry=settings, **kw)
+    return lint([LintRequest(target=ref, platforms=platforms)], options)
+
+
+def ids(report: Report) -> list[tuple[str, str | None]]:
+    return sorted((f.rule_id, f.platform) for f in report.findings)
+
+
+def test_attested_multi_platform_image_passes(registry: Registry, tmp_path: Path) -> None:
+    layout, index, _ = build(tmp_path, attest={AMD64: [], ARM64: []})
+    registry.push_layout(layout, "app/ok")
+    report = check(registry.ref("app/ok", "v1.0.0"))
+    assert ids(report) == []
+    assert report.exit_code == 0
+    target = report.results[0].target
+    assert target.index_digest == index["digest"]
+    assert sorted(str(p.platform) for p in target.platforms) == ["linux/amd64", "linux/arm64"]
+    assert all(p.attestations for p in target.platforms)
+
+
+def test_artifact_form_attestation_manifests(registry: Registry, tmp_path: Path) -> None:
+    layout, _, _ = build(tmp_path, attest={AMD64: [], ARM64: []}, form="artifact")
+    registry.push_layout(layout, "app/artifact")
+    report = check(registry.ref("app/artifact", "v1.0.0"))
+    assert ids(report) == []
+
+
+def test_one_platform_unattested(registry: Registry, tmp_path: Path) -> None:
+    layout, _, _ = build(tmp_path, attest={AMD64: [], ARM64: None})
+    registry.push_layout(layout, "app/partial")
+    report = check(registry.ref("app/partial", "v1.0.0"))
+    assert ids(report) == [("SL101", "linux/arm64"), ("SL106", "linux/arm64")]
+    assert report.exit_code == 1
+
+
+def test_manifest_create_style_list_without_attestations(registry: Registry, tmp_path: Path) -> None:
+    layout, _, _ = build(tmp_path, attest={AMD64: None, ARM64: None})
+    registry.push_layout(layout, "app/plain")
+    report = check(registry.ref("app/plain", "v1.0.0"))
+    assert ids(report) == [("SL101", "linux/amd64"), ("SL101", "linux/arm64")]
+
+
+def test_mode_min(registry: Registry, tmp_path: Path) -> None:
+    layout, _, _ = build(
+        tmp_path, attest={AMD64: []}, statement=lambda d: bk.buildkit_v02_statement(d, mode="min")
+    )
+    registry.push_layout(layout, "app/min")
+    report = check(registry.ref("app/min", "v1.0.0"))
+    assert ("SL302", "linux/amd64") in ids(report)
+    assert report.exit_code == 1
+
+
+def test_subject_names_another_digest(registry: Registry, tmp_path: Path) -> None:
+    other = "sha256:" + "e" * 64
+    layout, _, _ = build(tmp_path, attest={AMD64: []}, statement=lambda d: bk.buildkit_v02_statement(other))
+    registry.push_layout(layout, "app/mismatch")
+    report = check(registry.ref("app/mismatch", "v1.0.0"))
+    assert ("SL103", None) in ids(report) and ("SL101", "linux/amd64") in ids(report)
+
+
+def test_broken_in_toto_layer(registry: Registry, tmp_path: Path) -> None:
+    writer = LayoutWriter(tmp_path / "broken")
+    image = bk.add_platform_image(writer, AMD64, seed="broken")
+    layer = writer.descriptor(
+        b'{"_type": "https://in-toto.io/Statement/v0.1", "subject": [',
+        "application/vnd.in-toto+json",
+        annotations={"in-toto.io/predicate-type": "https://slsa.dev/provenance/v0.2"},
+    )
+    config = writer.descriptor(
+        b'{"architecture":"unknown","os":"unknown","rootfs":{"type":"layers","diff_ids":[]}}',
+        "application/vnd.oci.image.config.v1+json",
+    )
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": config,
+        "layers": [layer],
+    }
+    att = writer.descriptor(
+        writer.json_bytes(manifest),
+        "application/vnd.oci.image.manifest.v1+json",
+        annotations={
+            "vnd.docker.reference.type": "attestation-manifest",
+            "vnd.docker.reference.digest": image["digest"],
+        },
+        platform=Platform("unknown", "unknown"),
+    )
+    bk.add_index(writer, [image, att], ref_name="v1.0.0")
+    writer.write_index()
+    registry.push_layout(tmp_path / "broken", "app/broken")
+    report = check(registry.ref("app/broken", "v1.0.0"))
+    found = [f for f in report.findings if f.rule_id == "SL105"]
+    assert found and "not valid JSON" in found[0].message and found[0].platform == "linux/amd64"
+    assert report.exit_code == 1
+
+
+def test_cosign_att_tag_for_index(registry: Registry, tmp_path: Path) -> None:
+    layout, _, _ = build(tmp_path, attest={AMD64: None, ARM64: None}, att_for_index=True)
+    registry.push_layout(layout, "app/cosign")
+    report = check(registry.ref("app/cosign", "v1.0.0"))
+    assert ids(report) == []
+    platforms = report.results[0].target.platforms
+    assert all(
+        any(a.source.kind == "cosign-att" and a.applies_to_index for a in p.attestations) for p in platforms
+    )
+
+
+def test_attestation_repository(registry: Registry, tmp_path: Path) -> None:
+    layout, index, _ = build(tmp_path, attest={AMD64: None})
+    registry.push_layout(layout, "app/signed-elsewhere")
+    side = build(tmp_path, attest={AMD64: None}, att_for_index=False, name="side")[0]
+    del side
+    writer = LayoutWriter(tmp_path / "atts")
+    envelope = bk.dsse_envelope(bk.buildkit_v02_statement(index["digest"]))
+    bk.add_cosign_att(writer, index["digest"], [envelope], as_kind=False)
+    writer.write_index()
+    registry.push_layout(tmp_path / "atts", "sigs/store")
+    missing = check(registry.ref("app/signed-elsewhere", "v1.0.0"))
+    assert ("SL101", "linux/amd64") in ids(missing)
+    settings = RegistrySettings(use_cache=False, attestation_repository=f"{registry.host}/sigs/store")
+    found = lint(
+        [LintRequest(target=registry.ref("app/signed-elsewhere", "v1.0.0"))], LintOptions(registry=settings)
+    )
+    assert ids(found) == []
+
+
+def test_referrers_fallback_tag(registry: Registry, tmp_path: Path) -> None:
+    writer = LayoutWriter(tmp_path / "fallback")
+    image = bk.add_platform_image(writer, AMD64, seed="fallback")
+    statement = bk.buildkit_v02_statement(image["digest"])
+    referrer = bk.add_attestation_manifest(writer, image, [statement], form="artifact")
+    fallback_index = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{k: v for k, v in referrer.items() if k in ("mediaType", "digest", "size")}],
+    }
+    fb = writer.descriptor(writer.json_bytes(fallback_index), "application/vnd.oci.image.index.v1+json")
+    writer.add_entry(image, ref_name="v1.0.0")
+    writer.add_entry(fb, ref_name=image["digest"].replace(":", "-"))
+    writer.write_index()
+    registry.push_layout(tmp_path / "fallback", "app/fallback")
+    report = check(registry.ref("app/fallback", "v1.0.0"))
+    assert ids(report) == []
+    [platform] = report.results[0].target.platforms
+    assert [a.source.kind for a in platform.attestations] == ["buildkit-attestation-manifest"]
+
+
+def test_referrers_api_and_token_auth_through_proxy(registry: Registry, tmp_path: Path) -> None:
+    writer = LayoutWriter(tmp_path / "refs")
+    image = bk.add_platform_image(writer, AMD64, seed="refs")
+    bk.add_attestation_manifest(writer, image, [bk.buildkit_v02_statement(image["digest"])], form="artifact")
+    writer.add_entry(image, ref_name="v1.0.0")
+    writer.write_index()
+    registry.push_layout(tmp_path / "refs", "app/refs")
+    # the pusher tags only index.json entries; the referrer is reachable by digest only, so tag it
+    # for the proxy's subject index.
+    for blob in (tmp_path / "refs/blobs/sha256").iterdir():
+        document = json.loads(blob.read_bytes()) if blob.read_bytes().startswith(b"{") else {}
+        if isinstance(document, dict) and isinstance(document.get("subject"), dict):
+            registry.push_manifest("app/refs", blob.read_bytes(), document["mediaType"], "referrer")
+    with proxy(registry.base, token="t0ken", referrers_api=True, page_size=1) as (host, state):
+        report = check(f"{host}/app/refs:v1.0.0")
+        assert ids(report) == []
+        assert state.token_requests and state.token_requests[0]["scope"] == ["repository:app/refs:pull"]
+        assert any("/referrers/" in p for p in state.requests())
+        assert not any(p.endswith(image["digest"].replace(":", "-")) for p in state.requests("/manifests/"))
+
+
+def test_credentials_from_docker_config(
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layout, _, _ = build(tmp_path, attest={AMD64: []})
+    registry.push_layout(layout, "app/private")
+    with proxy(registry.base, token="secret-token", users={"alice": "pw"}) as (host, _state):
+        monkeypatch.setenv("HOME", str(tmp_path))
+        monkeypatch.delenv("DOCKER_CONFIG", raising=False)
+        monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+        with pytest.raises(OperationalError, match="token service refused access anonymously"):
+            check(f"{host}/app/private:v1.0.0")
+        config = tmp_path / ".docker" / "config.json"
+        config.parent.mkdir()
+        import base64
+
+        config.write_text(json.dumps({"auths": {host: {"auth": base64.b64encode(b"alice:pw").decode()}}}))
+        assert check(f"{host}/app/private:v1.0.0").exit_code == 0
+        # the token is never written into the report
+        assert "secret-token" not in json.dumps(
+            [f.message for f in check(f"{host}/app/private:v1.0.0").findings]
+        )
+
+
+def test_warm_recheck_of_digest_costs_no_blob_requests(registry: Registry, tmp_path: Path) -> None:
+    layout, index, _ = build(tmp_path, attest={AMD64: [], ARM64: []})
+    registry.push_layout(layout, "app/cached")
+    cache = tmp_path / "cache"
+    with proxy(registry.base) as (host, state):
+        ref = f"{host}/app/cached@{index['digest']}"
+        first = check(ref, cache=cache)
+        assert state.requests("/blobs/")
+        before = len(state.requests("/blobs/"))
+        manifests_before = len(state.requests("/manifests/sha256:"))
+        second = check(ref, cache=cache)
+        assert len(state.requests("/blobs/")) == before
+        assert len(state.requests("/manifests/sha256:")) == manifests_before
+        assert ids(first) == ids(second)
+
+
+def test_fetch_then_offline_check_gives_the_same_findings(registry: Registry, tmp_path: Path) -> None:
+    layout, _, _ = build(
+        tmp_path,
+        attest={AMD64: [], ARM64: None},
+        att_for_index=True,
+        statement=lambda d: bk.buildkit_v02_statement(d, mode="min"),
+    )
+    registry.push_layout(layout, "app/snap")
+    ref = registry.ref("app/snap", "v1.0.0")
+    online = check(ref)
+    out = tmp_path / "snapshot"
+    result = subprocess.run(
+        [sys.executable, "-m", "slsalint", "fetch", ref, "-o", str(out), "--no-cache"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"oci:{out}" in result.stdout
+    offline = lint([LintRequest(target=f"oci:{out}")], LintOptions(registry=RegistrySettings(offline=True)))
+
+    def key(report: Report) -> list[tuple[str, str | None, str]]:
+        return sorted((f.rule_id, f.platform, f.message) for f in report.findings)
+
+    assert key(online) == key(offline)
+    assert online.exit_code == offline.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("fault", "expect"),
+    [
+        (Fault("/manifests/v1.0.0", "status", status=429, headers={"Retry-After": "1"}), "ok"),
+        (Fault("/manifests/", "status", status=500), "ok"),
+        (Fault("/blobs/", "status", status=503, times=2), "ok"),
+        (Fault("/blobs/", "truncate"), "ok"),
+        (Fault("/manifests/v1.0.0", "status", status=500, times=99), "error"),
+        (Fault("/blobs/", "corrupt", times=99), "sl105"),
+        (Fault("/manifests/v1.0.0", "corrupt", times=99), "error"),
+        (Fault("/manifests/v1.0.0", "delay", seconds=3, times=99), "error"),
+    ],
+)
+def test_faults_never_pass(registry: Registry, tmp_path: Path, fault: Fault, expect: str) -> None:
+    layout, _, _ = build(tmp_path, attest={AMD64: []})
+    registry.push_layout(layout, "app/faults")
+    with proxy(registry.base, faults=[fault]) as (host, _state):
+        settings = RegistrySettings(use_cache=False, timeout=1.0)
+        request = LintRequest(target=f"{host}/app/faults:v1.0.0")
+        if expect == "error":
+            with pytest.raises(OperationalError):
+                lint([request], LintOptions(registry=settings))
+            return
+        report = lint([request], LintOptions(registry=settings))
+        if expect == "ok":
+            assert ids(report) == [] and report.exit_code == 0
+        else:
+            assert report.exit_code == 1
+            assert any(f.rule_id == "SL105" and "digest mismatch" in f.message for f in report.findings)
+
+
+def test_cli_exit_codes_for_registry_failures(registry: Registry, tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "slsalint", "check", *args, "--no-cache"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+
+    missing_tag = run(registry.ref("app/nothing-here", "v9"))
+    assert missing_tag.returncode == 2 and "not found" in missing_tag.stderr
+    unreachable = run("127.0.0.1:9/app/x:v1")
+    assert unreachable.returncode == 3 and "cannot reach" in unreachable.stderr
+    with proxy(registry.base, token="tok", users={"bob": "pw"}) as (host, _state):
+        refused = run(f"{host}/app/x:v1")
+        assert refused.returncode == 3 and "refused" in refused.stderr
+    for result in (missing_tag, unreachable, refused):
+        assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_signature_tag_is_not_an_image(registry: Registry, tmp_path: Path) -> None:
+    layout, index, _ = build(tmp_path, attest={AMD64: []})
+    registry.push_layout(layout, "app/sig")
+    payload = json.dumps({"critical": {"image": {"docker-manifest-digest": index["digest"]}}}).encode()
+    writer = LayoutWriter(tmp_path / "sig")
+    layer = writer.descriptor(payload, "application/vnd.dev.cosign.simplesigning.v1+json")
+    config = writer.descriptor(b"{}", "application/vnd.oci.image.config.v1+json")
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": config,
+        "layers": [layer],
+    }
+    sig = writer.descriptor(writer.json_bytes(manifest), "application/vnd.oci.image.manifest.v1+json")
+    tag = index["digest"].replace(":", "-") + ".sig"
+    writer.add_entry(sig, ref_name=tag)
+    writer.write_index()
+    registry.push_layout(tmp_path / "sig", "app/sig")
+    expected = "cosign signature artifact, not an image; check the image it belongs to"
+    with pytest.raises(
+        ConfigError,
+        match=rf"{expected}: .*@{index['digest']}$",
+    ):
+        check(registry.ref("app/sig", tag))
+
+
+def test_platform_filter(registry: Registry, tmp_path: Path) -> None:
+    layout, _, _ = build(tmp_path, attest={AMD64: [], ARM64: None})
+    registry.push_layout(layout, "app/filter")
+    report = check(registry.ref("app/filter", "v1.0.0"), platforms=[AMD64])
+    assert ids(report) == []
+    assert [str(p.platform) for p in report.results[0].target.platforms] == ["linux/amd64"]
+
+
+def test_client_verifies_blob_digests(registry: Registry, tmp_path: Path) -> None:
+    data = b"hello"
+    digest = registry.push_blob("app/blob", data)
+    with RegistryClient(cache=BlobCache(tmp_path / "c")) as client:
+        from slsalint.sources.reference import parse_reference
+
+        ref = parse_reference(registry.ref("app/blob", "x"))
+        assert client.get_blob(ref, digest) == data
+        assert client.get_blob(ref, digest) == data
+        assert client.stats.blob_requests == 1 and client.stats.cache_hits == 1

@@ -6,6 +6,7 @@ Nothing here prints or exits; operational failures raise SlsalintError subclasse
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,6 +55,8 @@ class RegistrySettings:
     cache_dir: Path | None = None
     attestation_repository: str | None = None
     timeout: float = 30.0
+    progress: Callable[[int], None] | None = None
+    """Called with the number of requests made so far (the CLI shows it on a terminal)."""
 
 
 @dataclass
@@ -73,7 +76,9 @@ def open_client(settings: RegistrySettings) -> RegistryClient:
     from slsalint.sources.registry import RegistryClient
 
     cache = BlobCache(settings.cache_dir or default_cache_dir()) if settings.use_cache else None
-    return RegistryClient(insecure=settings.insecure, cache=cache, timeout=settings.timeout)
+    return RegistryClient(
+        insecure=settings.insecure, cache=cache, timeout=settings.timeout, progress=settings.progress
+    )
 
 
 def collect(

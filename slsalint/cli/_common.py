@@ -6,7 +6,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from slsalint.errors import ConfigError
 
@@ -95,3 +95,27 @@ def use_color(stream: object) -> bool:
         return True
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
+
+
+class Progress:
+    """A transient status line on stderr while the registry is read, only when stderr is a terminal."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self._status: Any = None
+
+    def __enter__(self) -> Progress:
+        if sys.stderr.isatty() and not os.environ.get("CI"):
+            from rich.console import Console
+
+            self._status = Console(stderr=True).status(f"reading {self.what}", spinner="dots")
+            self._status.__enter__()
+        return self
+
+    def update(self, requests: int) -> None:
+        if self._status is not None:
+            self._status.update(f"reading {self.what}: {requests} requests")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.__exit__(None, None, None)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from slsalint.cli._common import parse_outputs, use_color, write_output
+from slsalint.cli._common import Progress, parse_outputs, use_color, write_output
 from slsalint.errors import ConfigError
 from slsalint.model import Level, Platform
 
@@ -119,18 +119,20 @@ def check(
     else:
         loaded = Policy()
     request = LintRequest(target=target, attestations=list(attestation), subject=subject, platforms=platforms)
-    report = lint(
-        [request],
-        LintOptions(
-            policy=loaded,
-            packs=pack or None,
-            enable=enable,
-            disable=disable,
-            fail_on=level,
-            sarif_anchor=sarif_anchor,
-            registry=registry,
-        ),
-    )
+    with Progress(target or "attestations") as progress:
+        registry.progress = progress.update
+        report = lint(
+            [request],
+            LintOptions(
+                policy=loaded,
+                packs=pack or None,
+                enable=enable,
+                disable=disable,
+                fail_on=level,
+                sarif_anchor=sarif_anchor,
+                registry=registry,
+            ),
+        )
     width = shutil.get_terminal_size((100, 24)).columns
     for out in outputs:
         if out.path is None:

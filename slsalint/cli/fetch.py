@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from slsalint.cli._common import Progress
 from slsalint.errors import ConfigError
 from slsalint.model import Platform
 
@@ -41,8 +42,11 @@ def fetch(
         raise ConfigError(f"{output}: exists and is not a directory")
     if output.is_dir() and any(output.iterdir()) and not (output / "oci-layout").is_file():
         raise ConfigError(f"{output}: exists, is not empty and is not an OCI layout")
-    settings = RegistrySettings(insecure=insecure_hosts(insecure_registry), use_cache=not no_cache)
-    with open_client(settings) as client:
+    progress = Progress(reference)
+    settings = RegistrySettings(
+        insecure=insecure_hosts(insecure_registry), use_cache=not no_cache, progress=progress.update
+    )
+    with progress, open_client(settings) as client:
         result = do_fetch(
             client,
             reference,

@@ -87,6 +87,7 @@ class ClientStats:
     manifest_requests: int = 0
     cache_hits: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    progress: Callable[[int], None] | None = field(default=None, repr=False)
 
     def count(self, kind: str) -> None:
         with self.lock:
@@ -95,6 +96,9 @@ class ClientStats:
                 self.blob_requests += 1
             elif kind == "manifest":
                 self.manifest_requests += 1
+            total = self.requests
+        if self.progress is not None:
+            self.progress(total)
 
 
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
@@ -138,6 +142,7 @@ class RegistryClient:
         credentials: Callable[[str], Credential | None] = lookup,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        progress: Callable[[int], None] | None = None,
     ) -> None:
         self.insecure = insecure
         self.retries = retries
@@ -146,7 +151,7 @@ class RegistryClient:
         self.max_manifest = max_manifest
         self.max_blob = max_blob
         self.cache = cache
-        self.stats = ClientStats()
+        self.stats = ClientStats(progress=progress)
         self._credentials = credentials
         self._sleep = sleep
         self._tokens: dict[tuple[str, str], str] = {}

@@ -38,8 +38,9 @@ lint: $(STAMP)
 	$(BIN)/mypy --strict
 
 ## bench: speed targets (each prints a final JSON line with its ratios)
-bench: $(STAMP)
+bench: $(STAMP) system-deps
 	$(BIN)/python benchmarks/lint_throughput.py
+	$(BIN)/python benchmarks/registry_roundtrips.py
 
 ## docs: regenerate the per-rule pages in docs/rules/ from the rule metadata
 docs: $(STAMP)

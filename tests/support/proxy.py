@@ -61,6 +61,7 @@ class ProxyState:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid delayed-ACK stalls
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -130,7 +131,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._referrers(parts.path, parse_qs(parts.query))
             return
         headers = {k: v for k, v in self.headers.items() if k.lower() in ("accept",)}
-        response = httpx.request(method, state.upstream + path, headers=headers, timeout=30)
+        response = self.server.upstream.request(method, state.upstream + path, headers=headers)
         body = response.content
         out_headers = {
             k: v
@@ -185,7 +186,7 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         name, _, digest = path[len("/v2/") :].partition("/referrers/")
         artifact_type = (query.get("artifactType") or [""])[0]
-        items = referrers_of(state.upstream, name, digest)
+        items = referrers_of(self.server.upstream, state.upstream, name, digest)
         headers = {"Content-Type": OCI_INDEX}
         if artifact_type and state.filters_applied:
             items = [i for i in items if i.get("artifactType") == artifact_type]
@@ -202,19 +203,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, body, headers)
 
 
-def referrers_of(upstream: str, name: str, digest: str) -> list[dict[str, Any]]:
+def referrers_of(client: httpx.Client, upstream: str, name: str, digest: str) -> list[dict[str, Any]]:
     """Compute referrers by walking the repository's tags and the manifests they reach, like a
     registry with subject indexing would (enough for tests)."""
     found: dict[str, dict[str, Any]] = {}
     accept = ", ".join([OCI_INDEX, "application/vnd.oci.image.manifest.v1+json"])
-    tags = httpx.get(f"{upstream}/v2/{name}/tags/list", timeout=30).json().get("tags") or []
+    tags = client.get(f"{upstream}/v2/{name}/tags/list").json().get("tags") or []
     seen: set[str] = set()
     queue = [("tag", t) for t in tags]
     while queue:
         _, reference = queue.pop()
-        response = httpx.get(
-            f"{upstream}/v2/{name}/manifests/{reference}", headers={"Accept": accept}, timeout=30
-        )
+        response = client.get(f"{upstream}/v2/{name}/manifests/{reference}", headers={"Accept": accept})
         if response.status_code != 200:
             continue
         manifest_digest = response.headers.get("docker-content-digest", reference)
@@ -242,10 +241,12 @@ def referrers_of(upstream: str, name: str, digest: str) -> list[dict[str, Any]]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # the default 5 drops concurrent SYNs, costing a 1 s retransmit
 
     def __init__(self, state: ProxyState) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.state = state
+        self.upstream = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=64))
 
 
 @contextmanager
@@ -260,6 +261,7 @@ def proxy(upstream: str, **options: Any) -> Iterator[tuple[str, ProxyState]]:
     finally:
         server.shutdown()
         server.server_close()
+        server.upstream.close()
 
 
 Hook = Callable[[ProxyState], None]

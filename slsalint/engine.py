@@ -191,6 +191,7 @@ def build_target(collected: Collected) -> Target:
             )
             continue
         for attestation in attestations:
+            attestation.stored_for = evidence.stored_for
             if bind_all:
                 target.platforms[0].attestations.append(attestation)
                 continue

@@ -151,6 +151,9 @@ class Attestation:
     provenance: ProvenanceView | None = None
     applies_to_index: bool = False
     """Set when the statement names the index digest (it then applies to every platform)."""
+    stored_for: str | None = None
+    """The digest the evidence was stored for (BuildKit reference digest, cosign tag, referrer
+    subject), when its storage says so."""
 
     @property
     def is_provenance(self) -> bool:

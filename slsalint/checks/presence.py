@@ -126,6 +126,7 @@ class SubjectMismatch(Check):
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         expected = sorted(ctx.target.all_digests())
+        by_digest = {p.digest: p for p in ctx.target.platforms}
         for attestation in ctx.target.unmatched:
             actual = sorted(attestation.subject_digests()) or [
                 ":".join(next(iter(s.digest.items()), ("", ""))) for s in attestation.subjects
@@ -133,6 +134,7 @@ class SubjectMismatch(Check):
             yield ctx.finding(
                 f"{attestation.predicate_type} attestation names {', '.join(actual) or 'no digest'}, "
                 f"not this image",
+                platform=by_digest.get(attestation.stored_for or ""),
                 attestation=attestation,
                 pointer="/subject",
                 expected=expected,
@@ -173,8 +175,10 @@ class PlatformAttestationMissing(Check):
         platforms = ctx.target.platforms
         if not ctx.target.is_index or len(platforms) < 2:
             return
-        with_att = [p for p in platforms if p.attestations]
-        without = [p for p in platforms if not p.attestations]
+        # A platform whose attestation could not be read has evidence (reported as SL105).
+        broken = {problem.platform for problem in ctx.target.problems if problem.platform}
+        with_att = [p for p in platforms if p.attestations or p.platform in broken]
+        without = [p for p in platforms if not (p.attestations or p.platform in broken)]
         if not with_att or not without:
             return
         attested = ", ".join(p.label for p in with_att)

@@ -40,8 +40,8 @@ def fetch(
         raise ConfigError(f"--platform: {exc}") from None
     if output.exists() and not output.is_dir():
         raise ConfigError(f"{output}: exists and is not a directory")
-    if output.is_dir() and any(output.iterdir()) and not (output / "oci-layout").is_file():
-        raise ConfigError(f"{output}: exists, is not empty and is not an OCI layout")
+    if output.is_dir() and any(output.iterdir()):
+        raise ConfigError(f"{output}: exists and is not empty; fetch writes a new snapshot directory")
     progress = Progress(reference)
     settings = RegistrySettings(
         insecure=insecure_hosts(insecure_registry), use_cache=not no_cache, progress=progress.update

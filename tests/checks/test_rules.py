@@ -150,6 +150,7 @@ def test_sl103_subject_mismatch() -> None:
     found = findings(image(evidence(v02(OTHER))), "SL103")
     assert len(found) == 1
     assert OTHER in found[0].message and found[0].actual == [OTHER]
+    assert found[0].platform == "linux/amd64"  # where the evidence was stored
     assert found[0].pointer == "/subject"
 
 

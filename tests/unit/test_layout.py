@@ -272,7 +272,7 @@ def test_statement_naming_another_digest_is_a_subject_mismatch(tmp_path: Path) -
         0
     ].write_index()
     report = check(f"oci:{tmp_path}")
-    assert seen(report) == [("SL101", "error", "linux/amd64"), ("SL103", "error", None)]
+    assert seen(report) == [("SL101", "error", "linux/amd64"), ("SL103", "error", "linux/amd64")]
     sl103 = next(f for f in report.findings if f.rule_id == "SL103")
     assert sl103.message == f"https://slsa.dev/provenance/v0.2 attestation names {other}, not this image"
     assert sl103.source is not None and sl103.source.startswith("buildkit-attestation-manifest")
@@ -298,11 +298,8 @@ def test_missing_attestation_blob_is_an_envelope_error(tmp_path: Path) -> None:
     w.write_index()
     provenance_layer(w, atts[ARM64]).unlink()
     report = check(f"oci:{tmp_path}")
-    assert seen(report) == [
-        ("SL101", "error", "linux/arm64"),
-        ("SL105", "error", "linux/arm64"),
-        ("SL106", "warning", "linux/arm64"),
-    ]
+    # arm64 has an attestation manifest, so the platforms are not unevenly attested (no SL106).
+    assert seen(report) == [("SL101", "error", "linux/arm64"), ("SL105", "error", "linux/arm64")]
     sl105 = next(f for f in report.findings if f.rule_id == "SL105")
     assert "missing" in sl105.message
 

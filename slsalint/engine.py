@@ -32,6 +32,7 @@ from slsalint.provenance import normalize
 from slsalint.sources.oci import Collected, RawEvidence
 
 if TYPE_CHECKING:
+    from slsalint.diagnose import Explanation
     from slsalint.sources.registry import RegistryClient
 
 
@@ -230,6 +231,12 @@ def run_checks(target: Target, planned: list[PlannedRule]) -> list[Finding]:
                     remediation="report this with the output of --debug",
                 )
             )
+    from slsalint.diagnose import explain_hint
+
+    for finding in findings:
+        hint = explain_hint(finding.rule_id)
+        if hint:
+            finding.remediation = f"{finding.remediation}; {hint}" if finding.remediation else hint
     return findings
 
 
@@ -264,3 +271,75 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
         sarif_anchor=options.sarif_anchor or policy_path,
         packs=[p.name for p in packs],
     )
+
+
+def explain(request: LintRequest, settings: RegistrySettings) -> Explanation:
+    """Read one image from every source and diagnose why tools may report missing attestations."""
+    from slsalint.diagnose import Explanation, build_tree, diagnose, not_an_image
+    from slsalint.errors import NotAnImage
+
+    assert request.target is not None
+    remote = not request.target.startswith("oci:")
+    client = open_client(settings) if remote and not settings.offline else None
+    try:
+        try:
+            collected = collect(request, want_sbom=True, settings=settings, client=client)
+        except NotAnImage as exc:
+            return not_an_image(request.target, exc)
+        target = build_target(collected)
+        parents = _parent_finder(request.target, client) if collected.platforms else None
+        repository = None
+        if remote:
+            from slsalint.sources.reference import parse_reference
+
+            repository = parse_reference(request.target).name
+        diagnoses = diagnose(collected, target, image_repository=repository, parents=parents)
+        return Explanation(target.reference, build_tree(collected, target), diagnoses)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _parent_finder(reference: str, client: RegistryClient | None) -> Callable[[str], list[str]]:
+    """Indexes (by reference) that list a manifest digest: tags of the repository, or layout entries."""
+    import json
+
+    from slsalint.sources.oci import INDEX_TYPES
+
+    def from_registry(digest: str) -> list[str]:
+        from slsalint.sources.reference import parse_reference
+        from slsalint.sources.registry import RegistryError
+
+        assert client is not None
+        ref = parse_reference(reference)
+        found: list[str] = []
+        try:
+            tags = [t for t in client.list_tags(ref) if not t.startswith("sha256-")][:30]
+            for tag in tags:
+                fetched = client.get_manifest(ref, tag)
+                if fetched.media_type not in INDEX_TYPES:
+                    continue
+                children = json.loads(fetched.data).get("manifests") or []
+                if any(isinstance(c, dict) and c.get("digest") == digest for c in children):
+                    found.append(f"{ref.name}:{tag}@{fetched.digest}")
+        except (RegistryError, ValueError):
+            return found
+        return found
+
+    def from_layout(digest: str) -> list[str]:
+        from slsalint.sources.layout import OciLayout, parse_layout_ref
+
+        layout = OciLayout(parse_layout_ref(reference).path)
+        found = []
+        for entry in layout.entries:
+            if entry.media_type not in INDEX_TYPES:
+                continue
+            try:
+                children = layout.read_json(entry.digest, entry.size).get("manifests") or []
+            except ValueError:
+                continue
+            if any(isinstance(c, dict) and c.get("digest") == digest for c in children):
+                found.append(f"oci:{layout.path}@{entry.digest}")
+        return found
+
+    return from_registry if client is not None else from_layout

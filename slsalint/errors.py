@@ -22,3 +22,13 @@ class OperationalError(SlsalintError):
     """Evidence or target could not be read: unreachable, refused, corrupt target (exit 3)."""
 
     exit_code = 3
+
+
+class NotAnImage(ConfigError):
+    """The reference names a signature, attestation or other artifact instead of an image."""
+
+    def __init__(self, message: str, *, what: str, image: str | None) -> None:
+        super().__init__(message)
+        self.what = what
+        self.image = image
+        """The reference of the image the artifact belongs to, when known."""

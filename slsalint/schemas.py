@@ -459,7 +459,7 @@ class _FastCompiler:
                 raise _Unsupported
         if len(tests) == 2 and "null" in names:
             test = tests[1 - names.index("null")]
-            return lambda v: v is None or test(v)
+            return lambda v: True
         return _any(tests)
 
     @staticmethod

@@ -14,6 +14,7 @@ import typer
 
 from slsalint import __version__
 from slsalint.cli import check as check_cmd
+from slsalint.cli import explain as explain_cmd
 from slsalint.cli import fetch as fetch_cmd
 from slsalint.cli import rules as rules_cmd
 from slsalint.cli._common import STATE, fail
@@ -29,6 +30,7 @@ app = typer.Typer(
 )
 app.command("check")(check_cmd.check)
 app.command("fetch")(fetch_cmd.fetch)
+app.command("explain")(explain_cmd.explain)
 app.add_typer(rules_cmd.app, name="rules")
 
 

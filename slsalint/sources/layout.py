@@ -30,6 +30,7 @@ from slsalint.sources.oci import (
     descriptors,
     is_digest,
     is_evidence_layer,
+    manifest_node,
     verify_digest,
 )
 
@@ -197,6 +198,8 @@ def collect_layout(
         raise OperationalError(f"{where}: cannot read the image: {exc}") from None
     media_type = document.get("mediaType") or image.media_type
     collected = Collected(reference=where, kind="image", index_digest=None, platforms=[])
+    collected.image_size = layout.blob_path(image.digest).stat().st_size
+    collected.image_media_type = str(media_type)
     attestation_manifests: list[tuple[Descriptor, str | None]] = []
 
     if media_type in INDEX_TYPES or "manifests" in document:
@@ -346,6 +349,8 @@ def _read_manifest_layers(
         except ValueError as exc:
             collected.problems.append((manifest_source, f"{kind} manifest: {exc}", stored_for))
             return
+    tag = descriptor.annotations.get(REF_NAME)
+    collected.nodes.append(manifest_node(kind, descriptor, manifest, stored_for, location, tag))
     try:
         layers = descriptors(manifest, "layers", what=f"manifest {descriptor.digest}")
     except ValueError as exc:

@@ -134,6 +134,72 @@ class RawEvidence:
     annotations: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class LayerNode:
+    media_type: str
+    digest: str
+    size: int
+    predicate_type: str | None
+
+
+@dataclass(frozen=True)
+class ManifestNode:
+    """One evidence-holding manifest found next to the image, for ``explain``."""
+
+    kind: str
+    """``buildkit-attestation-manifest``, ``cosign-att``, ``cosign-sig`` or ``referrer``."""
+    digest: str
+    media_type: str
+    size: int
+    stored_for: str | None
+    location: str
+    artifact_type: str | None = None
+    form: str | None = None
+    """For BuildKit attestation manifests: ``classic`` or ``artifact`` (OCI artifact with subject)."""
+    tag: str | None = None
+    layers: tuple[LayerNode, ...] = ()
+
+
+def manifest_node(
+    kind: str,
+    descriptor: Descriptor,
+    manifest: dict[str, Any],
+    stored_for: str | None,
+    location: str,
+    tag: str | None = None,
+) -> ManifestNode:
+    """Describe an evidence manifest (never raises on malformed layers: they are skipped)."""
+    layers = []
+    for item in manifest.get("layers") or []:
+        try:
+            layer = Descriptor.parse(item, what=location)
+        except ValueError:
+            continue
+        predicate = layer.annotations.get(PREDICATE_TYPE_ANNOTATION) or layer.annotations.get("predicateType")
+        layers.append(LayerNode(layer.media_type, layer.digest, layer.size, predicate))
+    artifact_type = manifest.get("artifactType")
+    artifact = artifact_type if isinstance(artifact_type, str) else descriptor.artifact_type
+    form = None
+    if kind == "buildkit-attestation-manifest":
+        form = "artifact" if artifact == BUILDKIT_ATTESTATION_ARTIFACT or "subject" in manifest else "classic"
+    if tag is None and kind in ("cosign-att", "cosign-sig"):
+        tail = location.rsplit("/", 1)[-1]
+        if ":" in tail and "@" not in tail:
+            tag = tail.split(":", 1)[1]
+    return ManifestNode(
+        kind=kind,
+        digest=descriptor.digest,
+        media_type=descriptor.media_type or str(manifest.get("mediaType") or ""),
+        size=descriptor.size,
+        stored_for=stored_for,
+        location=location,
+        artifact_type=artifact,
+        form=form,
+        tag=tag,
+        layers=tuple(layers),
+    )
+
+
 @dataclass
 class Collected:
     """What a source found for one target, before decoding."""
@@ -150,4 +216,11 @@ class Collected:
     """Image signatures (cosign ``.sig`` layers, Sigstore bundles over the image): kept for
     signature verification, never decoded as attestations."""
     excluded_digests: set[str] = field(default_factory=set)
+    nodes: list[ManifestNode] = field(default_factory=list)
+    """Every evidence manifest found (for ``explain``)."""
+    referrers_api: bool | None = None
+    """Whether the registry answered the referrers API (None: not asked, e.g. a layout)."""
+    fallback_tags: list[str] = field(default_factory=list)
+    image_size: int = 0
+    image_media_type: str = ""
     """Platform digests left out by ``--platform``: evidence naming them is ignored, not reported."""

@@ -439,6 +439,17 @@ class RegistryClient:
             self.cache.put(digest, data)
         return data
 
+    def list_tags(self, ref: ImageRef, limit: int = 100) -> list[str]:
+        """Up to ``limit`` tags of the repository (first page only)."""
+        response = self.request(
+            ref, "/tags/list", kind="tags", limit=self.max_manifest, params={"n": str(limit)}
+        )
+        try:
+            tags = json.loads(response.content).get("tags") or []
+        except (ValueError, AttributeError, UnicodeDecodeError):
+            raise RegistryError(f"{ref.name}: malformed tag list") from None
+        return [t for t in tags if isinstance(t, str)][:limit]
+
     def tag_exists(self, ref: ImageRef, tag: str) -> Fetched | None:
         """The manifest behind ``tag``, or None when the tag does not exist."""
         try:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
-from slsalint.errors import ConfigError, OperationalError
+from slsalint.errors import ConfigError, NotAnImage, OperationalError
 from slsalint.model import EvidenceSource, Platform
 from slsalint.sources.oci import (
     BUILDKIT_ATTESTATION_ARTIFACT,
@@ -29,6 +29,7 @@ from slsalint.sources.oci import (
     cosign_tag_digest,
     descriptors,
     is_evidence_layer,
+    manifest_node,
 )
 from slsalint.sources.reference import ImageRef, parse_reference
 from slsalint.sources.registry import Fetched, NotFound, RegistryClient, RegistryError
@@ -81,6 +82,8 @@ class RemoteCollector:
         snapshot.image = image
         pinned = ref.with_digest(image.digest)
         collected = Collected(reference=str(pinned), kind="image", index_digest=None, platforms=[])
+        collected.image_size = len(image.data)
+        collected.image_media_type = image.media_type
         try:
             document = image.json()
         except ValueError as exc:
@@ -225,8 +228,10 @@ class RemoteCollector:
                 if isinstance(ref_result, Exception):
                     collected.problems.append((source, f"referrers: {ref_result}", digest))
                     continue
-                listing, fallback = ref_result
+                listing, fallback, api = ref_result
+                collected.referrers_api = api
                 if fallback is not None:
+                    collected.fallback_tags.append(digest.replace(":", "-"))
                     snapshot.tags[digest.replace(":", "-")] = fallback.digest
                     snapshot.manifests[fallback.digest] = fallback
                 snapshot.referrers[digest] = [str(item.get("digest")) for item in listing]
@@ -308,13 +313,14 @@ class RemoteCollector:
         except RegistryError as exc:
             return exc
 
-    def _referrers(self, ref: ImageRef, digest: str) -> tuple[list[dict[str, Any]], Fetched | None]:
+    def _referrers(self, ref: ImageRef, digest: str) -> tuple[list[dict[str, Any]], Fetched | None, bool]:
+        """(referrer descriptors, the fallback tag's index if it was used, whether the API answered)."""
         listing = self.client.referrers(ref, digest)
         if listing is not None:
-            return listing, None
+            return listing, None, True
         fallback = self.client.tag_exists(ref, digest.replace(":", "-"))
         if fallback is None:
-            return [], None
+            return [], None, False
         try:
             document = fallback.json()
             items = document.get("manifests") or []
@@ -322,7 +328,7 @@ class RemoteCollector:
             raise RegistryError(
                 f"{ref.name}: referrers fallback tag {digest.replace(':', '-')}: {exc}"
             ) from None
-        return [i for i in items if isinstance(i, dict)], fallback
+        return [i for i in items if isinstance(i, dict)], fallback, False
 
     def _platform_of(self, ref: ImageRef, manifest: dict[str, Any]) -> Platform | None:
         """The platform of a single-manifest image, from its config (as the layout reader does)."""
@@ -366,6 +372,7 @@ class RemoteCollector:
         *,
         signatures: bool = False,
     ) -> list[tuple[ImageRef, Descriptor, Descriptor, str, str, str]]:
+        collected.nodes.append(manifest_node(kind, descriptor, manifest, stored_for, source.location))
         try:
             layers = descriptors(manifest, "layers", what=f"manifest {descriptor.digest}")
         except ValueError as exc:
@@ -439,5 +446,6 @@ def _reject_signature_artifact(ref: ImageRef, image: Fetched, document: dict[str
         what = f"a cosign {'signature' if signature else 'attestation'} artifact"
     else:
         what = f"a referrer artifact ({artifact_type})"
-    hint = f"; check the image it belongs to: {ref.name}@{target}" if target else ""
-    raise ConfigError(f"{ref}: is {what}, not an image{hint}")
+    belongs_to = f"{ref.name}@{target}" if target else None
+    hint = f"; check the image it belongs to: {belongs_to}" if belongs_to else ""
+    raise NotAnImage(f"{ref}: is {what}, not an image{hint}", what=what, image=belongs_to)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,44 +17,11 @@ from slsalint.sources.cache import BlobCache
 from slsalint.sources.layout_writer import LayoutWriter
 from slsalint.sources.registry import RegistryClient
 from tests.support import buildkit as bk
+from tests.support.images import AMD64, ARM64, build
 from tests.support.proxy import Fault, proxy
 from tests.support.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[2]
-AMD64 = Platform("linux", "amd64")
-ARM64 = Platform("linux", "arm64")
-
-
-def build(
-    tmp_path: Path,
-    *,
-    attest: dict[Platform, list[dict[str, Any]] | None],
-    form: str = "classic",
-    statement: Callable[[str], dict[str, Any]] | None = None,
-    att_for_index: bool = False,
-    name: str = "layout",
-) -> tuple[Path, dict[str, Any], dict[Platform, dict[str, Any]]]:
-    """A layout with an index over the given platforms; ``attest[p]`` = extra statements (None = no
-    attestation manifest for p). Each attested platform gets a mode=max provenance by default."""
-    writer = LayoutWriter(tmp_path / name)
-    manifests = []
-    descriptors: dict[Platform, dict[str, Any]] = {}
-    for platform in attest:
-        descriptor = bk.add_platform_image(writer, platform, seed=str(platform))
-        descriptors[platform] = descriptor
-        manifests.append(descriptor)
-    for platform, extra in attest.items():
-        if extra is None:
-            continue
-        digest = descriptors[platform]["digest"]
-        statements = [statement(digest) if statement else bk.buildkit_v02_statement(digest), *extra]
-        manifests.append(bk.add_attestation_manifest(writer, descriptors[platform], statements, form=form))
-    index = bk.add_index(writer, manifests, ref_name="v1.0.0")
-    if att_for_index:
-        envelope = bk.dsse_envelope(bk.buildkit_v02_statement(index["digest"]))
-        bk.add_cosign_att(writer, index["digest"], [envelope], as_kind=False)
-    writer.write_index()
-    return tmp_path / name, index, descriptors
 
 
 def check(ref: str, cache: Path | None = None, **kw: Any) -> Report:

@@ -1,0 +1,176 @@
+"""``slsalint explain``: where every attestation of an image lives, and why a tool may say "missing"."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from slsalint.cli._common import Progress, use_color, write_output
+from slsalint.errors import ConfigError
+from slsalint.model import Platform
+
+
+def explain(
+    reference: str = typer.Argument(..., help="Image: REGISTRY/REPO:TAG, REPO@sha256:HEX or oci:PATH[:TAG]."),
+    platform: list[str] = typer.Option([], "--platform", help="Only this platform (repeatable)."),
+    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file."),
+    insecure_registry: list[str] = typer.Option(
+        [], "--insecure-registry", help="Allow plain HTTP to this registry host[:port] (repeatable)."
+    ),
+    attestation_repository: str | None = typer.Option(
+        None,
+        "--attestation-repository",
+        help="Repository holding cosign .att/.sig tags (like COSIGN_REPOSITORY).",
+        envvar="COSIGN_REPOSITORY",
+    ),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the on-disk manifest/blob cache."),
+    offline: bool = typer.Option(False, "--offline", help="Never use the network."),
+) -> None:
+    """Show the evidence tree of an image and diagnose "missing attestation" reports.
+
+    Exit 0 when nothing is wrong, 1 when a diagnosis explains a problem, 2/3 as for check.
+    """
+    from slsalint.engine import LintRequest, RegistrySettings
+    from slsalint.engine import explain as run_explain
+    from slsalint.sources.registry import insecure_hosts
+
+    if fmt not in ("text", "json"):
+        raise ConfigError(f"--format {fmt}: expected text or json")
+    try:
+        platforms = [Platform.parse(p) for p in platform]
+    except ValueError as exc:
+        raise ConfigError(f"--platform: {exc}") from None
+    progress = Progress(reference)
+    settings = RegistrySettings(
+        offline=offline,
+        insecure=insecure_hosts(insecure_registry),
+        use_cache=not no_cache,
+        attestation_repository=attestation_repository,
+        progress=progress.update,
+    )
+    with progress:
+        result = run_explain(LintRequest(target=reference, platforms=platforms), settings)
+    if fmt == "json":
+        text = json.dumps(result.to_json(), indent=2) + "\n"
+    else:
+        stream = sys.stdout if output is None else None
+        color = stream is not None and use_color(stream)
+        width = shutil.get_terminal_size((100, 24)).columns if output is None else 100
+        text = render_text(result.to_json(), color=color, width=width)
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        write_output(output, text)
+    raise typer.Exit(result.exit_code)
+
+
+def _short(digest: str | None) -> str:
+    if not digest:
+        return "-"
+    algorithm, _, value = digest.partition(":")
+    return f"{algorithm}:{value[:12]}"
+
+
+def render_text(document: dict[str, Any], *, color: bool, width: int) -> str:
+    """The explanation for people: a tree, then the diagnoses with their fixes."""
+    from rich.console import Console
+    from rich.text import Text
+    from rich.tree import Tree
+
+    from slsalint.report.text import sanitize
+
+    def t(value: Any, style: str = "") -> Text:
+        return Text(sanitize(str(value)), style=style)
+
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        no_color=not color,
+        width=width,
+        markup=False,
+        highlight=False,
+        emoji=False,
+    )
+    tree_doc = document["tree"]
+    if tree_doc.get("kind") == "artifact":
+        root = Tree(t(f"{tree_doc['reference']}: {tree_doc['what']}", "bold"))
+    else:
+        root = Tree(
+            Text.assemble(
+                t(tree_doc["reference"], "bold"),
+                t(f"  {tree_doc['kind']} {_short(tree_doc.get('digest'))} {tree_doc.get('size', 0)} B"),
+            )
+        )
+        for platform in tree_doc.get("platforms", []):
+            branch = root.add(
+                Text.assemble(
+                    t(platform.get("platform") or "image", "bold cyan"), t(f"  {_short(platform['digest'])}")
+                )
+            )
+            if not platform["evidence"]:
+                branch.add(t("no attestations", "red"))
+            for node in platform["evidence"]:
+                _add_node(branch, node, t)
+        if tree_doc.get("indexEvidence"):
+            branch = root.add(t("attached to the index digest", "bold cyan"))
+            for node in tree_doc["indexEvidence"]:
+                _add_node(branch, node, t)
+        if tree_doc.get("otherEvidence"):
+            branch = root.add(t("attached to other digests", "bold yellow"))
+            for node in tree_doc["otherEvidence"]:
+                _add_node(branch, node, t)
+        referrers = tree_doc.get("referrers") or {}
+        if referrers.get("api") is not None:
+            api = "referrers API available" if referrers["api"] else "no referrers API"
+            tags = referrers.get("fallbackTags") or []
+            root.add(t(f"{api}; fallback tags: {', '.join(tags) if tags else 'none'}", "dim"))
+    console.print(root)
+    diagnoses = document["diagnoses"]
+    if not diagnoses:
+        console.print(t("\nno known cause of a missing-attestation report applies", "green"))
+    for diagnosis in diagnoses:
+        style = "bold red" if diagnosis["severity"] == "problem" else "bold yellow"
+        console.print()
+        console.print(
+            Text.assemble(t(f"{diagnosis['id']} {diagnosis['name']}: ", style), t(diagnosis["title"]))
+        )
+        for line in diagnosis["evidence"]:
+            console.print(Text.assemble(t("  evidence: ", "dim"), t(line)))
+        console.print(Text.assemble(t("  fix: ", "bold"), t(diagnosis["fix"])))
+    return buffer.getvalue()
+
+
+def _add_node(branch: Any, node: dict[str, Any], t: Any) -> None:
+    from rich.text import Text
+
+    label = node["kind"]
+    if node.get("form"):
+        label += f" ({node['form']} form)"
+    if node.get("tag"):
+        label += f" tag {node['tag']}"
+    sub = branch.add(Text.assemble(t(label, "bold"), t(f"  {_short(node['digest'])} {node['size']} B")))
+    if node.get("artifactType"):
+        sub.add(t(f"artifactType {node['artifactType']}", "dim"))
+    for layer in node["layers"]:
+        what = layer.get("predicateType") or layer["mediaType"]
+        leaf = sub.add(t(f"{what}  {_short(layer['digest'])} {layer['size']} B"))
+        for statement in layer["statements"]:
+            details = [
+                statement["predicateType"],
+                f"subject {', '.join(_short(s) for s in statement['subjects'])}",
+            ]
+            if statement.get("mode"):
+                details.append(f"mode={statement['mode']}")
+            if statement.get("builder") is not None:
+                details.append(f"builder {statement['builder'] or '(empty)'}")
+            leaf.add(t("; ".join(details), "dim"))

@@ -97,6 +97,24 @@ def _commit_from(digest: dict[str, str]) -> str | None:
     return None
 
 
+def _config_source(
+    config: dict[str, Any], pointer: str
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """(repository, ref, commit, pointer) from a ``configSource``: the URI's fragment or ``@ref`` is a
+    commit when it is 40/64 hex digits, else a ref; the digest's ``sha1``/``gitCommit`` is the commit."""
+    uri = _s(config.get("uri"))
+    if not uri:
+        return None, None, None, None
+    repo, rev = split_git_uri(uri)
+    commit = _commit_from(_digest_map(config.get("digest")))
+    ref = None
+    if rev and _HEX_COMMIT.match(rev.lower()):
+        commit = commit or rev.lower()
+    elif rev:
+        ref = rev
+    return repo, ref, commit, pointer
+
+
 def normalize(statement: dict[str, Any]) -> ProvenanceView | None:
     """The normalized view of a statement, or None when it is not SLSA provenance."""
     predicate_type = statement.get("predicateType")
@@ -126,20 +144,7 @@ def _normalize_v0(predicate_type: str, version: str, predicate: dict[str, Any]) 
     mode = ProvenanceMode.UNKNOWN
     build_args: dict[str, str] = {}
     args_pointer: str | None = None
-    repo: str | None = None
-    ref: str | None = None
-    commit: str | None = None
-    source_pointer: str | None = None
-
-    config_uri = _s(config.get("uri"))
-    if config_uri:
-        repo, rev = split_git_uri(config_uri)
-        source_pointer = "/predicate/invocation/configSource"
-        commit = _commit_from(_digest_map(config.get("digest")))
-        if rev and _HEX_COMMIT.match(rev.lower()):
-            commit = commit or rev.lower()
-        elif rev:
-            ref = rev
+    repo, ref, commit, source_pointer = _config_source(config, "/predicate/invocation/configSource")
 
     if build_type == BUILDKIT_V02_BUILD_TYPE:
         flavor = "buildkit"
@@ -217,16 +222,9 @@ def _normalize_v1(predicate_type: str, predicate: dict[str, Any]) -> ProvenanceV
     if build_type in BUILDKIT_V1_BUILD_TYPES:
         flavor = "buildkit"
         mode = ProvenanceMode.MAX if "buildConfig" in internal else ProvenanceMode.MIN
-        config = _d(external.get("configSource"))
-        config_uri = _s(config.get("uri"))
-        if config_uri:
-            repo, rev = split_git_uri(config_uri)
-            source_pointer = "/predicate/buildDefinition/externalParameters/configSource"
-            commit = _commit_from(_digest_map(config.get("digest")))
-            if rev and _HEX_COMMIT.match(rev.lower()):
-                commit = commit or rev.lower()
-            elif rev:
-                ref = rev
+        repo, ref, commit, source_pointer = _config_source(
+            _d(external.get("configSource")), "/predicate/buildDefinition/externalParameters/configSource"
+        )
         args = _d(external.get("request")).get("args")
         if isinstance(args, dict):
             build_args = {str(k): v if isinstance(v, str) else str(v) for k, v in args.items()}

@@ -22,7 +22,6 @@ from slsalint.sources.oci import (
     INDEX_TYPES,
     PREDICATE_TYPE_ANNOTATION,
     REF_NAME,
-    REFERENCE_DIGEST,
     Collected,
     Descriptor,
     RawEvidence,
@@ -31,6 +30,7 @@ from slsalint.sources.oci import (
     is_digest,
     is_evidence_layer,
     manifest_node,
+    read_index,
     verify_digest,
 )
 
@@ -203,25 +203,7 @@ def collect_layout(
     attestation_manifests: list[tuple[Descriptor, str | None]] = []
 
     if media_type in INDEX_TYPES or "manifests" in document:
-        collected.is_index = True
-        collected.index_digest = image.digest
-        try:
-            children = descriptors(document, "manifests", what=f"{where} index {image.digest}")
-        except ValueError as exc:
-            raise OperationalError(f"{where}: {exc}") from None
-        for child in children:
-            if child.is_attestation_manifest:
-                attestation_manifests.append((child, child.annotations.get(REFERENCE_DIGEST)))
-            elif child.media_type in INDEX_TYPES or (child.is_unknown_platform and not child.annotations):
-                continue
-            else:
-                if platforms and not (child.platform and any(child.platform.matches(p) for p in platforms)):
-                    collected.excluded_digests.add(child.digest)
-                    continue
-                collected.platforms.append((child.digest, child.platform))
-        if platforms and not collected.platforms:
-            wanted = ", ".join(str(p) for p in platforms)
-            raise ConfigError(f"{where}: the index has no platform matching {wanted}")
+        attestation_manifests = read_index(collected, document, image.digest, where, platforms)
     else:
         collected.platforms.append((image.digest, _manifest_platform(layout, document)))
 

@@ -224,3 +224,39 @@ class Collected:
     image_size: int = 0
     image_media_type: str = ""
     """Platform digests left out by ``--platform``: evidence naming them is ignored, not reported."""
+
+
+def read_index(
+    collected: Collected,
+    document: dict[str, Any],
+    digest: str,
+    where: str,
+    platforms: list[Platform] | None,
+) -> list[tuple[Descriptor, str | None]]:
+    """Record an image index's platforms in ``collected``; return its attestation manifests with
+    the digest each one names (``vnd.docker.reference.digest``, or None for the subject form).
+
+    Raises OperationalError for a malformed index and ConfigError when ``platforms`` matches none.
+    """
+    from slsalint.errors import ConfigError, OperationalError
+
+    collected.is_index = True
+    collected.index_digest = digest
+    try:
+        children = descriptors(document, "manifests", what=f"{where} index {digest}")
+    except ValueError as exc:
+        raise OperationalError(f"{where}: {exc}") from None
+    attestations: list[tuple[Descriptor, str | None]] = []
+    for child in children:
+        if child.is_attestation_manifest:
+            attestations.append((child, child.annotations.get(REFERENCE_DIGEST)))
+        elif child.media_type in INDEX_TYPES or (child.is_unknown_platform and not child.annotations):
+            continue
+        elif platforms and not (child.platform and any(child.platform.matches(p) for p in platforms)):
+            collected.excluded_digests.add(child.digest)
+        else:
+            collected.platforms.append((child.digest, child.platform))
+    if platforms and not collected.platforms:
+        wanted = ", ".join(str(p) for p in platforms)
+        raise ConfigError(f"{where}: the index has no platform matching {wanted}")
+    return attestations

@@ -21,7 +21,6 @@ from slsalint.sources.oci import (
     BUILDKIT_ATTESTATION_ARTIFACT,
     INDEX_TYPES,
     PREDICATE_TYPE_ANNOTATION,
-    REFERENCE_DIGEST,
     SIMPLE_SIGNING,
     Collected,
     Descriptor,
@@ -30,6 +29,7 @@ from slsalint.sources.oci import (
     descriptors,
     is_evidence_layer,
     manifest_node,
+    read_index,
 )
 from slsalint.sources.reference import ImageRef, parse_reference
 from slsalint.sources.registry import Fetched, NotFound, RegistryClient, RegistryError
@@ -92,24 +92,7 @@ class RemoteCollector:
 
         attestation_descs: list[tuple[Descriptor, str | None]] = []
         if image.media_type in INDEX_TYPES or "manifests" in document:
-            collected.is_index = True
-            collected.index_digest = image.digest
-            try:
-                children = descriptors(document, "manifests", what=f"{pinned}")
-            except ValueError as exc:
-                raise OperationalError(f"{pinned}: {exc}") from None
-            for child in children:
-                if child.is_attestation_manifest:
-                    attestation_descs.append((child, child.annotations.get(REFERENCE_DIGEST)))
-                elif child.media_type in INDEX_TYPES or (child.is_unknown_platform and not child.annotations):
-                    continue
-                elif platforms and not (child.platform and any(child.platform.matches(p) for p in platforms)):
-                    collected.excluded_digests.add(child.digest)
-                else:
-                    collected.platforms.append((child.digest, child.platform))
-            if platforms and not collected.platforms:
-                wanted = ", ".join(str(p) for p in platforms)
-                raise ConfigError(f"{pinned}: the index has no platform matching {wanted}")
+            attestation_descs = read_index(collected, document, image.digest, str(pinned), platforms)
         else:
             collected.platforms.append((image.digest, self._platform_of(pinned, document)))
 

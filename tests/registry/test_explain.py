@@ -14,7 +14,7 @@ import pytest
 from slsalint.model import Platform
 from slsalint.sources.layout_writer import LayoutWriter
 from tests.support import buildkit as bk
-from tests.support.images import AMD64, ARM64, build
+from tests.support.images import AMD64, ARM64, add_cosign_signature, build
 from tests.support.proxy import proxy
 from tests.support.registry import Registry
 
@@ -110,19 +110,8 @@ def test_d04_index_checked_where_platforms_were_attested(registry: Registry, tmp
 def test_d05_signature_tag_is_explained(registry: Registry, tmp_path: Path) -> None:
     layout, index, _ = build(tmp_path, attest={AMD64: []})
     registry.push_layout(layout, "ex/sig")
-    payload = json.dumps({"critical": {"image": {"docker-manifest-digest": index["digest"]}}}).encode()
     writer = LayoutWriter(tmp_path / "sig")
-    layer = writer.descriptor(payload, "application/vnd.dev.cosign.simplesigning.v1+json")
-    config = writer.descriptor(b"{}", "application/vnd.oci.image.config.v1+json")
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": config,
-        "layers": [layer],
-    }
-    sig = writer.descriptor(writer.json_bytes(manifest), "application/vnd.oci.image.manifest.v1+json")
-    tag = index["digest"].replace(":", "-") + ".sig"
-    writer.add_entry(sig, ref_name=tag)
+    tag = add_cosign_signature(writer, index["digest"])
     writer.write_index()
     registry.push_layout(tmp_path / "sig", "ex/sig")
     code, document, text = explain(registry.ref("ex/sig", tag))

@@ -17,7 +17,7 @@ from slsalint.sources.cache import BlobCache
 from slsalint.sources.layout_writer import LayoutWriter
 from slsalint.sources.registry import RegistryClient
 from tests.support import buildkit as bk
-from tests.support.images import AMD64, ARM64, build
+from tests.support.images import AMD64, ARM64, add_cosign_signature, build
 from tests.support.proxy import Fault, proxy
 from tests.support.registry import Registry
 
@@ -318,19 +318,8 @@ def test_cli_exit_codes_for_registry_failures(registry: Registry, tmp_path: Path
 def test_signature_tag_is_not_an_image(registry: Registry, tmp_path: Path) -> None:
     layout, index, _ = build(tmp_path, attest={AMD64: []})
     registry.push_layout(layout, "app/sig")
-    payload = json.dumps({"critical": {"image": {"docker-manifest-digest": index["digest"]}}}).encode()
     writer = LayoutWriter(tmp_path / "sig")
-    layer = writer.descriptor(payload, "application/vnd.dev.cosign.simplesigning.v1+json")
-    config = writer.descriptor(b"{}", "application/vnd.oci.image.config.v1+json")
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": config,
-        "layers": [layer],
-    }
-    sig = writer.descriptor(writer.json_bytes(manifest), "application/vnd.oci.image.manifest.v1+json")
-    tag = index["digest"].replace(":", "-") + ".sig"
-    writer.add_entry(sig, ref_name=tag)
+    tag = add_cosign_signature(writer, index["digest"])
     writer.write_index()
     registry.push_layout(tmp_path / "sig", "app/sig")
     expected = "cosign signature artifact, not an image; check the image it belongs to"

@@ -44,3 +44,22 @@ def build(
         bk.add_cosign_att(writer, index["digest"], [envelope], as_kind=False)
     writer.write_index()
     return tmp_path / name, index, descriptors
+
+
+def add_cosign_signature(writer: LayoutWriter, image_digest: str) -> str:
+    """A cosign ``.sig`` manifest (simple-signing payload) tagged ``sha256-HEX.sig``; returns the tag."""
+    import json
+
+    payload = json.dumps({"critical": {"image": {"docker-manifest-digest": image_digest}}}).encode()
+    layer = writer.descriptor(payload, "application/vnd.dev.cosign.simplesigning.v1+json")
+    config = writer.descriptor(b"{}", "application/vnd.oci.image.config.v1+json")
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": config,
+        "layers": [layer],
+    }
+    sig = writer.descriptor(writer.json_bytes(manifest), "application/vnd.oci.image.manifest.v1+json")
+    tag = image_digest.replace(":", "-") + ".sig"
+    writer.add_entry(sig, ref_name=tag)
+    return tag

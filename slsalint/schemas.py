@@ -4,18 +4,20 @@ The schemas live in ``schemas/`` at the top of the repository (``schemas/SOURCES
 specification each one follows). Every schema is loaded and compiled once per process. Errors carry an
 RFC 6901 JSON pointer into the validated document and a one-line message.
 
-Speed: ``jsonschema`` is exact and explains failures well, but costs several microseconds per keyword,
-and statements are validated on the hot path. So each draft 2020-12 schema is also compiled into a
-tree of small closures (the subset of keywords the shipped schemas use; see ``_FastCompiler``) that
-only answers "valid or not". ``jsonschema`` runs only for documents that predicate rejects, to say why.
-A schema using a keyword outside that subset simply uses ``jsonschema``'s own ``is_valid``.
-
-``jsonschema`` is imported lazily so that importing this module (and ``slsalint --help``) stays cheap.
+Speed: ``jsonschema`` is exact and explains failures well, but costs several microseconds per keyword
+(and close to a second to import with the ``format-nongpl`` extra, which builds an IRI grammar), while
+statements are validated on the hot path. So each draft 2020-12 schema is also compiled into a tree of
+small closures (the subset of keywords the shipped schemas use; see ``_FastCompiler``) that only
+answers "valid or not", using the same format libraries ``jsonschema`` uses. ``jsonschema`` is
+imported and run only for documents that predicate rejects, to say why. A schema using a keyword
+outside that subset is validated by ``jsonschema`` alone.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.util
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -24,7 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from jsonschema import FormatChecker
     from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
 
@@ -127,32 +128,39 @@ def statement_errors(statement: Any) -> list[SchemaError]:
     return sorted(unique.values(), key=lambda e: (_pointer_key(e.pointer), e.message))
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    validator: Validator
-    is_valid: Check
-    """The compiled fast predicate, or ``validator.is_valid`` when the schema could not be compiled."""
+_DRAFT_2020_12 = (
+    "https://json-schema.org/draft/2020-12/schema",
+    "https://json-schema.org/draft/2020-12/schema#",
+)
 
 
 @functools.cache
-def _compiled(name: str) -> _Compiled:
-    from jsonschema.validators import Draft202012Validator, validator_for
+def _fast(name: str) -> Check | None:
+    """The compiled predicate for schema ``name``, or None when it cannot be compiled exactly."""
+    schema = load_schema(name)
+    if schema.get("$schema") not in _DRAFT_2020_12:
+        return None
+    return _FastCompiler(schema).compile_root()
+
+
+@functools.cache
+def _validator(name: str) -> Validator:
+    from jsonschema.validators import validator_for
 
     schema = load_schema(name)
     cls = validator_for(schema)
     cls.check_schema(schema)
-    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
-    fast = None
-    if cls is Draft202012Validator:
-        fast = _FastCompiler(schema, cls.FORMAT_CHECKER).compile_root()
-    return _Compiled(validator, fast or validator.is_valid)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
 def _errors(name: str, document: Any, prefix: tuple[str, ...]) -> list[SchemaError]:
-    compiled = _compiled(name)
-    if compiled.is_valid(document):
+    fast = _fast(name)
+    if fast is not None and fast(document):
         return []
-    return _collect(compiled.validator.iter_errors(document), prefix)
+    validator = _validator(name)
+    if fast is None and validator.is_valid(document):
+        return []
+    return _collect(validator.iter_errors(document), prefix)
 
 
 def _type_message(statement: dict[str, Any]) -> str:
@@ -270,6 +278,8 @@ _KEYWORDS = frozenset(
         "if",
         "then",
         "else",
+        "propertyNames",
+        "uniqueItems",
     }
 )
 _KNOWN = _KEYWORDS | _ANNOTATIONS
@@ -364,11 +374,10 @@ def _nonempty_list(value: Any) -> list[Any]:
 class _FastCompiler:
     """Compiles a draft 2020-12 schema (a subset of keywords, local ``$ref`` only) into a predicate."""
 
-    def __init__(self, root: dict[str, Any], format_checker: FormatChecker) -> None:
+    def __init__(self, root: dict[str, Any]) -> None:
         self.root = root
-        self.format_checker = format_checker
         self.refs: dict[str, Check] = {}
-        self.format_caches: dict[str, Callable[[str], bool]] = {}
+        self.formats: dict[str, Check] = {}
 
     def compile_root(self) -> Check | None:
         try:
@@ -391,6 +400,8 @@ class _FastCompiler:
             by_kind["object"].append(self._required(schema["required"]))
         if "properties" in schema or "additionalProperties" in schema:
             by_kind["object"].append(self._properties(schema))
+        if "propertyNames" in schema:
+            by_kind["object"].append(self._property_names(schema["propertyNames"]))
         if "minProperties" in schema:
             by_kind["object"].append(_size(schema["minProperties"], at_least=True))
         if "maxProperties" in schema:
@@ -401,6 +412,8 @@ class _FastCompiler:
             by_kind["array"].append(_size(schema["minItems"], at_least=True))
         if "maxItems" in schema:
             by_kind["array"].append(_size(schema["maxItems"], at_least=False))
+        if schema.get("uniqueItems", False) is not False:
+            by_kind["array"].append(self._unique(schema["uniqueItems"]))
         if "minLength" in schema:
             by_kind["string"].append(_size(schema["minLength"], at_least=True))
         if "maxLength" in schema:
@@ -438,10 +451,10 @@ class _FastCompiler:
 
         specific = {kind: _all(checks) for kind, checks in by_kind.items() if checks}
         if "type" in schema:
-            first = self._type(schema["type"], specific)
+            other.insert(0, self._type(schema["type"], specific))
         else:
-            first = _all([_guarded(_CONTAINERS[kind], check) for kind, check in specific.items()])
-        return _all([first, *other]) if other else first
+            other[:0] = [_guarded(_CONTAINERS[kind], check) for kind, check in specific.items()]
+        return _all(other)
 
     @staticmethod
     def _type(declared: Any, specific: dict[str, Check]) -> Check:
@@ -459,16 +472,51 @@ class _FastCompiler:
                 raise _Unsupported
         if len(tests) == 2 and "null" in names:
             test = tests[1 - names.index("null")]
-            return lambda v: True
+            return lambda v: v is None or test(v)
         return _any(tests)
 
     @staticmethod
     def _const(values: Any) -> Check:
-        # Strings only: jsonschema's equality has special cases (1 == 1.0, True != 1) for the rest.
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        # jsonschema's equality: strings by value, 1 == 1.0, booleans only equal booleans. Arrays and
+        # objects are not supported here.
+        if not isinstance(values, list):
             raise _Unsupported
-        allowed = frozenset(values)
-        return lambda v: isinstance(v, str) and v in allowed
+        strings: set[str] = set()
+        numbers: set[int | float] = set()
+        singletons: list[bool | None] = []
+        for value in values:
+            if isinstance(value, str):
+                strings.add(value)
+            elif value is None or isinstance(value, bool):
+                singletons.append(value)
+            elif _is_number(value):
+                numbers.add(value)
+            else:
+                raise _Unsupported
+        if not numbers and not singletons:
+            allowed = frozenset(strings)
+            return lambda v: isinstance(v, str) and v in allowed
+
+        def check(value: Any) -> bool:
+            if isinstance(value, str):
+                return value in strings
+            if value is None or isinstance(value, bool):
+                return any(value is s for s in singletons)
+            return _is_number(value) and value in numbers
+
+        return check
+
+    @staticmethod
+    def _unique(flag: Any) -> Check:
+        if flag is not True:
+            raise _Unsupported
+        # Exact for strings; anything else is reported as "maybe not unique" so that jsonschema,
+        # with its own equality rules, decides.
+        return lambda v: all(isinstance(x, str) for x in v) and len(set(v)) == len(v)
+
+    def _property_names(self, schema: Any) -> Check:
+        name = self.compile(schema)
+        return lambda v: all(name(key) for key in v)
 
     @staticmethod
     def _required(names: Any) -> Check:
@@ -549,13 +597,13 @@ class _FastCompiler:
     def _format(self, name: Any) -> Check:
         if not isinstance(name, str):
             raise _Unsupported
-        conforms = self.format_checker.conforms
-        if name not in self.format_caches:
+        if name not in self.formats:
+            test = _format_test(name)
             # The same values (predicate types, build types, builder ids, repository URIs) recur
-            # across statements, and the RFC 3986 check costs microseconds: remember recent results.
-            self.format_caches[name] = functools.lru_cache(maxsize=4096)(lambda v: conforms(v, name))
-        cached = self.format_caches[name]
-        return lambda v: cached(v) if isinstance(v, str) else conforms(v, name)
+            # across statements and an RFC 3986 check costs microseconds: remember recent results.
+            cached = functools.lru_cache(maxsize=4096)(test)
+            self.formats[name] = lambda v: not isinstance(v, str) or cached(v)
+        return self.formats[name]
 
     @staticmethod
     def _bound(keyword: str, limit: Any) -> Check:
@@ -570,3 +618,28 @@ class _FastCompiler:
         then = self.compile(schema.get("then", True))
         otherwise = self.compile(schema.get("else", True))
         return lambda v: then(v) if condition(v) else otherwise(v)
+
+
+def _format_test(name: str) -> Callable[[str], bool]:
+    """The check ``jsonschema``'s draft 2020-12 format checker runs for ``name``, for strings.
+
+    Only the formats the shipped schemas use, and only with the libraries the ``format-nongpl``
+    extra installs; any other set-up is left to ``jsonschema`` (``_Unsupported``).
+    """
+    if name in ("uri", "uri-reference"):
+        if importlib.util.find_spec("rfc3987") is not None:  # jsonschema would prefer it
+            raise _Unsupported
+        validate_rfc3986 = _optional("rfc3986_validator", "validate_rfc3986")
+        rule = "URI" if name == "uri" else "URI_reference"
+        return lambda v: bool(validate_rfc3986(v, rule=rule))
+    if name == "date-time":
+        validate_rfc3339 = _optional("rfc3339_validator", "validate_rfc3339")
+        return lambda v: bool(validate_rfc3339(v.upper()))
+    raise _Unsupported
+
+
+def _optional(module: str, attribute: str) -> Any:
+    try:
+        return getattr(importlib.import_module(module), attribute)
+    except (ImportError, AttributeError):
+        raise _Unsupported from None

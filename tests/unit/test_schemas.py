@@ -186,9 +186,23 @@ def test_schema_error_str_uses_slash_for_the_root() -> None:
     assert str(SchemaError("/predicate/builder", "x")) == "/predicate/builder: x"
 
 
-def test_importing_the_module_does_not_import_jsonschema() -> None:
-    code = "import sys, slsalint.schemas; sys.exit('jsonschema' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+def test_jsonschema_is_imported_only_to_explain_invalid_documents() -> None:
+    # Importing jsonschema with the format-nongpl extra costs most of a second (it builds an IRI
+    # grammar): importing this module, or validating valid documents, must not pay for it.
+    code = f"""
+import sys
+from slsalint.schemas import statement_errors, validate
+assert "jsonschema" not in sys.modules, "import"
+statement = {v02_statement()!r}
+assert statement_errors(statement) == []
+assert validate("policy", {POLICY!r}) == []
+assert "jsonschema" not in sys.modules, "valid documents"
+del statement["predicate"]["builder"]
+assert statement_errors(statement)
+assert "jsonschema" in sys.modules
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
 
 
 # ------------------------------------------------------------------------------ valid documents
@@ -492,10 +506,33 @@ def test_validate_returns_sorted_unique_errors() -> None:
 # ------------------------------------------------------------------------------ fast path
 
 
+POLICY: dict[str, Any] = {
+    "version": 1,
+    "packs": ["recommended", "docker-scout"],
+    "fail-on": "warning",
+    "rules": {"SL302": {"level": "error"}, "builder-untrusted": {"allowed-builders": ["https://ci/*"]}},
+    "signers": [
+        {"issuer": "https://token.actions.githubusercontent.com", "identity-regexp": "^https://github.com/"},
+        {"key": "keys/cosign.pub"},
+    ],
+    "components": {"app": {"images": ["*/example/app"], "source": "https://github.com/example/app"}},
+    "exceptions": "slsalint-exceptions.yaml",
+    "rego": ["policies/"],
+}
+PACK: dict[str, Any] = {
+    "name": "recommended",
+    "version": "1.0.0",
+    "description": "Provenance present",
+    "rules": {"SL101": {}, "SL302": {"level": "warning"}},
+}
+
 _MUTANTS: list[Any] = [
     None,
     True,
+    False,
     0,
+    1,
+    1.0,
     -1,
     1.5,
     "",
@@ -504,6 +541,11 @@ _MUTANTS: list[Any] = [
     "not-a-date",
     "2025-02-25T21:57:06Z",
     "https://example.com/x",
+    "recommended",
+    "error",
+    "SL101",
+    ["a", "a"],
+    ["a", 1],
     SHA,
     SHA.upper(),
     [],
@@ -545,13 +587,14 @@ def _mutate(document: Any, rng: random.Random) -> Any:
 
 
 def _fast_path_agrees(name: str, documents: list[Any], rounds: int) -> None:
-    compiled = schemas._compiled(name)
-    assert compiled.is_valid is not compiled.validator.is_valid, f"{name} is not compiled"
+    fast = schemas._fast(name)
+    assert fast is not None, f"{name} is not compiled"
+    validator = schemas._validator(name)
     rng = random.Random(f"slsalint-{name}")
     for document in documents:
         for candidate in [document, *(_mutate(document, rng) for _ in range(rounds))]:
-            expected = compiled.validator.is_valid(candidate)
-            assert compiled.is_valid(candidate) == expected, (name, json.dumps(candidate)[:2000])
+            expected = validator.is_valid(candidate)
+            assert fast(candidate) == expected, (name, json.dumps(candidate, default=str)[:2000])
 
 
 @pytest.mark.parametrize(
@@ -563,6 +606,8 @@ def _fast_path_agrees(name: str, documents: list[Any], rounds: int) -> None:
         ("slsa-provenance-v0.2", lambda: v02_statement()["predicate"]),
         ("slsa-provenance-v1", lambda: v1_statement()["predicate"]),
         ("dsse-envelope", lambda: envelope(v1_statement())),
+        ("policy", lambda: copy.deepcopy(POLICY)),
+        ("pack", lambda: copy.deepcopy(PACK)),
     ],
 )
 def test_compiled_fast_path_matches_jsonschema(name: str, make: Any) -> None:
@@ -583,11 +628,27 @@ def test_compiled_fast_path_matches_jsonschema_on_corpus_mutations(corpus: Path)
         _fast_path_agrees(name, unique[:8], rounds=40)
 
 
-def test_schema_that_cannot_be_compiled_falls_back_to_jsonschema() -> None:
-    compiler = schemas._FastCompiler({"type": "object", "patternProperties": {"^x": {}}}, None)  # type: ignore[arg-type]
-    assert compiler.compile_root() is None
-    compiler = schemas._FastCompiler({"$ref": "https://example.com/other.json"}, None)  # type: ignore[arg-type]
-    assert compiler.compile_root() is None
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "patternProperties": {"^x": {}}},
+        {"$ref": "https://example.com/other.json"},
+        {"const": [1]},
+        {"format": "email"},
+        {"type": "strnig"},
+        {"minItems": "3"},
+        {"properties": {"a": {"$id": "https://example.com/nested"}}},
+    ],
+)
+def test_schemas_the_compiler_does_not_cover_are_left_to_jsonschema(schema: dict[str, Any]) -> None:
+    assert schemas._FastCompiler(schema).compile_root() is None
+
+
+def test_only_the_report_schema_needs_jsonschema_for_valid_documents() -> None:
+    compiled = {
+        name: schemas._fast(name) is not None for name in [*OWN_SCHEMAS, "policy", "pack", "report-v1"]
+    }
+    assert compiled == {**dict.fromkeys(OWN_SCHEMAS, True), "policy": True, "pack": True, "report-v1": False}
 
 
 def test_statement_errors_is_faster_than_parsing_the_json(corpus: Path) -> None:

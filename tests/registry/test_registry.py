@@ -348,3 +348,26 @@ def test_client_verifies_blob_digests(registry: Registry, tmp_path: Path) -> Non
         assert client.get_blob(ref, digest) == data
         assert client.get_blob(ref, digest) == data
         assert client.stats.blob_requests == 1 and client.stats.cache_hits == 1
+
+
+def test_redirect_to_blob_storage_does_not_forward_credentials(registry: Registry, tmp_path: Path) -> None:
+    layout, _, _ = build(tmp_path, attest={AMD64: []})
+    registry.push_layout(layout, "app/redirect")
+    # every blob request is sent on to "storage", another host:port than the registry
+    with proxy(registry.base) as (storage, storage_state), proxy(registry.base, token="tok") as (host, state):
+        state.faults = [
+            Fault(
+                f"/blobs/sha256:{b.name}",
+                "redirect",
+                location=f"http://{storage}/v2/app/redirect/blobs/sha256:{b.name}",
+            )
+            for b in (layout / "blobs/sha256").iterdir()
+        ]
+        report = check(f"{host}/app/redirect:v1.0.0")
+    assert ids(report) == []
+    assert storage_state.requests("/blobs/"), "blobs were not fetched from the storage host"
+    with storage_state.lock:
+        sent = [headers for _, path, headers in storage_state.log if "/blobs/" in path]
+    assert sent and not any("authorization" in {k.lower() for k in h} for h in sent)
+    with state.lock:
+        assert any("Authorization" in h for _, p, h in state.log if "/manifests/" in p)

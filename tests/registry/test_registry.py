@@ -371,3 +371,23 @@ def test_redirect_to_blob_storage_does_not_forward_credentials(registry: Registr
     assert sent and not any("authorization" in {k.lower() for k in h} for h in sent)
     with state.lock:
         assert any("Authorization" in h for _, p, h in state.log if "/manifests/" in p)
+
+
+def test_single_platform_manifest_reference(registry: Registry, tmp_path: Path) -> None:
+    writer = LayoutWriter(tmp_path / "single")
+    image = bk.add_platform_image(writer, ARM64, seed="single")
+    att = bk.add_attestation_manifest(
+        writer, image, [bk.buildkit_v02_statement(image["digest"])], form="artifact"
+    )
+    writer.add_entry(image, ref_name="v1.0.0")
+    writer.add_entry(
+        att, ref_name=image["digest"].replace(":", "-")
+    )  # stand-in for a referrers fallback index
+    writer.write_index()
+    registry.push_layout(tmp_path / "single", "app/single")
+    report = check(registry.ref("app/single", digest=image["digest"]))
+    [platform] = report.results[0].target.platforms
+    assert str(platform.platform) == "linux/arm64"  # read from the image config
+    assert platform.digest == image["digest"]
+    assert report.results[0].target.index_digest is None
+    assert ids(report) == [("SL101", "linux/arm64")]

@@ -175,6 +175,18 @@ def _statement(att: Attestation) -> dict[str, Any]:
         "mode": view.mode.value if view and view.is_buildkit else None,
         "builder": view.builder_id if view else None,
         "flavor": view.flavor if view else None,
+        "signature": _signature(att.verification),
+    }
+
+
+def _signature(verification: Any) -> dict[str, Any] | None:
+    if verification is None:
+        return None
+    identity = verification.identity
+    return {
+        "verified": bool(verification.verified),
+        "signer": identity.describe() if identity is not None else None,
+        "problem": None if verification.verified else verification.message,
     }
 
 

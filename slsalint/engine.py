@@ -32,7 +32,12 @@ from slsalint.provenance import normalize
 from slsalint.sources.oci import Collected, RawEvidence
 
 if TYPE_CHECKING:
+    import datetime
+
+    from slsalint.components import Expectation
     from slsalint.diagnose import Explanation
+    from slsalint.exceptions import ExceptionsFile
+    from slsalint.signing import SigningSettings
     from slsalint.sources.registry import RegistryClient
 
 
@@ -69,6 +74,16 @@ class LintOptions:
     fail_on: Level | None = None
     sarif_anchor: str | None = None
     registry: RegistrySettings = field(default_factory=RegistrySettings)
+    exceptions: ExceptionsFile | None = None
+    """Loaded exceptions (``--exceptions``); None loads the policy's exceptions file, if it names one."""
+    today: datetime.date | None = None
+    """The date exceptions are judged against (default: today, UTC)."""
+    rego: list[Path] = field(default_factory=list)
+    """Extra Rego files or directories (``--rego``), in addition to the packs' and the policy's."""
+    rego_timeout: float = 10.0
+    """Seconds one Rego rule may take on one input document (then SL904)."""
+    signing: SigningSettings | None = None
+    """Signers, required annotations and trust root from the command line; None: the policy's."""
 
 
 def open_client(settings: RegistrySettings) -> RegistryClient:
@@ -138,6 +153,7 @@ def decode_evidence(evidence: RawEvidence) -> tuple[list[Attestation], str | Non
         if item.line is not None:
             source = EvidenceSource(source.kind, f"{source.location}:{item.line}", source.digest)
         errors = tuple(str(e) for e in statement_errors(statement))
+        cosign_layer = bool(evidence.annotations) and item.envelope == "dsse"
         out.append(
             Attestation(
                 source=source,
@@ -148,6 +164,9 @@ def decode_evidence(evidence: RawEvidence) -> tuple[list[Attestation], str | Non
                 subjects=_subjects(statement.get("subject")),
                 schema_errors=errors,
                 provenance=normalize(statement),
+                container=item.container,
+                annotations=evidence.annotations,
+                raw=evidence.data if cosign_layer else None,
             )
         )
     return out, None
@@ -211,12 +230,18 @@ def build_target(collected: Collected) -> Target:
     return target
 
 
-def run_checks(target: Target, planned: list[PlannedRule]) -> list[Finding]:
-    """Run every planned rule on one target; a rule that raises becomes an SL904 finding."""
+def run_checks(
+    target: Target, planned: list[PlannedRule], expectation: Expectation | None = None
+) -> list[Finding]:
+    """Run every planned rule on one target; a rule that raises becomes an SL904 finding.
+
+    ``expectation`` is what the components map expects of the target's image (SL401/SL402)."""
     findings: list[Finding] = []
     for rule in planned:
         meta = rule.check.meta()
-        ctx = CheckContext(target=target, meta=meta, level=rule.level, options=rule.options)
+        ctx = CheckContext(
+            target=target, meta=meta, level=rule.level, options=rule.options, expectation=expectation
+        )
         try:
             findings.extend(rule.check().run(ctx))
         except Exception as exc:  # a bug in a check must not pass the gate
@@ -242,11 +267,23 @@ def run_checks(target: Target, planned: list[PlannedRule]) -> list[Finding]:
 
 def lint(requests: list[LintRequest], options: LintOptions) -> Report:
     """Check every request against the policy and return the report."""
-    planned, packs = plan_rules(
-        options.policy, packs=options.packs, enable=options.enable, disable=options.disable
-    )
+    exceptions = options.exceptions
+    if exceptions is None and options.policy.exceptions is not None:
+        from slsalint.exceptions import load_for_policy
+
+        exceptions = load_for_policy(options.policy.exceptions, options.policy, today=options.today)
+    from slsalint.rego import open_rego
+
+    rego, enable, disable = open_rego(options)  # Rego packs, policy `rego:`, --rego (load errors: exit 2)
+    try:
+        planned, packs = plan_rules(options.policy, packs=options.packs, enable=enable, disable=disable)
+    except BaseException:
+        if rego is not None:
+            rego.close()
+        raise
     want_sbom = any(rule.check.id == "SL102" for rule in planned)
     results = []
+    resolved: list[tuple[TargetResult, Expectation | None]] = []
     client: RegistryClient | None = None
     try:
         for request in requests:
@@ -255,11 +292,32 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
                 client = open_client(options.registry)
             collected = collect(request, want_sbom=want_sbom, settings=options.registry, client=client)
             target = build_target(collected)
-            results.append(TargetResult(target=target, findings=run_checks(target, planned)))
+            expectation = options.policy.components.resolve(target)
+            verify_signatures(target, collected, signing_for(options, expectation))
+            result = TargetResult(target=target, findings=run_checks(target, planned, expectation))
+            if rego is not None:
+                result.findings.extend(rego.findings(target))
+            results.append(result)
+            resolved.append((result, expectation))
     finally:
         if client is not None:
             client.close()
+        if rego is not None:
+            rego.close()
     rules = [replace(rule.check.meta(), level=rule.level) for rule in planned]
+    if rego is not None:
+        rules.extend(rego.rule_metas())
+    if exceptions is not None:
+        from slsalint.checks import EXCEPTION_RULES
+        from slsalint.exceptions import apply_exceptions
+
+        apply_exceptions(
+            resolved,
+            exceptions,
+            today=options.today,
+            warning_days=options.policy.exceptions_warning_days,
+        )
+        rules.extend(EXCEPTION_RULES)
     rules.append(RULE_ERROR)
     policy_path = str(options.policy.path) if options.policy.path else None
     return Report(
@@ -287,6 +345,9 @@ def explain(request: LintRequest, settings: RegistrySettings) -> Explanation:
         except NotAnImage as exc:
             return not_an_image(request.target, exc)
         target = build_target(collected)
+        from slsalint.signing import SigningSettings
+
+        verify_signatures(target, collected, SigningSettings())
         parents = _parent_finder(request.target, client) if collected.platforms else None
         repository = None
         if remote:
@@ -343,3 +404,38 @@ def _parent_finder(reference: str, client: RegistryClient | None) -> Callable[[s
         return found
 
     return from_registry if client is not None else from_layout
+
+
+def signing_for(options: LintOptions, expectation: Expectation | None) -> SigningSettings:
+    """The signing settings for one image: the command line's, else the policy's signers; a
+    component that names its own signers replaces them for its images."""
+    from slsalint.signing import SigningSettings
+
+    base = options.signing or SigningSettings(signers=list(options.policy.signers))
+    if expectation is None:
+        return base
+    component = expectation.component
+    specs = component.signers
+    if not specs or (options.signing is not None and options.signing.signers):
+        return base
+    from slsalint.verify import SignerPolicy
+
+    policies = [
+        SignerPolicy.from_mapping(spec.as_json(), name=f"components.{component.name}.signers[{i}]")
+        for i, spec in enumerate(specs)
+    ]
+    annotations = dict(base.annotations)
+    for spec in specs:
+        annotations.update(spec.annotations)
+    return SigningSettings(signers=policies, annotations=annotations, trusted_root=base.trusted_root)
+
+
+def verify_signatures(target: Target, collected: Collected, settings: SigningSettings) -> None:
+    """Verify every signed piece of evidence of ``target`` (offline) and record the settings."""
+    from slsalint.signing import verify_target
+
+    target.signing = settings
+    signed = any(a.container is not None for p in target.platforms for a in p.attestations)
+    signed = signed or any(a.container is not None for a in target.unmatched) or bool(collected.signatures)
+    if signed:
+        verify_target(target, collected, settings)

@@ -154,6 +154,18 @@ class Attestation:
     stored_for: str | None = None
     """The digest the evidence was stored for (BuildKit reference digest, cosign tag, referrer
     subject), when its storage says so."""
+    container: dict[str, Any] | None = None
+    """The DSSE envelope or Sigstore bundle the statement came in (None for raw statements)."""
+    annotations: dict[str, str] = field(default_factory=dict)
+    """Annotations of the layer that held it (cosign certificate, chain and Rekor bundle)."""
+    raw: bytes | None = None
+    """The exact bytes of the layer, kept for cosign layers whose log entry hashes them."""
+    verification: Any = None
+    """``slsalint.verify.Verification`` of the signature that carried it (None: unsigned)."""
+
+    @property
+    def signed(self) -> bool:
+        return self.verification is not None
 
     @property
     def is_provenance(self) -> bool:
@@ -224,6 +236,10 @@ class Target:
     """Attestations found for this target whose subjects name none of its digests."""
     problems: list[Problem] = field(default_factory=list)
     is_index: bool = False
+    signing: Any = None
+    """``slsalint.signing.SigningSettings`` in force for this target (signers, annotations)."""
+    image_signatures: list[Any] = field(default_factory=list)
+    """``slsalint.signing.ImageSignature`` for every image signature found (cosign .sig, bundles)."""
 
     def all_digests(self) -> set[str]:
         digests = {p.digest for p in self.platforms}

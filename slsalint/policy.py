@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from slsalint.checks import CHECKS, RULE_ERROR, Check, find_check
+from slsalint.components import ComponentMap
 from slsalint.errors import ConfigError
+from slsalint.exceptions import DEFAULT_HORIZON_DAYS, DEFAULT_WARNING_DAYS
 from slsalint.model import Level
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
@@ -105,6 +107,8 @@ class Pack:
     description: str
     path: Path
     rules: dict[str, RuleSetting]
+    rego: list[Path] = field(default_factory=list)
+    """Rego files and directories of the pack (``rego:`` in pack.yaml, relative to the pack)."""
 
 
 @dataclass
@@ -113,6 +117,15 @@ class Policy:
     packs: list[str] = field(default_factory=lambda: list(DEFAULT_PACKS))
     rules: dict[str, RuleSetting] = field(default_factory=dict)
     fail_on: Level | None = None
+    components: ComponentMap = field(default_factory=ComponentMap)
+    exceptions: Path | None = None
+    """The exceptions file named by the policy (resolved against the policy file's directory)."""
+    exceptions_horizon_days: int = DEFAULT_HORIZON_DAYS
+    exceptions_warning_days: int = DEFAULT_WARNING_DAYS
+    rego: list[Path] = field(default_factory=list)
+    """Extra Rego directories (``rego:``, resolved against the policy file's directory)."""
+    signers: list[Any] = field(default_factory=list)
+    """``slsalint.verify.SignerPolicy`` for each ``signers:`` entry (alternatives)."""
 
 
 @dataclass(frozen=True)
@@ -160,27 +173,33 @@ def load_pack(name: str, *, rules_dir: Path = RULES_DIR) -> Pack:
     validate_file(path, document, "pack")
     if document["name"] != name:
         raise ConfigError(f"{path}: pack name {document['name']!r} does not match its directory {name!r}")
-    if document.get("rego"):
-        raise ConfigError(f"{path}: Rego rules in packs are not supported by this version of slsalint")
     return Pack(
         name=name,
         version=str(document["version"]),
         description=str(document["description"]),
         path=path,
         rules=_rule_settings(path, document, document["rules"], "/rules"),
+        rego=_rego_paths(path, document),
     )
+
+
+def _rego_paths(path: Path, document: Any) -> list[Path]:
+    """``rego:`` entries of a pack or policy file, resolved against its directory; each must exist."""
+    out = []
+    for index, entry in enumerate(document.get("rego") or []):
+        resolved = path.parent / str(entry)
+        if not resolved.exists():
+            line = line_of(document, f"/rego/{index}")
+            raise ConfigError(f"{path}:{line}: rego: {entry}: no such file or directory")
+        out.append(resolved)
+    return out
 
 
 def available_packs(rules_dir: Path = RULES_DIR) -> list[str]:
     return sorted(p.parent.name for p in rules_dir.glob("*/pack.yaml"))
 
 
-_UNSUPPORTED = {
-    "signers": "signature verification",
-    "components": "the components map",
-    "exceptions": "exceptions files",
-    "rego": "Rego rule packs",
-}
+_UNSUPPORTED: dict[str, str] = {}
 
 
 def load_policy(path: Path) -> Policy:
@@ -198,12 +217,54 @@ def load_policy(path: Path) -> Policy:
                 "support yet; remove it rather than have it ignored"
             )
     fail_on = document.get("fail-on")
+    components, exceptions = _components_and_exceptions(path, document)
     return Policy(
         path=path,
         packs=list(document.get("packs") or DEFAULT_PACKS),
         rules=_rule_settings(path, document, document.get("rules"), "/rules"),
         fail_on=Level(fail_on) if fail_on else None,
+        components=components,
+        exceptions=exceptions,
+        exceptions_horizon_days=int(document.get("exceptions-horizon-days", DEFAULT_HORIZON_DAYS)),
+        exceptions_warning_days=int(document.get("exceptions-warning-days", DEFAULT_WARNING_DAYS)),
+        rego=_rego_paths(path, document),
+        signers=_signers(path, document),
     )
+
+
+def _signers(path: Path, document: Any) -> list[Any]:
+    """The policy's ``signers:`` as SignerPolicy values (ConfigError naming the entry and line)."""
+    from slsalint.verify import SignerPolicy
+
+    out = []
+    for index, entry in enumerate(document.get("signers") or []):
+        line = line_of(document, f"/signers/{index}")
+        name = f"{path}:{line}: signers[{index}]" if line else f"{path}: signers[{index}]"
+        out.append(SignerPolicy.from_mapping(_plain(entry), name=name, base=path.parent))
+    return out
+
+
+def _components_and_exceptions(path: Path, document: Any) -> tuple[ComponentMap, Path | None]:
+    """The components map and the exceptions file path (relative to the policy file)."""
+    from slsalint.components import parse_components
+
+    def locate(pointer: str) -> str:
+        line = line_of(document, pointer)
+        return f"{path}:{line}" if line else str(path)
+
+    base_dir = path.parent
+    raw = document.get("components") or {}
+    if "signers" in _UNSUPPORTED:
+        for name, body in raw.items():
+            if body.get("signers"):
+                raise ConfigError(
+                    f"{locate(f'/components/{name}/signers')}: components.{name}.signers needs signature "
+                    "verification, which this version of slsalint does not support yet; remove it rather "
+                    "than have it ignored"
+                )
+    components = parse_components(_plain(raw), base_dir=base_dir, locate=locate)
+    exceptions = document.get("exceptions")
+    return components, (base_dir / str(exceptions)) if exceptions else None
 
 
 def plan_rules(
@@ -228,6 +289,12 @@ def plan_rules(
         merged = settings.setdefault(rule_id, RuleSetting())
         merged.level = setting.level or merged.level
         merged.options = {**merged.options, **setting.options}
+    # A component's source and ref are expectations: they run SL401/SL402 whatever the packs say
+    # (an explicit `level: off` or --disable still turns them off).
+    if any(c.source for c in policy.components.components):
+        settings.setdefault("SL401", RuleSetting())
+    if any(c.ref for c in policy.components.components):
+        settings.setdefault("SL402", RuleSetting())
     for key in enable or []:
         check = find_check(key)
         if check is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from slsalint.model import (
     Attestation,
@@ -22,17 +22,22 @@ from slsalint.model import (
     Target,
 )
 
+if TYPE_CHECKING:
+    from slsalint.components import Expectation
+
 DOCS_BASE = "https://github.com/slsalint/slsalint/blob/main/docs/rules"
 
 
 @dataclass
 class CheckContext:
-    """What a check sees: one target, the rule's effective level and options."""
+    """What a check sees: one target, the rule's effective level and options, and what the
+    components map expects of the target's image (None when no component claims it)."""
 
     target: Target
     meta: RuleMeta
     level: Level
     options: dict[str, Any]
+    expectation: Expectation | None = None
 
     def finding(
         self,

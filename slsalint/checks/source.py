@@ -18,13 +18,15 @@ class SourceRepositoryMismatch(Check):
     workflows, the generator's ``configSource``) against the ``repositories`` option. Comparison
     ignores the scheme, ``git+``, a ``.git`` suffix and the ref: ``https://github.com/o/r.git#abc``
     equals ``github.com/o/r``. Globs are allowed. Inactive until ``repositories`` is set; provenance
-    that records no repository fails when it is set.
+    that records no repository fails when it is set. For an image that belongs to a component of
+    the policy's ``components`` map with a ``source``, that source replaces the option.
 
     **Why it matters.** An image built from a fork or another repository can carry perfectly valid
     provenance; only comparing the source with what you expect catches it (slsa-verifier's
     ``--source-uri``).
 
-    **How to fix.** Publish images built from the expected repository, or correct the option.
+    **How to fix.** Publish images built from the expected repository, or correct the option (or
+    the component's ``source``).
 
     **Options.** ``repositories``: list of repository URIs or globs.
 
@@ -44,23 +46,32 @@ class SourceRepositoryMismatch(Check):
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         expected: list[str] = ctx.options.get("repositories") or []
+        component = ctx.expectation.component if ctx.expectation is not None else None
+        remediation = self.remediation
+        if component is not None and component.source:
+            expected = [component.source]
+            remediation = (
+                f"publish {component.name} images built from {component.source}, or correct "
+                f"components.{component.name}.source in the policy"
+            )
         if not expected:
             return
         wanted = [normalize_repository(e) for e in expected]
+        whose = f" of component {component.name}" if component is not None and component.source else ""
         for platform, attestation, view in ctx.provenance():
             actual = normalize_repository(view.source_repository) if view.source_repository else None
             if actual and any(fnmatchcase(actual, pattern) for pattern in wanted):
                 continue
             yield ctx.finding(
-                f"source repository {actual!r} is not the expected one"
+                f"source repository {actual!r} is not the expected one{whose}"
                 if actual
-                else "provenance records no source repository",
+                else f"provenance records no source repository{whose}",
                 platform=platform,
                 attestation=attestation,
                 pointer=view.source_pointer,
                 expected=expected,
                 actual=view.source_repository,
-                remediation=self.remediation,
+                remediation=remediation,
             )
 
 
@@ -70,12 +81,18 @@ class SourceRefMismatch(Check):
     **What it checks.** The source ref recorded in the provenance (``externalParameters.workflow.ref``,
     the generator's ``configSource`` ref or ``github_ref``, BuildKit's ``github_ref``) against the
     ``refs`` option (exact refs or globs such as ``refs/tags/v*``). Inactive until ``refs`` is set;
-    provenance that records no ref fails when it is set.
+    provenance that records no ref fails when it is set. For an image that belongs to a component
+    of the policy's ``components`` map with a ``ref``, the ref derived from the image tag replaces
+    the option: ``ref: "refs/tags/{tag}"`` with ``tag-transforms`` such as ``strip-v`` or
+    ``{replace-suffix: {from: "-rke2r1", to: "+rke2r1"}}`` (image ``v1.30.4-rke2r1`` expects
+    ``refs/tags/v1.30.4+rke2r1``). A ``{tag}`` template and an image checked without a tag (by
+    digest only) is a finding: the expected ref cannot be derived.
 
     **Why it matters.** Release images should come from release tags or protected branches, not
     from a feature branch that happened to run the same workflow.
 
-    **How to fix.** Release from the expected ref, or correct the option.
+    **How to fix.** Release from the expected ref, or correct the option (or the component's
+    ``ref`` and ``tag-transforms``); check images by tag (``IMAGE:TAG@DIGEST`` pins both).
 
     **Options.** ``refs``: list of refs or globs (``refs/heads/main``, ``refs/tags/v*``).
 
@@ -94,6 +111,26 @@ class SourceRefMismatch(Check):
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         expected: list[str] = ctx.options.get("refs") or []
+        remediation = self.remediation
+        whose = ""
+        exp = ctx.expectation
+        if exp is not None and exp.component.ref is not None:
+            name = exp.component.name
+            whose = f" of component {name}"
+            remediation = (
+                f"release {name} from the expected ref, or correct components.{name}.ref / tag-transforms "
+                "in the policy"
+            )
+            problem = exp.ref_problem
+            if problem is not None:
+                if any(True for _ in ctx.provenance()):
+                    yield ctx.finding(
+                        problem,
+                        expected=exp.component.ref,
+                        remediation="check the image by tag (IMAGE:TAG, or IMAGE:TAG@DIGEST to pin both)",
+                    )
+                return
+            expected = [exp.ref] if exp.ref is not None else []
         if not expected:
             return
         for platform, attestation, view in ctx.provenance():
@@ -101,13 +138,15 @@ class SourceRefMismatch(Check):
             if ref and any(fnmatchcase(ref, pattern) for pattern in expected):
                 continue
             yield ctx.finding(
-                f"source ref {ref!r} is not an expected ref" if ref else "provenance records no source ref",
+                f"source ref {ref!r} is not an expected ref{whose}"
+                if ref
+                else f"provenance records no source ref{whose}",
                 platform=platform,
                 attestation=attestation,
                 pointer=view.source_pointer,
                 expected=expected,
                 actual=ref,
-                remediation=self.remediation,
+                remediation=remediation,
             )
 
 

@@ -14,8 +14,11 @@ import typer
 
 from slsalint import __version__
 from slsalint.cli import check as check_cmd
+from slsalint.cli import components as components_cmd
+from slsalint.cli import exceptions as exceptions_cmd
 from slsalint.cli import explain as explain_cmd
 from slsalint.cli import fetch as fetch_cmd
+from slsalint.cli import packs as packs_cmd
 from slsalint.cli import rules as rules_cmd
 from slsalint.cli._common import STATE, fail
 from slsalint.errors import SlsalintError
@@ -32,6 +35,9 @@ app.command("check")(check_cmd.check)
 app.command("fetch")(fetch_cmd.fetch)
 app.command("explain")(explain_cmd.explain)
 app.add_typer(rules_cmd.app, name="rules")
+app.add_typer(packs_cmd.app, name="packs")
+app.add_typer(exceptions_cmd.app, name="exceptions")
+app.add_typer(components_cmd.app, name="components")
 
 
 def _version(value: bool) -> None:

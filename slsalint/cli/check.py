@@ -38,11 +38,22 @@ def check(
     policy: Path | None = typer.Option(
         None, "--policy", "-p", help="Policy file (default: ./slsalint.yaml when present)."
     ),
+    exceptions: Path | None = typer.Option(
+        None,
+        "--exceptions",
+        help="Exceptions file (instead of the one the policy names): reviewed, time-limited waivers.",
+    ),
     pack: list[str] = typer.Option(
         [], "--pack", help="Rule pack to run instead of the policy's (repeatable)."
     ),
     enable: list[str] = typer.Option([], "--enable", help="Enable a rule by id or name (repeatable)."),
     disable: list[str] = typer.Option([], "--disable", help="Disable a rule by id or name (repeatable)."),
+    rego: list[Path] = typer.Option(
+        [], "--rego", help="Directory (or file) of Rego rules to evaluate as well (repeatable)."
+    ),
+    rego_timeout: float = typer.Option(
+        10.0, "--rego-timeout", min=0.1, help="Seconds one Rego rule may take on one attestation."
+    ),
     fmt: list[str] = typer.Option(
         [],
         "--format",
@@ -69,6 +80,25 @@ def check(
         envvar="COSIGN_REPOSITORY",
     ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the on-disk manifest/blob cache."),
+    certificate_identity: str | None = typer.Option(
+        None, "--certificate-identity", help="Expected signer identity (certificate SAN), exact."
+    ),
+    certificate_identity_regexp: str | None = typer.Option(
+        None, "--certificate-identity-regexp", help="Expected signer identity, regular expression."
+    ),
+    certificate_oidc_issuer: str | None = typer.Option(
+        None, "--certificate-oidc-issuer", help="Expected OIDC issuer of the signing certificate, exact."
+    ),
+    certificate_oidc_issuer_regexp: str | None = typer.Option(
+        None, "--certificate-oidc-issuer-regexp", help="Expected OIDC issuer, regular expression."
+    ),
+    key: list[Path] = typer.Option([], "--key", help="PEM public key of an allowed signer (repeatable)."),
+    annotations: list[str] = typer.Option(
+        [], "--annotations", help="Required image-signature annotation k=v (repeatable; SL206)."
+    ),
+    trusted_root: Path | None = typer.Option(
+        None, "--trusted-root", help="Sigstore trusted_root.json (default: the public-good root shipped)."
+    ),
     no_color: bool = typer.Option(False, "--no-color", help="No colour in text output."),
 ) -> None:
     """Check provenance against the policy; exit 1 when a finding at or above --fail-on remains."""
@@ -118,6 +148,23 @@ def check(
         loaded = load_policy(DEFAULT_POLICY)
     else:
         loaded = Policy()
+    from slsalint.exceptions import load_for_policy
+
+    # Validated before anything is read or checked: a bad exceptions file is exit 2, never ignored.
+    exceptions_path = exceptions or loaded.exceptions
+    waivers = load_for_policy(exceptions_path, loaded) if exceptions_path is not None else None
+    from slsalint.signing import settings_from_flags
+
+    signing = settings_from_flags(
+        identity=certificate_identity,
+        identity_regexp=certificate_identity_regexp,
+        issuer=certificate_oidc_issuer,
+        issuer_regexp=certificate_oidc_issuer_regexp,
+        keys=key,
+        annotations=annotations,
+        trusted_root=trusted_root,
+        policy_signers=loaded.signers,
+    )
     request = LintRequest(target=target, attestations=list(attestation), subject=subject, platforms=platforms)
     with Progress(target or "attestations") as progress:
         registry.progress = progress.update
@@ -131,6 +178,10 @@ def check(
                 fail_on=level,
                 sarif_anchor=sarif_anchor,
                 registry=registry,
+                exceptions=waivers,
+                signing=signing,
+                rego=list(rego),
+                rego_timeout=rego_timeout,
             ),
         )
     width = shutil.get_terminal_size((100, 24)).columns

@@ -173,4 +173,12 @@ def _add_node(branch: Any, node: dict[str, Any], t: Any) -> None:
                 details.append(f"mode={statement['mode']}")
             if statement.get("builder") is not None:
                 details.append(f"builder {statement['builder'] or '(empty)'}")
+            signature = statement.get("signature")
+            if signature:
+                state = "signed by" if signature["verified"] else "signature NOT verified:"
+                details.append(
+                    f"{state} {signature['signer'] if signature['verified'] else signature['problem']}"
+                )
+            else:
+                details.append("unsigned")
             leaf.add(t("; ".join(details), "dim"))

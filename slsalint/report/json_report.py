@@ -90,6 +90,26 @@ def _attestation(att: Attestation) -> dict[str, Any]:
             "sourceRef": prov.source_ref,
             "sourceCommit": prov.source_commit,
         },
+        "verification": _verification(att.verification),
+    }
+
+
+def _verification(verification: Any) -> dict[str, Any] | None:
+    """Who signed, how it verified, and the transparency-log evidence; None when unsigned."""
+    if verification is None:
+        return None
+    identity = verification.identity
+    return {
+        "verified": bool(verification.verified),
+        "method": verification.method,
+        "signer": identity.subject if identity is not None else None,
+        "issuer": identity.issuer if identity is not None else None,
+        "github": dict(identity.github) if identity is not None else {},
+        "certificate": identity.certificate_pem if identity is not None else None,
+        "keyFingerprint": identity.key_fingerprint if identity is not None else None,
+        "logIndex": verification.log_index,
+        "integratedTime": verification.integrated_time.isoformat() if verification.integrated_time else None,
+        "problems": [{"ruleId": p.rule_id, "message": p.message} for p in verification.problems],
     }
 
 

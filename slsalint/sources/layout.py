@@ -22,6 +22,7 @@ from slsalint.sources.oci import (
     INDEX_TYPES,
     PREDICATE_TYPE_ANNOTATION,
     REF_NAME,
+    SIMPLE_SIGNING,
     Collected,
     Descriptor,
     RawEvidence,
@@ -29,6 +30,7 @@ from slsalint.sources.oci import (
     descriptors,
     is_digest,
     is_evidence_layer,
+    is_signature_bundle,
     manifest_node,
     read_index,
     verify_digest,
@@ -223,7 +225,12 @@ def collect_layout(
         kind = entry.annotations.get(COSIGN_KIND)
         tag = cosign_tag_digest(entry.annotations.get(REF_NAME, ""))
         if kind == COSIGN_SIGS_KIND or (tag and tag[1] == ".sig"):
-            continue  # image signatures are not attestations
+            stored_for = tag[0] if tag else image.digest
+            if stored_for in wanted_for:
+                _read_manifest_layers(
+                    layout, where, entry, stored_for, collected, kind="cosign-sig", want_sbom=False
+                )
+            continue
         if kind == COSIGN_ATTS_KIND or (tag and tag[1] == ".att"):
             stored_for = tag[0] if tag else image.digest
             if stored_for not in wanted_for:
@@ -240,7 +247,9 @@ def collect_layout(
             collected.problems.append((EvidenceSource("referrer", where, entry.digest), str(exc), None))
             continue
         subject = manifest.get("subject")
-        if isinstance(subject, dict) and subject.get("digest") in wanted_for:
+        # Referrers of the image, and signatures over its attestation manifests.
+        signed = {d.digest for d, _ in attestation_manifests}
+        if isinstance(subject, dict) and subject.get("digest") in wanted_for | signed:
             _read_manifest_layers(
                 layout,
                 where,
@@ -339,7 +348,10 @@ def _read_manifest_layers(
         collected.problems.append((manifest_source, str(exc), stored_for))
         return
     for layer in layers:
-        if not is_evidence_layer(layer.media_type):
+        if kind == "cosign-sig":
+            if layer.media_type != SIMPLE_SIGNING:
+                continue
+        elif not is_evidence_layer(layer.media_type):
             continue
         predicate = layer.annotations.get(PREDICATE_TYPE_ANNOTATION) or layer.annotations.get("predicateType")
         if predicate and not want_sbom and not predicate.startswith("https://slsa.dev/provenance/"):
@@ -350,13 +362,15 @@ def _read_manifest_layers(
         except ValueError as exc:
             collected.problems.append((source, f"attestation layer: {exc}", stored_for))
             continue
-        collected.evidence.append(
-            RawEvidence(
-                source=source,
-                data=data,
-                media_type=layer.media_type,
-                name=f"layer {layer.digest}",
-                stored_for=stored_for,
-                annotations=layer.annotations,
-            )
+        evidence = RawEvidence(
+            source=source,
+            data=data,
+            media_type=layer.media_type,
+            name=f"layer {layer.digest}",
+            stored_for=stored_for,
+            annotations=layer.annotations,
         )
+        if kind == "cosign-sig" or is_signature_bundle(layer, data):
+            collected.signatures.append(evidence)
+        else:
+            collected.evidence.append(evidence)

@@ -3,7 +3,9 @@ digests, and how BuildKit and cosign store attestations next to an image."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +29,7 @@ COSIGN_ATTS_KIND = "dev.cosignproject.cosign/atts"
 COSIGN_SIGS_KIND = "dev.cosignproject.cosign/sigs"
 COSIGN_IMAGE_KINDS = frozenset({"dev.cosignproject.cosign/imageIndex", "dev.cosignproject.cosign/image"})
 SIMPLE_SIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
+COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1"
 
 IN_TOTO_LAYER = "application/vnd.in-toto+json"
 DSSE_LAYER = "application/vnd.dsse.envelope.v1+json"
@@ -260,3 +263,25 @@ def read_index(
         wanted = ", ".join(str(p) for p in platforms)
         raise ConfigError(f"{where}: the index has no platform matching {wanted}")
     return attestations
+
+
+def is_signature_bundle(layer: Descriptor, data: bytes) -> bool:
+    """A Sigstore bundle over the image (message signature or cosign/sign DSSE), not an attestation."""
+    if not layer.media_type.startswith("application/vnd.dev.sigstore.bundle"):
+        return False
+    try:
+        bundle = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    if not isinstance(bundle, dict):
+        return False
+    if "messageSignature" in bundle:
+        return True
+    envelope = bundle.get("dsseEnvelope")
+    if isinstance(envelope, dict) and isinstance(envelope.get("payload"), str):
+        try:
+            statement = json.loads(base64.b64decode(envelope["payload"]))
+        except (ValueError, UnicodeDecodeError):
+            return False
+        return isinstance(statement, dict) and statement.get("predicateType") == COSIGN_SIGN_PREDICATE
+    return False

@@ -28,6 +28,7 @@ from slsalint.sources.oci import (
     cosign_tag_digest,
     descriptors,
     is_evidence_layer,
+    is_signature_bundle,
     manifest_node,
     read_index,
 )
@@ -36,7 +37,6 @@ from slsalint.sources.registry import Fetched, NotFound, RegistryClient, Registr
 
 T = TypeVar("T")
 
-COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1"
 COSIGN_LAYER_TYPES = frozenset({SIMPLE_SIGNING, "application/vnd.dsse.envelope.v1+json"})
 
 
@@ -121,12 +121,23 @@ class RemoteCollector:
                 )
                 for digest, suffix in tag_jobs
             ]
-            ref_futures = [
-                pool.submit(self._safe, partial(self._referrers, pinned, digest)) for digest in subjects
+            # Referrers of the image digests and of the attestation manifests (Sigstore bundles
+            # signing them); the API and the sha256-HEX fallback tag are asked at once.
+            ref_subjects = subjects + [d.digest for d, _ in att_jobs]
+            api_futures = [
+                pool.submit(self._safe, partial(self.client.referrers, pinned, digest))
+                for digest in ref_subjects
+            ]
+            fallback_futures = [
+                pool.submit(self._safe, partial(self.client.tag_exists, pinned, digest.replace(":", "-")))
+                for digest in ref_subjects
             ]
             att_results = [f.result() for f in att_futures]
             tag_results = [f.result() for f in tag_futures]
-            ref_results = [f.result() for f in ref_futures]
+            ref_results = [
+                self._combine_referrers(pinned, digest, api.result(), fallback.result())
+                for digest, api, fallback in zip(ref_subjects, api_futures, fallback_futures, strict=True)
+            ]
 
             layer_jobs: list[tuple[ImageRef, Descriptor, Descriptor, str, str, str]] = []
             # (repo, manifest descriptor, layer, stored_for, kind, location)
@@ -206,14 +217,15 @@ class RemoteCollector:
                 )
 
             referrer_jobs: list[tuple[str, dict[str, Any]]] = []
-            for digest, ref_result in zip(subjects, ref_results, strict=True):
+            for digest, ref_result in zip(ref_subjects, ref_results, strict=True):
                 source = EvidenceSource("referrer", f"{pinned.name}@{digest}")
                 if isinstance(ref_result, Exception):
                     collected.problems.append((source, f"referrers: {ref_result}", digest))
                     continue
                 listing, fallback, api = ref_result
-                collected.referrers_api = api
-                if fallback is not None:
+                if digest in wanted_for:
+                    collected.referrers_api = api
+                if fallback is not None and digest in wanted_for:
                     collected.fallback_tags.append(digest.replace(":", "-"))
                     snapshot.tags[digest.replace(":", "-")] = fallback.digest
                     snapshot.manifests[fallback.digest] = fallback
@@ -281,7 +293,7 @@ class RemoteCollector:
                     stored_for=stored_for,
                     annotations=layer.annotations,
                 )
-                if kind == "cosign-sig" or _is_signature_bundle(layer, blob):
+                if kind == "cosign-sig" or is_signature_bundle(layer, blob):
                     collected.signatures.append(evidence)
                 else:
                     collected.evidence.append(evidence)
@@ -296,21 +308,27 @@ class RemoteCollector:
         except RegistryError as exc:
             return exc
 
-    def _referrers(self, ref: ImageRef, digest: str) -> tuple[list[dict[str, Any]], Fetched | None, bool]:
+    @staticmethod
+    def _combine_referrers(
+        ref: ImageRef,
+        digest: str,
+        api: list[dict[str, Any]] | Exception | None,
+        fallback: Fetched | Exception | None,
+    ) -> tuple[list[dict[str, Any]], Fetched | None, bool] | Exception:
         """(referrer descriptors, the fallback tag's index if it was used, whether the API answered)."""
-        listing = self.client.referrers(ref, digest)
-        if listing is not None:
-            return listing, None, True
-        fallback = self.client.tag_exists(ref, digest.replace(":", "-"))
+        if isinstance(api, Exception):
+            return api
+        if api is not None:
+            return api, None, True
+        if isinstance(fallback, Exception):
+            return fallback
         if fallback is None:
             return [], None, False
         try:
             document = fallback.json()
             items = document.get("manifests") or []
         except ValueError as exc:
-            raise RegistryError(
-                f"{ref.name}: referrers fallback tag {digest.replace(':', '-')}: {exc}"
-            ) from None
+            return RegistryError(f"{ref.name}: referrers fallback tag {digest.replace(':', '-')}: {exc}")
         return [i for i in items if isinstance(i, dict)], fallback, False
 
     def _platform_of(self, ref: ImageRef, manifest: dict[str, Any]) -> Platform | None:
@@ -378,30 +396,6 @@ class RemoteCollector:
                 continue
             jobs.append((repo, descriptor, layer, stored_for, kind, location))
         return jobs
-
-
-def _is_signature_bundle(layer: Descriptor, data: bytes) -> bool:
-    """A Sigstore bundle over the image (message signature or cosign/sign DSSE), not an attestation."""
-    if not layer.media_type.startswith("application/vnd.dev.sigstore.bundle"):
-        return False
-    try:
-        bundle = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        return False
-    if not isinstance(bundle, dict):
-        return False
-    if "messageSignature" in bundle:
-        return True
-    envelope = bundle.get("dsseEnvelope")
-    if isinstance(envelope, dict) and isinstance(envelope.get("payload"), str):
-        import base64
-
-        try:
-            statement = json.loads(base64.b64decode(envelope["payload"]))
-        except (ValueError, UnicodeDecodeError):
-            return False
-        return isinstance(statement, dict) and statement.get("predicateType") == COSIGN_SIGN_PREDICATE
-    return False
 
 
 def _reject_signature_artifact(ref: ImageRef, image: Fetched, document: dict[str, Any]) -> None:

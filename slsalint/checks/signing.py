@@ -1,0 +1,325 @@
+"""Is the evidence signed, by whom, and does the image carry the signature the policy asks for?"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from slsalint.checks.base import Check, CheckContext
+from slsalint.model import Attestation, Finding, Level, PlatformTarget
+
+
+def _settings(ctx: CheckContext) -> Any:
+    return ctx.target.signing
+
+
+def _required(ctx: CheckContext) -> bool:
+    settings = _settings(ctx)
+    return bool(settings is not None and settings.required)
+
+
+def _attestations(ctx: CheckContext) -> Iterator[tuple[PlatformTarget | None, Attestation]]:
+    """Every attestation of the target once, with its platform when it belongs to exactly one."""
+    seen: dict[int, list[PlatformTarget]] = {}
+    order: list[Attestation] = []
+    for platform in ctx.target.platforms:
+        for attestation in platform.attestations:
+            if id(attestation) not in seen:
+                seen[id(attestation)] = []
+                order.append(attestation)
+            seen[id(attestation)].append(platform)
+    for attestation in order:
+        holders = seen[id(attestation)]
+        yield (holders[0] if len(holders) == 1 else None), attestation
+
+
+class SignatureMissing(Check):
+    """When signers are configured, every platform's provenance must be signed.
+
+    **What it checks.** For each checked platform, that at least one SLSA provenance attestation came
+    with a signature: a Sigstore bundle, a cosign ``.att`` layer with its certificate and Rekor
+    bundle, or a DSSE envelope verified with ``--key``. Inactive until a signer is configured
+    (``signers:`` in the policy, ``--certificate-identity``/``--certificate-oidc-issuer`` or
+    ``--key``). BuildKit's own attestation manifests hold unsigned statements; they count as signed
+    when a Sigstore bundle over the attestation manifest is found.
+
+    **Why it matters.** Unsigned provenance can be written by anyone who can push to the registry.
+
+    **How to fix.** Sign the provenance: ``cosign attest --type slsaprovenance``,
+    ``actions/attest-build-provenance``, or the SLSA generator's container workflow.
+
+    **Passing example.** A cosign ``.att`` tag with a DSSE layer and certificate annotations.
+
+    **Failing example.** Only BuildKit attestation manifests, with ``signers:`` in the policy.
+    """
+
+    id = "SL201"
+    name = "signature-missing"
+    level = Level.ERROR
+    summary = "Policy requires signed provenance and none is signed"
+    remediation = "sign the provenance (cosign attest, actions/attest-build-provenance, SLSA generator)"
+    security_severity = 7.5
+
+    def run(self, ctx: CheckContext) -> Iterator[Finding]:
+        if not _required(ctx):
+            return
+        for platform in ctx.target.platforms:
+            provenance = [a for a in platform.attestations if a.is_provenance]
+            if provenance and not any(a.signed for a in provenance):
+                yield ctx.finding(
+                    f"no signed provenance for {platform.label if platform.platform else ctx.target.kind}",
+                    platform=platform,
+                    expected="provenance signed by a configured signer",
+                    actual=f"{len(provenance)} unsigned provenance attestation(s)",
+                    remediation=self.remediation,
+                )
+
+
+class SignatureInvalid(Check):
+    """Every signature found must verify.
+
+    **What it checks.** The signature over each signed attestation and image signature: DSSE
+    signature over PAE (or the payload signature), certificate chain to a Fulcio CA of the trusted
+    root, certificate validity at the signing time, the transparency-log proof (SET or inclusion
+    proof with checkpoint) and that the log entry records this very envelope and certificate.
+    Verification is offline against ``--trusted-root`` or the production root shipped with the
+    sigstore package. Runs whether or not signers are configured: a signature that does not verify
+    is a sign of tampering or corruption.
+
+    **Why it matters.** A signature that does not verify proves nothing, and an altered payload
+    under an old signature is exactly what an attacker would push.
+
+    **How to fix.** Re-sign the evidence; check that the trusted root matches the Sigstore instance
+    that signed it (staging vs production, a private instance).
+
+    **Passing example.** A Sigstore bundle whose DSSE signature and inclusion proof verify.
+
+    **Failing example.** A bundle whose payload was edited after signing.
+    """
+
+    id = "SL202"
+    name = "signature-invalid"
+    level = Level.ERROR
+    summary = "A signature does not verify (DSSE PAE, certificate chain, tlog proof/SET)"
+    remediation = "re-sign the evidence, and check the trusted root matches the signing instance"
+    security_severity = 9.0
+
+    def run(self, ctx: CheckContext) -> Iterator[Finding]:
+        for platform, attestation in _attestations(ctx):
+            verification = attestation.verification
+            if verification is None:
+                continue
+            for problem in verification.problems:
+                if problem.rule_id in ("SL202", "SL105"):
+                    yield ctx.finding(
+                        f"signature of {attestation.predicate_type} does not verify: {problem.message}",
+                        platform=platform,
+                        attestation=attestation,
+                        remediation=self.remediation,
+                    )
+        for signature in ctx.target.image_signatures:
+            for problem in signature.verification.problems:
+                if problem.rule_id in ("SL202", "SL105"):
+                    finding = ctx.finding(
+                        f"image signature does not verify: {problem.message}", remediation=self.remediation
+                    )
+                    finding.source = str(signature.source)
+                    yield finding
+
+
+class SignerIdentityMismatch(Check):
+    """Signatures must come from a configured signer.
+
+    **What it checks.** The identity of every verified signature (certificate SAN and OIDC issuer,
+    GitHub workflow claims, or the public key) against the configured signers, with cosign's
+    semantics: ``identity``/``issuer`` compare exactly, ``identity-regexp``/``issuer-regexp`` match
+    anywhere in the value unless anchored. Several signers are alternatives. Inactive until a signer
+    is configured.
+
+    **Why it matters.** Anyone can get a valid Sigstore certificate; only the identity says whether
+    your release workflow signed.
+
+    **How to fix.** Sign from the expected workflow, or add the signer to the policy after review.
+
+    **Passing example.** ``--certificate-identity-regexp '^https://github\\.com/microcks/'`` and a
+    certificate for ``https://github.com/microcks/microcks/.github/workflows/build-verify.yml@refs/heads/master``.
+
+    **Failing example.** The same policy and a certificate issued to another repository.
+    """
+
+    id = "SL203"
+    name = "signer-identity-mismatch"
+    level = Level.ERROR
+    summary = "Certificate identity / OIDC issuer / key is not the expected one"
+    remediation = "sign from the expected workflow, or review and add the signer to the policy"
+    security_severity = 8.5
+
+    def run(self, ctx: CheckContext) -> Iterator[Finding]:
+        if not _required(ctx):
+            return
+        from slsalint.verify import match
+
+        policies = _settings(ctx).signers
+        for platform, attestation in _attestations(ctx):
+            verification = attestation.verification
+            if verification is None or not verification.verified or verification.identity is None:
+                continue
+            ok, reason = match(verification.identity, policies)
+            if not ok:
+                yield ctx.finding(
+                    f"{attestation.predicate_type} signed by {verification.identity.describe()}: {reason}",
+                    platform=platform,
+                    attestation=attestation,
+                    expected=[p.describe() for p in policies],
+                    actual=verification.identity.describe(),
+                    remediation=self.remediation,
+                )
+        for signature in ctx.target.image_signatures:
+            identity = signature.verification.identity
+            if signature.verification.verified and identity is not None:
+                ok, reason = match(identity, policies)
+                if not ok:
+                    finding = ctx.finding(
+                        f"image signature by {identity.describe()}: {reason}",
+                        expected=[p.describe() for p in policies],
+                        actual=identity.describe(),
+                        remediation=self.remediation,
+                    )
+                    finding.source = str(signature.source)
+                    yield finding
+
+
+class TlogEvidenceMissing(Check):
+    """A keyless signature needs transparency-log proof or a trusted timestamp.
+
+    **What it checks.** That every keyless (certificate-based) signature comes with a Rekor SET or
+    inclusion proof, or an RFC 3161 timestamp from a trusted authority, establishing that it was made
+    while the short-lived certificate was valid. Signatures whose log entry can only be found online
+    (old slsa-github-generator ``.intoto.jsonl`` files) fail closed here. Inactive until a signer is
+    configured.
+
+    **Why it matters.** Fulcio certificates live ten minutes; without a trusted time the signature
+    could have been made with a leaked key long after.
+
+    **How to fix.** Sign with transparency-log upload (cosign's default), or re-attest with a
+    generator that writes Sigstore bundles.
+
+    **Passing example.** A bundle with an inclusion proof and checkpoint.
+
+    **Failing example.** A DSSE envelope with a certificate and no log entry.
+    """
+
+    id = "SL204"
+    name = "tlog-evidence-missing"
+    level = Level.ERROR
+    summary = "Keyless signature without transparency-log proof or trusted timestamp"
+    remediation = "sign with transparency-log upload, or re-attest with a tool that writes Sigstore bundles"
+    security_severity = 7.0
+
+    def run(self, ctx: CheckContext) -> Iterator[Finding]:
+        if not _required(ctx):
+            return
+        for platform, attestation in _attestations(ctx):
+            verification = attestation.verification
+            if verification is None:
+                continue
+            for problem in verification.problems:
+                if problem.rule_id == "SL204":
+                    yield ctx.finding(
+                        f"{attestation.predicate_type}: {problem.message}",
+                        platform=platform,
+                        attestation=attestation,
+                        remediation=self.remediation,
+                    )
+
+
+class ImageSignatureMissing(Check):
+    """When required, the image itself must carry a verified signature for its digest.
+
+    **What it checks.** A cosign ``.sig`` signature or a Sigstore bundle over the image whose signed
+    ``docker-manifest-digest`` (or subject) is the index digest or a platform digest of the checked
+    image, and that verifies. Off in the built-in packs: enable it (``--enable SL205`` or
+    ``rules: {SL205: {}}``); it then needs a configured signer to judge identities.
+
+    **Why it matters.** ``cosign verify IMAGE`` is what many deployment gates run; an image with
+    attestations but no image signature fails them.
+
+    **How to fix.** ``cosign sign IMAGE@DIGEST`` from the release workflow.
+
+    **Passing example.** A ``sha256-HEX.sig`` tag whose payload names ``sha256:HEX``.
+
+    **Failing example.** A signature copied from another image (its payload names another digest).
+    """
+
+    id = "SL205"
+    name = "image-signature-missing"
+    level = Level.ERROR
+    summary = "Policy requires an image signature (cosign .sig or bundle) and none verifies"
+    remediation = "sign the image digest from the release workflow (cosign sign IMAGE@DIGEST)"
+    security_severity = 7.0
+
+    def run(self, ctx: CheckContext) -> Iterator[Finding]:
+        good = [
+            s
+            for s in ctx.target.image_signatures
+            if s.verification.verified and not _has(s.problems, "SL205")
+        ]
+        if good:
+            return
+        wrong = [s for s in ctx.target.image_signatures if _has(s.problems, "SL205")]
+        message = "no verified image signature for this image"
+        if wrong:
+            message += "; " + "; ".join(p.message for s in wrong for p in s.problems if p.rule_id == "SL205")
+        yield ctx.finding(
+            message,
+            expected=sorted(ctx.target.all_digests()),
+            actual=f"{len(ctx.target.image_signatures)} signature(s) found",
+            remediation=self.remediation,
+        )
+
+
+def _has(problems: list[Any], rule_id: str) -> bool:
+    return any(p.rule_id == rule_id for p in problems)
+
+
+class SignatureAnnotationMismatch(Check):
+    """Required image-signature annotations must be present with the right values.
+
+    **What it checks.** The ``optional`` annotations of verified image signatures (``cosign sign -a
+    tag=v1.2``) against ``--annotations k=v`` and the signers' ``annotations``. At least one verified
+    signature must carry all of them. Inactive until annotations are required.
+
+    **Why it matters.** GitLab and other pipelines bind a signature to a tag or pipeline with
+    annotations; a signature without them may belong to another release of the same digest.
+
+    **How to fix.** Sign with the annotations: ``cosign sign -a tag=$IMAGE_TAG IMAGE@DIGEST``.
+
+    **Passing example.** ``--annotations tag=v1.2`` and a signature payload with
+    ``"optional": {"tag": "v1.2"}``.
+
+    **Failing example.** The same flag and ``"optional": {"tag": "v1.1"}``.
+    """
+
+    id = "SL206"
+    name = "signature-annotation-mismatch"
+    level = Level.ERROR
+    summary = "Required signature annotations (e.g. tag=v1.2) are absent or differ"
+    remediation = "sign with the required annotations (cosign sign -a key=value)"
+    security_severity = 6.0
+
+    def run(self, ctx: CheckContext) -> Iterator[Finding]:
+        settings = _settings(ctx)
+        required = dict(settings.annotations) if settings is not None else {}
+        if not required:
+            return
+        verified = [s for s in ctx.target.image_signatures if s.verification.verified]
+        if any(not _has(s.problems, "SL206") and not _has(s.problems, "SL205") for s in verified):
+            return
+        details = [p.message for s in verified for p in s.problems if p.rule_id == "SL206"]
+        yield ctx.finding(
+            "no verified image signature carries the required annotations"
+            + (": " + "; ".join(details) if details else " (no verified image signature found)"),
+            expected=required,
+            actual=details or None,
+            remediation=self.remediation,
+        )

@@ -232,23 +232,9 @@ def read_document(path: Path) -> Any:
 
 def parse_text(text: str, path: Path) -> Any:
     """Parse exceptions-file text (see :func:`read_document`); ``path`` names it in errors."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.constructor import RoundTripConstructor
-    from ruamel.yaml.error import YAMLError
+    from slsalint.policy import parse_yaml
 
-    class _DatesAsText(RoundTripConstructor):
-        pass
-
-    _DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", _DatesAsText.construct_yaml_str)
-    yaml = YAML(typ="rt")
-    yaml.Constructor = _DatesAsText
-    try:
-        return yaml.load(text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}{line}: invalid YAML: {problem}") from None
+    return parse_yaml(text, path, dates_as_text=True)
 
 
 def _plain(value: Any) -> Any:

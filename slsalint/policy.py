@@ -28,16 +28,32 @@ they can still be lowered or disabled explicitly."""
 
 def load_yaml(path: Path) -> Any:
     """Parse a YAML file keeping line information (ruamel round-trip nodes)."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return parse_yaml(text, path)
+
+
+def parse_yaml(text: str, path: Path, *, dates_as_text: bool = False) -> Any:
+    """Parse YAML text with line information; ``path`` names it in the one-line error.
+
+    ``dates_as_text`` keeps ``2026-12-31`` a string, so a caller can report an impossible date
+    with its entry rather than as a YAML error."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.constructor import RoundTripConstructor
+    from ruamel.yaml.error import YAMLError
+
     yaml = YAML(typ="rt")
+    if dates_as_text:
+
+        class _DatesAsText(RoundTripConstructor):
+            pass
+
+        _DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", _DatesAsText.construct_yaml_str)
+        yaml.Constructor = _DatesAsText
     try:
         return yaml.load(text)
     except YAMLError as exc:

@@ -25,12 +25,10 @@ from slsalint.sources.oci import (
     SIMPLE_SIGNING,
     Collected,
     Descriptor,
-    RawEvidence,
     cosign_tag_digest,
     descriptors,
     is_digest,
     is_evidence_layer,
-    is_signature_bundle,
     manifest_node,
     read_index,
     verify_digest,
@@ -362,15 +360,4 @@ def _read_manifest_layers(
         except ValueError as exc:
             collected.problems.append((source, f"attestation layer: {exc}", stored_for))
             continue
-        evidence = RawEvidence(
-            source=source,
-            data=data,
-            media_type=layer.media_type,
-            name=f"layer {layer.digest}",
-            stored_for=stored_for,
-            annotations=layer.annotations,
-        )
-        if kind == "cosign-sig" or is_signature_bundle(layer, data):
-            collected.signatures.append(evidence)
-        else:
-            collected.evidence.append(evidence)
+        collected.add_layer(source, layer, data, stored_for, kind)

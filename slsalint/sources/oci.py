@@ -226,6 +226,24 @@ class Collected:
     fallback_tags: list[str] = field(default_factory=list)
     image_size: int = 0
     image_media_type: str = ""
+
+    def add_layer(
+        self, source: EvidenceSource, layer: Descriptor, data: bytes, stored_for: str | None, kind: str
+    ) -> None:
+        """File an evidence layer: image signatures apart from attestations."""
+        evidence = RawEvidence(
+            source=source,
+            data=data,
+            media_type=layer.media_type,
+            name=f"layer {layer.digest}",
+            stored_for=stored_for,
+            annotations=layer.annotations,
+        )
+        if kind == "cosign-sig" or is_signature_bundle(layer, data):
+            self.signatures.append(evidence)
+        else:
+            self.evidence.append(evidence)
+
     """Platform digests left out by ``--platform``: evidence naming them is ignored, not reported."""
 
 

@@ -24,11 +24,9 @@ from slsalint.sources.oci import (
     SIMPLE_SIGNING,
     Collected,
     Descriptor,
-    RawEvidence,
     cosign_tag_digest,
     descriptors,
     is_evidence_layer,
-    is_signature_bundle,
     manifest_node,
     read_index,
 )
@@ -285,18 +283,7 @@ class RemoteCollector:
                     collected.problems.append((source, f"attestation layer: {blob}", stored_for))
                     continue
                 snapshot.blobs[layer.digest] = blob
-                evidence = RawEvidence(
-                    source=source,
-                    data=blob,
-                    media_type=layer.media_type,
-                    name=f"layer {layer.digest}",
-                    stored_for=stored_for,
-                    annotations=layer.annotations,
-                )
-                if kind == "cosign-sig" or is_signature_bundle(layer, blob):
-                    collected.signatures.append(evidence)
-                else:
-                    collected.evidence.append(evidence)
+                collected.add_layer(source, layer, blob, stored_for, kind)
         return collected, snapshot
 
     # -- helpers -------------------------------------------------------------------------------

@@ -1,0 +1,85 @@
+"""``slsalint packs list|test``: the bundled rule packs, and running a Rego pack's tests."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(help="List rule packs and run Rego pack tests.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_packs(json_out: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """List the bundled packs: name, version, built-in rules, Rego files, description."""
+    import json
+
+    from slsalint.policy import available_packs, load_pack
+    from slsalint.rego import display_path
+
+    packs = [load_pack(name) for name in available_packs()]
+    if json_out:
+        data = [
+            {
+                "name": p.name,
+                "version": p.version,
+                "description": p.description,
+                "rules": sorted(p.rules),
+                "rego": [display_path(r) for r in p.rego],
+            }
+            for p in packs
+        ]
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("pack", "version", "built-in rules", "rego", "description"):
+        table.add_column(column)
+    for p in packs:
+        rego = ", ".join(r.name for r in p.rego) or "-"
+        table.add_row(p.name, p.version, ", ".join(sorted(p.rules)) or "-", rego, p.description)
+    Console(highlight=False).print(table)
+
+
+@app.command("test")
+def test_pack(
+    directory: Path = typer.Argument(..., help="Pack directory: its *.rego modules and *_test.rego tests."),
+    timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds each test may take."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print failures and the summary only."),
+) -> None:
+    """Run the test_* rules of every *_test.rego file under DIRECTORY (like `opa test`).
+
+    A test passes when it evaluates to true; undefined or false fails it; an engine error fails it
+    too. Exit 0 when every test passes, 1 when any fails, 2 when a module does not load.
+    """
+    from slsalint.rego import display_path, run_pack_tests
+
+    started = time.perf_counter()
+    results = run_pack_tests(directory, timeout=timeout)
+    out = sys.stdout
+    current: Path | None = None
+    for result in results:
+        if quiet and result.status == "pass":
+            continue
+        if result.path != current:
+            current = result.path
+            out.write(f"{display_path(result.path)}\n")
+        label = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}[result.status]
+        line = f"  {label:<5} {result.name} ({result.seconds * 1000:.0f} ms)"
+        if result.status != "pass":
+            detail = " ".join(result.detail.split())
+            line += f"\n        {display_path(result.path)}:{result.line}: {detail or 'failed'}"
+        out.write(line + "\n")
+    passed = sum(1 for r in results if r.status == "pass")
+    failed = sum(1 for r in results if r.status == "fail")
+    errors = sum(1 for r in results if r.status == "error")
+    summary = f"{passed} passed, {failed} failed"
+    if errors:
+        summary += f", {errors} error{'s' if errors != 1 else ''}"
+    out.write(f"{summary} in {time.perf_counter() - started:.2f}s\n")
+    out.flush()
+    raise typer.Exit(1 if failed or errors else 0)

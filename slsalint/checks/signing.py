@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from slsalint.checks.base import Check, CheckContext
+from slsalint.checks.base import Check, CheckContext, options_schema
 from slsalint.model import Attestation, Finding, Level, PlatformTarget
 
 
@@ -43,6 +43,10 @@ class SignatureMissing(Check):
     ``--key``). BuildKit's own attestation manifests hold unsigned statements; they count as signed
     when a Sigstore bundle over the attestation manifest is found.
 
+    With the option ``require-signers: true`` (set by the ``slsa-build-l2``, ``slsa-build-l3`` and
+    ``github-actions`` packs) a run in which no signer is configured for an image is itself a
+    finding: signed provenance means nothing until you say whose signature you expect.
+
     **Why it matters.** Unsigned provenance can be written by anyone who can push to the registry.
 
     **How to fix.** Sign the provenance: ``cosign attest --type slsaprovenance``,
@@ -51,6 +55,8 @@ class SignatureMissing(Check):
     **Passing example.** A cosign ``.att`` tag with a DSSE layer and certificate annotations.
 
     **Failing example.** Only BuildKit attestation manifests, with ``signers:`` in the policy.
+
+    **Options.** ``require-signers``: when true, no configured signer is a finding.
     """
 
     id = "SL201"
@@ -59,9 +65,19 @@ class SignatureMissing(Check):
     summary = "Policy requires signed provenance and none is signed"
     remediation = "sign the provenance (cosign attest, actions/attest-build-provenance, SLSA generator)"
     security_severity = 7.5
+    options_schema = options_schema({"require-signers": {"type": "boolean"}})
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         if not _required(ctx):
+            if ctx.options.get("require-signers"):
+                yield ctx.finding(
+                    f"no signer is configured for {ctx.target.reference}, so its provenance cannot be "
+                    "checked for a signature from the expected builder",
+                    expected="at least one signer (identity and issuer, or a key)",
+                    actual="none",
+                    remediation="name the expected signer: signers: in the policy (or the image's "
+                    "component), --certificate-identity[-regexp] with --certificate-oidc-issuer, or --key",
+                )
             return
         for platform in ctx.target.platforms:
             provenance = [a for a in platform.attestations if a.is_provenance]

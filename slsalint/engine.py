@@ -316,8 +316,14 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
             exceptions,
             today=options.today,
             warning_days=options.policy.exceptions_warning_days,
+            levels=options.policy.exception_levels,
         )
-        rules.extend(EXCEPTION_RULES)
+        levels = options.policy.exception_levels
+        rules.extend(
+            replace(meta, level=levels.get(meta.id, meta.level))
+            for meta in EXCEPTION_RULES
+            if levels.get(meta.id) is not Level.OFF
+        )
     rules.append(RULE_ERROR)
     policy_path = str(options.policy.path) if options.policy.path else None
     return Report(

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from slsalint.components import COMPONENT_NAME, ComponentMap, Expectation, ImageIdentity, glob_matches
 from slsalint.errors import ConfigError
-from slsalint.model import Finding, Platform, Target, TargetResult, Waiver
+from slsalint.model import Finding, Level, Platform, Target, TargetResult, Waiver
 
 if TYPE_CHECKING:
     from slsalint.policy import Policy
@@ -396,11 +396,13 @@ def apply_exceptions(
     *,
     today: dt.date | None = None,
     warning_days: int = DEFAULT_WARNING_DAYS,
+    levels: dict[str, Level] | None = None,
 ) -> list[ExceptionUse]:
     """Waive the findings the exceptions match and add SL901/SL902/SL903 findings.
 
     ``results`` pairs each target's result with the component expectation of its image (None when
-    no component claims it). Findings are changed in place; nothing is removed.
+    no component claims it). Findings are changed in place; nothing is removed. ``levels`` (the
+    policy's ``rules:`` for SL901-SL903) re-levels those findings; ``off`` leaves them out.
     """
     from slsalint.components import identify_target
 
@@ -449,6 +451,17 @@ def apply_exceptions(
             use.in_scope[0].findings.append(
                 _unused_finding(exceptions, use.entry, use.in_scope[0].target, today)
             )
+    if levels:
+        for result, _ in results:
+            kept = []
+            for finding in result.findings:
+                level = levels.get(finding.rule_id)
+                if level is Level.OFF:
+                    continue
+                if level is not None:
+                    finding.level = level
+                kept.append(finding)
+            result.findings[:] = kept
     return uses
 
 

@@ -8,6 +8,7 @@ the run with exit 2.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,16 @@ class RuleSetting:
 
 
 @dataclass
+class DeferredSetting:
+    """A ``rules:`` entry of the policy file naming no built-in check: a Rego rule's id or name,
+    resolved once the run's Rego rules are loaded (unknown then: exit 2 at ``where``)."""
+
+    key: str
+    level: Level | None
+    where: str
+
+
+@dataclass
 class Pack:
     name: str
     version: str
@@ -142,6 +153,10 @@ class Policy:
     """Extra Rego directories (``rego:``, resolved against the policy file's directory)."""
     signers: list[Any] = field(default_factory=list)
     """``slsalint.verify.SignerPolicy`` for each ``signers:`` entry (alternatives)."""
+    rego_rules: list[DeferredSetting] = field(default_factory=list)
+    """``rules:`` entries for Rego rules (levels only), checked when the Rego rules are loaded."""
+    exception_levels: dict[str, Level] = field(default_factory=dict)
+    """``rules:`` levels of SL901-SL903 (the exception notes); ``off`` drops them."""
 
 
 @dataclass(frozen=True)
@@ -151,15 +166,51 @@ class PlannedRule:
     options: dict[str, Any]
 
 
-def _rule_settings(path: Path, document: Any, raw: Any, base: str) -> dict[str, RuleSetting]:
+def _rule_settings(
+    path: Path,
+    document: Any,
+    raw: Any,
+    base: str,
+    *,
+    deferred: list[DeferredSetting] | None = None,
+    exception_levels: dict[str, Level] | None = None,
+) -> dict[str, RuleSetting]:
+    """Built-in rule settings of a ``rules:`` mapping. With ``deferred`` (the policy file), keys
+    naming no built-in rule are kept there for the Rego rules, and SL901-SL903 levels go to
+    ``exception_levels``; without it (a pack) they are errors."""
+    from slsalint.checks import EXCEPTION_RULES
+
     out: dict[str, RuleSetting] = {}
     for key, value in (raw or {}).items():
         check = find_check(str(key))
         line = line_of(document, f"{base}/{key}")
         where = f"{path}:{line}" if line else str(path)
-        if check is None:
-            raise ConfigError(f"{where}: unknown rule {key!r} (see `slsalint rules list`)")
         value = _plain(value)
+        if check is None:
+            meta = next((m for m in EXCEPTION_RULES if str(key) in (m.id, m.name)), None)
+            if str(key) in (RULE_ERROR.id, RULE_ERROR.name):
+                raise ConfigError(
+                    f"{where}: {RULE_ERROR.id} ({RULE_ERROR.name}) cannot be configured: a rule that "
+                    "fails to evaluate is always an error"
+                )
+            builtin_id = re.fullmatch(r"SL[0-9]{3}", str(key).upper()) is not None
+            if deferred is None or exception_levels is None or (builtin_id and meta is None):
+                raise ConfigError(f"{where}: unknown rule {key!r} (see `slsalint rules list`)")
+            extra = sorted(set(value) - {"level"})
+            name = meta.id if meta is not None else str(key)
+            if extra:
+                raise ConfigError(
+                    f"{where}: rule {name} takes no options, only a level (got {', '.join(extra)})"
+                )
+            level = Level(value["level"]) if value.get("level") else None
+            if meta is not None:
+                if meta.id in exception_levels:
+                    raise ConfigError(f"{where}: rule {meta.id} is configured twice")
+                if level is not None:
+                    exception_levels[meta.id] = level
+            else:
+                deferred.append(DeferredSetting(str(key), level, where))
+            continue
         level = value.pop("level", None)
         options = value
         _validate_options(check, options, where)
@@ -234,10 +285,15 @@ def load_policy(path: Path) -> Policy:
             )
     fail_on = document.get("fail-on")
     components, exceptions = _components_and_exceptions(path, document)
+    deferred: list[DeferredSetting] = []
+    exception_levels: dict[str, Level] = {}
+    rules = _rule_settings(
+        path, document, document.get("rules"), "/rules", deferred=deferred, exception_levels=exception_levels
+    )
     return Policy(
         path=path,
         packs=list(document.get("packs") or DEFAULT_PACKS),
-        rules=_rule_settings(path, document, document.get("rules"), "/rules"),
+        rules=rules,
         fail_on=Level(fail_on) if fail_on else None,
         components=components,
         exceptions=exceptions,
@@ -245,6 +301,8 @@ def load_policy(path: Path) -> Policy:
         exceptions_warning_days=int(document.get("exceptions-warning-days", DEFAULT_WARNING_DAYS)),
         rego=_rego_paths(path, document),
         signers=_signers(path, document),
+        rego_rules=deferred,
+        exception_levels=exception_levels,
     )
 
 
@@ -338,6 +396,7 @@ def plan_rules(
 __all__ = [
     "DEFAULT_POLICY",
     "RULE_ERROR",
+    "DeferredSetting",
     "Pack",
     "PlannedRule",
     "Policy",

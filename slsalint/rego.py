@@ -1317,15 +1317,27 @@ def open_engine(
 class RegoRuntime:
     """The loaded Rego rules of one run and their engine: findings per target."""
 
-    def __init__(self, ruleset: RegoRuleSet, rules: list[RegoRule], engine: RegoEngine, broken: str | None):
+    def __init__(
+        self,
+        ruleset: RegoRuleSet,
+        rules: list[RegoRule],
+        engine: RegoEngine,
+        broken: str | None,
+        *,
+        levels: dict[str, Level] | None = None,
+    ):
         self.ruleset = ruleset
         self.rules = rules
         self.engine = engine
         self.broken = broken
+        self.levels = levels or {}
+        """Levels the policy file's ``rules:`` gives Rego rules (by id)."""
 
     def rule_metas(self) -> list[RuleMeta]:
         active = {r.id for r in self.rules}
-        return [m for m in self.ruleset.metas() if m.id in active]
+        return [
+            replace(m, level=self.levels.get(m.id, m.level)) for m in self.ruleset.metas() if m.id in active
+        ]
 
     def close(self) -> None:
         self.engine.close()
@@ -1424,12 +1436,27 @@ def open_rego(options: LintOptions) -> tuple[RegoRuntime | None, list[str], list
     sources += [RegoSource(p, origin=f"{origin}: rego") for p in policy.rego]
     sources += [RegoSource(p, origin="--rego") for p in options.rego]
     if not sources:
+        for setting in policy.rego_rules:
+            raise ConfigError(f"{setting.where}: {_unknown_rule(setting.key)}")
         return None, list(options.enable), list(options.disable)
     ruleset = load_rules(sources)
-    enable, disable = [], []
+    levels: dict[str, Level] = {}
     disabled: set[str] = set()
+    for setting in policy.rego_rules:
+        found = ruleset.find(setting.key)
+        if not found:
+            raise ConfigError(f"{setting.where}: {_unknown_rule(setting.key)}")
+        for rule in found:
+            if setting.level is Level.OFF:
+                disabled.add(rule.id)
+            elif setting.level is not None:
+                levels[rule.id] = setting.level
+    enable, disable = [], []
     for key in options.enable:
-        if not ruleset.find(key):
+        found = ruleset.find(key)
+        if found:
+            disabled.difference_update(r.id for r in found)
+        else:
             enable.append(key)
     for key in options.disable:
         found = ruleset.find(key)
@@ -1437,9 +1464,16 @@ def open_rego(options: LintOptions) -> tuple[RegoRuntime | None, list[str], list
             disabled.update(r.id for r in found)
         else:
             disable.append(key)
-    rules = [r for r in ruleset.rules if r.id not in disabled]
+    rules = [replace(r, level=levels.get(r.id, r.level)) for r in ruleset.rules if r.id not in disabled]
     engine, broken = open_engine(ruleset.modules, rules, timeout=options.rego_timeout)
-    return RegoRuntime(ruleset, rules, engine, broken), enable, disable
+    return RegoRuntime(ruleset, rules, engine, broken, levels=levels), enable, disable
+
+
+def _unknown_rule(key: str) -> str:
+    return (
+        f"unknown rule {key!r}: neither a built-in rule nor a Rego rule loaded in this run "
+        "(see `slsalint rules list`, with --rego DIR for your own rules)"
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -401,3 +401,32 @@ def test_json_report_with_exceptions_validates_against_its_schema(workspace: Wor
         ("SL901", None, False),
         ("SL902", None, False),
     ]
+
+
+def test_policy_rules_set_the_levels_of_the_exception_notes(workspace: Workspace) -> None:
+    # A team that wants stale waivers cleaned up makes SL902 an error; one that finds SL903 noisy
+    # turns it off. The waived finding itself is unaffected.
+    policy = workspace.path / "slsalint.yaml"
+    base = policy.read_text()
+    workspace.write_exceptions(
+        FLEET_AGENT_ARM64.format(expires=days(5))
+        + f"""\
+  - rule: SL404
+    component: fleet-agent
+    reason: materials were unpinned in 0.11
+    owner: release-team@example.com
+    expires: {days(60)}
+"""
+    )
+    code, report, _ = check_json(workspace, workspace.agent.reference)
+    assert (code, findings(report)) == (
+        0,
+        [("SL302", "linux/arm64", True), ("SL902", None, False), ("SL903", None, False)],
+    )
+    policy.write_text(base + "rules:\n  exception-unused: {level: error}\n  SL903: {level: off}\n")
+    code, report, _ = check_json(workspace, workspace.agent.reference)
+    assert (code, findings(report)) == (1, [("SL302", "linux/arm64", True), ("SL902", None, False)])
+    [sl902] = [f for t in report["targets"] for f in t["findings"] if f["ruleId"] == "SL902"]
+    assert sl902["level"] == "error"
+    levels = {r["id"]: r["level"] for r in report["rules"]}
+    assert levels["SL902"] == "error" and "SL903" not in levels

@@ -281,3 +281,51 @@ def test_packs_list(tmp_path: Path) -> None:
         "rules/platform-team/base_images.rego",
         "rules/platform-team/build_args.rego",
     ]
+
+
+def test_policy_rules_relevel_and_disable_rego_rules(tmp_path: Path, org_rules: Path) -> None:
+    target = image_layout(tmp_path / "image", materials=untrusted_materials())
+    policy = tmp_path / "slsalint.yaml"
+    policy.write_text("version: 1\nrego: [policies/]\nrules:\n  ORG001: {level: warning}\n")
+    result = run("check", target, "--policy", str(policy), "--format", "json")
+    assert result.returncode == 0, result.stdout
+    [org] = [f for f in findings(result) if f["ruleId"] == "ORG001"]
+    assert org["level"] == "warning"
+    assert {r["id"]: r["level"] for r in json.loads(result.stdout)["rules"]}["ORG001"] == "warning"
+    failing = run("check", target, "--policy", str(policy), "--fail-on", "warning", "--format", "json")
+    assert failing.returncode == 1
+
+    policy.write_text(
+        "version: 1\nrego: [policies/]\nrules:\n  base-images-from-the-company-registry: {level: off}\n"
+    )
+    result = run("check", target, "--policy", str(policy), "--format", "json")
+    assert result.returncode == 0, result.stdout
+    assert "ORG001" not in {r["id"] for r in json.loads(result.stdout)["rules"]}
+    # --enable on the command line wins over the file, as for built-in rules.
+    result = run("check", target, "--policy", str(policy), "--enable", "ORG001", "--format", "json")
+    assert result.returncode == 1
+    assert "ORG001" in {f["ruleId"] for f in findings(result)}
+
+
+def test_policy_rules_naming_no_loaded_rule_exit_2(tmp_path: Path, org_rules: Path) -> None:
+    target = image_layout(tmp_path / "image")
+    policy = tmp_path / "slsalint.yaml"
+    policy.write_text("version: 1\nrules:\n  SL101: {}\n  ORG002: {level: warning}\n")
+    result = run("check", target, "--policy", str(policy), "--rego", str(org_rules))
+    assert result.returncode == 2
+    assert f"{policy}:4: unknown rule 'ORG002'" in result.stderr
+    assert "Traceback" not in result.stderr
+    # Without any Rego rules loaded it is just as unknown.
+    result = run("check", target, "--policy", str(policy))
+    assert result.returncode == 2 and "unknown rule 'ORG002'" in result.stderr
+    policy.write_text("version: 1\nrego: [policies/]\nrules:\n  ORG001: {allowed: [x]}\n")
+    result = run("check", target, "--policy", str(policy))
+    assert (
+        result.returncode == 2 and "rule ORG001 takes no options, only a level (got allowed)" in result.stderr
+    )
+    policy.write_text("version: 1\nrules:\n  SL999: {level: warning}\n")
+    result = run("check", target, "--policy", str(policy))
+    assert result.returncode == 2 and "unknown rule 'SL999'" in result.stderr
+    policy.write_text("version: 1\nrules:\n  SL904: {level: off}\n")
+    result = run("check", target, "--policy", str(policy))
+    assert result.returncode == 2 and "SL904 (rule-error) cannot be configured" in result.stderr

@@ -283,6 +283,12 @@ def load_policy(path: Path) -> Policy:
                 f"{path}:{line}: '{key}' needs {feature}, which this version of slsalint does not "
                 "support yet; remove it rather than have it ignored"
             )
+    known = available_packs()
+    for index, name in enumerate(document.get("packs") or []):
+        if str(name) not in known:
+            line = line_of(document, f"/packs/{index}")
+            where = f"{path}:{line}" if line else str(path)
+            raise ConfigError(f"{where}: unknown pack {str(name)!r} (available: {', '.join(known)})")
     fail_on = document.get("fail-on")
     components, exceptions = _components_and_exceptions(path, document)
     deferred: list[DeferredSetting] = []

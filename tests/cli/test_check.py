@@ -225,6 +225,10 @@ def test_policy_errors_name_file_and_line(tmp_path: Path, corpus: Path) -> None:
     policy.write_text("version: 2\n")
     result = run("check", target, "--policy", str(policy))
     assert result.returncode == 2 and "/version" in result.stderr
+    policy.write_text("version: 1\npacks:\n  - recommended\n  - slsa-build-l4\n")
+    result = run("check", target, "--policy", str(policy))
+    assert result.returncode == 2
+    assert f"{policy}:4: unknown pack 'slsa-build-l4' (available: docker-scout" in result.stderr
 
 
 def test_policy_options_apply_and_default_policy_is_found(tmp_path: Path, corpus: Path) -> None:

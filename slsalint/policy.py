@@ -320,8 +320,21 @@ def _signers(path: Path, document: Any) -> list[Any]:
     for index, entry in enumerate(document.get("signers") or []):
         line = line_of(document, f"/signers/{index}")
         name = f"{path}:{line}: signers[{index}]" if line else f"{path}: signers[{index}]"
-        out.append(SignerPolicy.from_mapping(_plain(entry), name=name, base=path.parent))
+        out.append(_with_key(SignerPolicy.from_mapping(_plain(entry), name=name, base=path.parent), name))
     return out
+
+
+def _with_key(signer: Any, name: str) -> Any:
+    """``signer`` with its key file loaded now: a key that is missing or unusable is a
+    configuration error (exit 2) even in a run where nothing signed is found."""
+    from slsalint.verify.errors import KeyLoadError
+
+    if signer.key is not None:
+        try:
+            signer.loaded_key()
+        except KeyLoadError as exc:
+            raise ConfigError(f"{name}: key {exc}") from None
+    return signer
 
 
 def _components_and_exceptions(path: Path, document: Any) -> tuple[ComponentMap, Path | None]:
@@ -343,6 +356,13 @@ def _components_and_exceptions(path: Path, document: Any) -> tuple[ComponentMap,
                     "than have it ignored"
                 )
     components = parse_components(_plain(raw), base_dir=base_dir, locate=locate)
+    from slsalint.verify import SignerPolicy
+
+    for component in components.components:
+        for index, spec in enumerate(component.signers):
+            where = locate(f"/components/{component.name}/signers/{index}")
+            name = f"{where}: components.{component.name}.signers[{index}]"
+            _with_key(SignerPolicy.from_mapping(spec.as_json(), name=name), name)
     exceptions = document.get("exceptions")
     return components, (base_dir / str(exceptions)) if exceptions else None
 

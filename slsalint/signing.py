@@ -180,6 +180,7 @@ def settings_from_flags(
     signers' own. A trusted root that cannot be read is an operational error (exit 3)."""
     from slsalint.errors import ConfigError
     from slsalint.verify import SignerPolicy, parse_annotations
+    from slsalint.verify.errors import KeyLoadError
 
     signers: list[SignerPolicy] = []
     if identity or identity_regexp or issuer or issuer_regexp:
@@ -195,7 +196,12 @@ def settings_from_flags(
     for path in keys:
         if not path.is_file():
             raise ConfigError(f"--key {path}: no such file")
-        signers.append(SignerPolicy(key=path, name=f"--key {path}"))
+        keyed = SignerPolicy(key=path, name=f"--key {path}")
+        try:
+            keyed.loaded_key()  # an unusable key is exit 2 even when nothing signed is found
+        except KeyLoadError as exc:
+            raise ConfigError(f"--key {exc}") from None
+        signers.append(keyed)
     required = parse_annotations(annotations)
     chosen = signers or list(policy_signers)
     for policy in chosen:

@@ -274,3 +274,42 @@ def test_bundle_over_the_attestation_manifest_signs_its_provenance(tmp_path: Pat
     ref, root = build(False, "unsigned")
     code, report = check(ref, "--trusted-root", root, *KEYLESS)
     assert code == 1 and "SL201" in rule_ids(report)
+
+
+def test_unusable_key_files_are_exit_2_before_anything_is_checked(tmp_path: Path) -> None:
+    # Nothing signed in this run: the key would never be used, and must still be refused.
+    statement = tmp_path / "prov.json"
+    statement.write_text(json.dumps(bk.buildkit_v02_statement("sha256:" + "2" * 64)))
+    (tmp_path / "garbage.pub").write_text("not a key\n")
+    base = ["check", "--attestation", str(statement), "--subject", "sha256:" + "2" * 64]
+    policies = {
+        "top.yaml": ("version: 1\nsigners:\n  - key: garbage.pub\n", ":3: signers[0]: key "),
+        "missing.yaml": ("version: 1\nsigners:\n  - key: missing.pub\n", ":3: signers[0]: key "),
+        "component.yaml": (
+            "version: 1\ncomponents:\n  app:\n    images: ['*']\n    signers:\n      - key: garbage.pub\n",
+            ":6: components.app.signers[0]: key ",
+        ),
+    }
+    for name, (text, message) in policies.items():
+        (tmp_path / name).write_text(text)
+        result = subprocess.run(
+            [sys.executable, "-m", "slsalint", *base, "--policy", str(tmp_path / name)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+        assert result.returncode == 2, (name, result.stdout, result.stderr)
+        assert f"{tmp_path / name}{message}" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    result = subprocess.run(
+        [sys.executable, "-m", "slsalint", *base, "--key", str(tmp_path / "garbage.pub")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert (
+        result.returncode == 2
+        and f"--key {tmp_path / 'garbage.pub'}: not a PEM or DER public key" in result.stderr
+    )

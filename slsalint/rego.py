@@ -42,6 +42,7 @@ from slsalint.model import JSON, Finding, Level, PlatformTarget, RuleMeta, Targe
 if TYPE_CHECKING:
     from slsalint.engine import LintOptions
     from slsalint.model import Attestation
+    from slsalint.policy import Policy
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds one rule may take on one input document before the worker is killed (SL904)."""
@@ -1334,10 +1335,7 @@ class RegoRuntime:
         """Levels the policy file's ``rules:`` gives Rego rules (by id)."""
 
     def rule_metas(self) -> list[RuleMeta]:
-        active = {r.id for r in self.rules}
-        return [
-            replace(m, level=self.levels.get(m.id, m.level)) for m in self.ruleset.metas() if m.id in active
-        ]
+        return active_metas(self.ruleset, self.rules, self.levels)
 
     def close(self) -> None:
         self.engine.close()
@@ -1430,15 +1428,61 @@ def open_rego(options: LintOptions) -> tuple[RegoRuntime | None, list[str], list
     Returns the runtime (None without Rego rules) and the ``--enable`` / ``--disable`` keys that are
     left for the built-in rules. Load errors raise ConfigError (exit 2).
     """
-    policy = options.policy
-    sources = pack_sources(options.packs or policy.packs)
+    selection = select_rules(
+        options.policy,
+        packs=options.packs,
+        rego=options.rego,
+        enable=options.enable,
+        disable=options.disable,
+    )
+    if selection.ruleset is None:
+        return None, selection.enable, selection.disable
+    engine, broken = open_engine(selection.ruleset.modules, selection.rules, timeout=options.rego_timeout)
+    runtime = RegoRuntime(selection.ruleset, selection.rules, engine, broken, levels=selection.levels)
+    return runtime, selection.enable, selection.disable
+
+
+@dataclass
+class RegoSelection:
+    """The Rego rules a run loads and which of them run at which level (no engine involved)."""
+
+    ruleset: RegoRuleSet | None
+    rules: list[RegoRule]
+    levels: dict[str, Level]
+    enable: list[str]
+    """``--enable`` keys naming no Rego rule (left for the built-in rules)."""
+    disable: list[str]
+    """``--disable`` keys naming no Rego rule."""
+
+    def rule_metas(self) -> list[RuleMeta]:
+        return active_metas(self.ruleset, self.rules, self.levels) if self.ruleset is not None else []
+
+
+def active_metas(ruleset: RegoRuleSet, rules: Sequence[RegoRule], levels: dict[str, Level]) -> list[RuleMeta]:
+    """Catalogue entries of the rules that run, at their effective level."""
+    active = {r.id for r in rules}
+    return [replace(m, level=levels.get(m.id, m.level)) for m in ruleset.metas() if m.id in active]
+
+
+def select_rules(
+    policy: Policy,
+    *,
+    packs: Sequence[str] | None = None,
+    rego: Sequence[Path] = (),
+    enable: Sequence[str] = (),
+    disable: Sequence[str] = (),
+) -> RegoSelection:
+    """The Rego rules of the packs (``packs`` or the policy's), the policy's ``rego:`` and ``rego``,
+    with the policy's ``rules:`` levels and ``enable``/``disable`` applied. ConfigError (exit 2)
+    for load errors and for ``rules:`` entries naming no loaded rule."""
+    sources = pack_sources(packs or policy.packs)
     origin = str(policy.path) if policy.path else "policy"
     sources += [RegoSource(p, origin=f"{origin}: rego") for p in policy.rego]
-    sources += [RegoSource(p, origin="--rego") for p in options.rego]
+    sources += [RegoSource(p, origin="--rego") for p in rego]
     if not sources:
         for setting in policy.rego_rules:
             raise ConfigError(f"{setting.where}: {_unknown_rule(setting.key)}")
-        return None, list(options.enable), list(options.disable)
+        return RegoSelection(None, [], {}, list(enable), list(disable))
     ruleset = load_rules(sources)
     levels: dict[str, Level] = {}
     disabled: set[str] = set()
@@ -1451,22 +1495,21 @@ def open_rego(options: LintOptions) -> tuple[RegoRuntime | None, list[str], list
                 disabled.add(rule.id)
             elif setting.level is not None:
                 levels[rule.id] = setting.level
-    enable, disable = [], []
-    for key in options.enable:
+    left_enable, left_disable = [], []
+    for key in enable:
         found = ruleset.find(key)
         if found:
             disabled.difference_update(r.id for r in found)
         else:
-            enable.append(key)
-    for key in options.disable:
+            left_enable.append(key)
+    for key in disable:
         found = ruleset.find(key)
         if found:
             disabled.update(r.id for r in found)
         else:
-            disable.append(key)
+            left_disable.append(key)
     rules = [replace(r, level=levels.get(r.id, r.level)) for r in ruleset.rules if r.id not in disabled]
-    engine, broken = open_engine(ruleset.modules, rules, timeout=options.rego_timeout)
-    return RegoRuntime(ruleset, rules, engine, broken, levels=levels), enable, disable
+    return RegoSelection(ruleset, rules, levels, left_enable, left_disable)
 
 
 def _unknown_rule(key: str) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from slsalint.errors import ConfigError
+from slsalint.model import Level
 
 if TYPE_CHECKING:
     from slsalint.model import RuleMeta
@@ -44,18 +45,76 @@ def _catalogue(rego: list[Path]) -> list[tuple[RuleMeta, list[str], str]]:
     return sorted(out, key=lambda entry: entry[0].id)
 
 
+def _plan(
+    policy_path: Path | None, packs: list[str], rego: list[Path]
+) -> list[tuple[RuleMeta, list[str], str, dict[str, Any]]]:
+    """The rules a check with this policy and these packs runs: (rule at its effective level,
+    packs, source, options)."""
+    from dataclasses import replace
+
+    from slsalint.checks import EXCEPTION_RULES, RULE_ERROR
+    from slsalint.policy import Policy, load_policy, plan_rules
+    from slsalint.rego import select_rules
+
+    policy = load_policy(policy_path) if policy_path is not None else Policy()
+    selection = select_rules(policy, packs=packs or None, rego=rego)
+    planned, loaded = plan_rules(policy, packs=packs or None)
+    selected = {p.name for p in loaded}
+    in_packs = {rule: [p for p in names if p in selected] for rule, names in _packs_by_rule().items()}
+    out = [
+        (
+            replace(rule.check.meta(), level=rule.level),
+            in_packs.get(rule.check.id, []),
+            "built-in",
+            rule.options,
+        )
+        for rule in planned
+    ]
+    for meta in selection.rule_metas():
+        first = next(r for r in selection.rules if r.id == meta.id)
+        out.append((meta, [first.pack] if first.pack else [], first.location, {}))
+    if policy.exceptions is not None:
+        levels = policy.exception_levels
+        out += [
+            (replace(m, level=levels.get(m.id, m.level)), [], "built-in", {})
+            for m in EXCEPTION_RULES
+            if levels.get(m.id) is not Level.OFF
+        ]
+    out.append((RULE_ERROR, [], "built-in", {}))
+    return sorted(out, key=lambda entry: entry[0].id)
+
+
 @app.command("list")
 def list_rules(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     rego: list[Path] = typer.Option([], "--rego", help=REGO_OPTION_HELP),
+    policy: Path | None = typer.Option(
+        None,
+        "--policy",
+        "-p",
+        help="List only what a check with this policy file runs, at the effective levels, with options.",
+    ),
+    pack: list[str] = typer.Option(
+        [],
+        "--pack",
+        help="List only what a check with this pack runs (repeatable; replaces the policy's packs).",
+    ),
 ) -> None:
-    """List every rule: built-in and Rego (bundled packs, --rego): id, name, level, packs, summary."""
+    """List every rule: built-in and Rego (bundled packs, --rego): id, name, level, packs, summary.
+
+    With --policy or --pack, list the rules a check would run instead: levels and options after the
+    packs and the policy's rules: section are applied."""
     import json
 
-    rules = _catalogue(list(rego))
+    planning = policy is not None or bool(pack)
+    if planning:
+        rules = _plan(policy, list(pack), list(rego))
+    else:
+        rules = [(meta, in_packs, source, {}) for meta, in_packs, source in _catalogue(list(rego))]
     if json_out:
-        data = [
-            {
+        data = []
+        for r, in_packs, source, options in rules:
+            entry: dict[str, Any] = {
                 "id": r.id,
                 "name": r.name,
                 "level": r.level.value,
@@ -64,19 +123,25 @@ def list_rules(
                 "helpUri": r.help_uri,
                 "source": source,
             }
-            for r, in_packs, source in rules
-        ]
+            if planning:
+                entry["options"] = options
+            data.append(entry)
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(box=None, pad_edge=False)
-    for column in ("id", "name", "level", "packs", "summary"):
-        table.add_column(column)
-    for r, in_packs, source in rules:
+    columns = ["id", "name", "level", "packs", "summary"] + (["options"] if planning else [])
+    for column in columns:
+        table.add_column(column, overflow="fold" if column == "options" else "ellipsis")
+    for r, in_packs, source, options in rules:
         where = ", ".join(in_packs) or ("-" if source == "built-in" else source)
-        table.add_row(r.id, r.name, r.level.value, where, r.summary)
+        row = [r.id, r.name, r.level.value, where, r.summary]
+        if planning:
+            row.append(json.dumps(options, separators=(",", ":")) if options else "-")
+        table.add_row(*(Text(cell) for cell in row))
     Console(highlight=False).print(table)
 
 

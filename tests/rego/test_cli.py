@@ -329,3 +329,36 @@ def test_policy_rules_naming_no_loaded_rule_exit_2(tmp_path: Path, org_rules: Pa
     policy.write_text("version: 1\nrules:\n  SL904: {level: off}\n")
     result = run("check", target, "--policy", str(policy))
     assert result.returncode == 2 and "SL904 (rule-error) cannot be configured" in result.stderr
+
+
+def test_rules_list_with_a_policy_shows_what_a_check_runs(tmp_path: Path, org_rules: Path) -> None:
+    policy = tmp_path / "slsalint.yaml"
+    policy.write_text(
+        "version: 1\n"
+        "packs: [slsa-build-l3, platform-team]\n"
+        "rego: [policies/]\n"
+        "rules:\n"
+        '  SL301: {allowed-builders: ["https://github.com/org/*"]}\n'
+        "  PLT003: {level: off}\n"
+        "  ORG001: {level: warning}\n"
+        "  SL404: {level: error}\n"
+    )
+    listed = run("rules", "list", "--policy", str(policy), "--json")
+    assert listed.returncode == 0, listed.stderr
+    by_id = {r["id"]: r for r in json.loads(listed.stdout)}
+    assert by_id["SL301"]["options"] == {"allowed-builders": ["https://github.com/org/*"]}
+    assert by_id["SL201"]["options"] == {"require-signers": True}
+    assert by_id["SL404"]["level"] == "error" and by_id["SL404"]["packs"] == [
+        "platform-team",
+        "slsa-build-l3",
+    ]
+    assert by_id["ORG001"]["level"] == "warning" and by_id["PLT001"]["packs"] == ["platform-team"]
+    assert "PLT003" not in by_id and "SL302" not in by_id and "SL102" not in by_id
+    assert "SL904" in by_id and "SL902" not in by_id  # no exceptions file: no exception notes
+    text = run("rules", "list", "--policy", str(policy), env={"COLUMNS": "250"})
+    assert text.returncode == 0 and '{"allowed-builders":["https://github.com/org/*"]}' in text.stdout
+    scout = run("rules", "list", "--pack", "docker-scout", "--json")
+    assert {r["id"] for r in json.loads(scout.stdout)} == {"SL101", "SL102", "SL105", "SL302", "SL904"}
+    policy.write_text("version: 1\nrules:\n  ORG009: {level: off}\n")
+    bad = run("rules", "list", "--policy", str(policy))
+    assert bad.returncode == 2 and f"{policy}:3: unknown rule 'ORG009'" in bad.stderr

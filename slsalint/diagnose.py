@@ -117,12 +117,23 @@ DIAGNOSIS_FOR_RULE: dict[str, tuple[str, ...]] = {
 """Which diagnoses of ``slsalint explain`` can explain a check finding (shown with the finding)."""
 
 
-def explain_hint(rule_id: str) -> str | None:
+GITHUB_STORE_HINT = (
+    "provenance made by actions/attest-build-provenance without `push-to-registry: true` lives only in "
+    "GitHub's attestation store: read it with --github-attestations OWNER/REPO"
+)
+
+
+def explain_hint(rule_id: str, *, github_read: bool = False) -> str | None:
+    """The pointer to ``slsalint explain`` added to a finding's remediation (SL101 also names
+    GitHub's attestation store when it was not asked)."""
     ids = DIAGNOSIS_FOR_RULE.get(rule_id)
     if not ids:
         return None
     names = ", ".join(f"{i} {KINDS[i].name}" for i in ids)
-    return f"`slsalint explain` shows why ({names})"
+    hint = f"`slsalint explain` shows why ({names})"
+    if rule_id == "SL101" and not github_read:
+        hint += f"; {GITHUB_STORE_HINT}"
+    return hint
 
 
 @dataclass
@@ -268,8 +279,10 @@ def diagnose(
     *,
     image_repository: str | None = None,
     parents: Callable[[str], list[str]] | None = None,
+    github_read: bool = False,
 ) -> list[Diagnosis]:
-    """Run the catalogue over one image. ``parents(digest)`` names indexes listing a manifest."""
+    """Run the catalogue over one image. ``parents(digest)`` names indexes listing a manifest;
+    ``github_read`` says whether GitHub's attestations API was asked (it counts as a source)."""
     out: list[Diagnosis] = []
 
     def add(kind: str, evidence: list[str], fix: str | None = None) -> None:
@@ -298,7 +311,8 @@ def diagnose(
         else:
             evidence = [f"manifest {target.platforms[0].digest} is a single image with no attestations found"]
         if not (parents and not collected.is_index and parents(target.platforms[0].digest)):
-            add("D02", evidence)
+            fix = KINDS["D02"].fix if github_read else f"{KINDS['D02'].fix}; {GITHUB_STORE_HINT}"
+            add("D02", evidence, fix)
 
     # D03 some platforms attested, others not
     if collected.is_index and len(target.platforms) > 1:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from slsalint.diagnose import Explanation
     from slsalint.exceptions import ExceptionsFile
     from slsalint.signing import SigningSettings
+    from slsalint.sources.github import GitHubSettings
     from slsalint.sources.registry import RegistryClient
 
 
@@ -63,6 +64,8 @@ class RegistrySettings:
     timeout: float = 30.0
     progress: Callable[[int], None] | None = None
     """Called with the number of requests made so far (the CLI shows it on a terminal)."""
+    github: GitHubSettings | None = None
+    """Also read GitHub's attestations API (``--github-attestations``) for every checked digest."""
 
 
 @dataclass
@@ -104,8 +107,42 @@ def collect(
     settings: RegistrySettings | None = None,
     client: RegistryClient | None = None,
 ) -> Collected:
-    """Read the evidence for one request from its source."""
+    """Read the evidence for one request from its source (and from GitHub's attestations API when
+    ``settings.github`` names owners)."""
     settings = settings or RegistrySettings()
+    check_github(request, settings)
+    collected = _collect_primary(request, want_sbom=want_sbom, settings=settings, client=client)
+    if settings.github is not None and settings.github.owners:
+        from slsalint.sources.github import read_github
+
+        read_github(settings.github, collected)
+    return collected
+
+
+def check_github(request: LintRequest, settings: RegistrySettings) -> None:
+    """``--github-attestations`` needs the network and a digest to ask about (else exit 2)."""
+    from slsalint.errors import ConfigError
+
+    if settings.github is None or not settings.github.owners:
+        return
+    if settings.offline:
+        raise ConfigError(
+            "--github-attestations reads GitHub's API and --offline forbids the network; snapshot the "
+            "attestations with `slsalint fetch REF -o DIR --github-attestations OWNER/REPO` and check oci:DIR"
+        )
+    if request.target is None and request.subject is None:
+        raise ConfigError(
+            "--github-attestations needs a digest to ask about: a TARGET, --subject or --artifact"
+        )
+
+
+def _collect_primary(
+    request: LintRequest,
+    *,
+    want_sbom: bool,
+    settings: RegistrySettings,
+    client: RegistryClient | None,
+) -> Collected:
     if request.target is not None:
         if request.target.startswith("oci:"):
             from slsalint.sources.layout import collect_layout
@@ -231,11 +268,16 @@ def build_target(collected: Collected) -> Target:
 
 
 def run_checks(
-    target: Target, planned: list[PlannedRule], expectation: Expectation | None = None
+    target: Target,
+    planned: list[PlannedRule],
+    expectation: Expectation | None = None,
+    *,
+    github_read: bool = False,
 ) -> list[Finding]:
     """Run every planned rule on one target; a rule that raises becomes an SL904 finding.
 
-    ``expectation`` is what the components map expects of the target's image (SL401/SL402)."""
+    ``expectation`` is what the components map expects of the target's image (SL401/SL402);
+    ``github_read`` says whether GitHub's attestations API was asked (the SL101 hint differs)."""
     findings: list[Finding] = []
     for rule in planned:
         meta = rule.check.meta()
@@ -259,7 +301,7 @@ def run_checks(
     from slsalint.diagnose import explain_hint
 
     for finding in findings:
-        hint = explain_hint(finding.rule_id)
+        hint = explain_hint(finding.rule_id, github_read=github_read)
         if hint:
             finding.remediation = f"{finding.remediation}; {hint}" if finding.remediation else hint
     return findings
@@ -267,6 +309,8 @@ def run_checks(
 
 def lint(requests: list[LintRequest], options: LintOptions) -> Report:
     """Check every request against the policy and return the report."""
+    for request in requests:
+        check_github(request, options.registry)
     exceptions = options.exceptions
     if exceptions is None and options.policy.exceptions is not None:
         from slsalint.exceptions import load_for_policy
@@ -294,7 +338,9 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
             target = build_target(collected)
             expectation = options.policy.components.resolve(target)
             verify_signatures(target, collected, signing_for(options, expectation))
-            result = TargetResult(target=target, findings=run_checks(target, planned, expectation))
+            github_read = options.registry.github is not None and bool(options.registry.github.owners)
+            findings = run_checks(target, planned, expectation, github_read=github_read)
+            result = TargetResult(target=target, findings=findings)
             if rego is not None:
                 result.findings.extend(rego.findings(target))
             results.append(result)
@@ -337,8 +383,13 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
     )
 
 
-def explain(request: LintRequest, settings: RegistrySettings) -> Explanation:
-    """Read one image from every source and diagnose why tools may report missing attestations."""
+def explain(
+    request: LintRequest, settings: RegistrySettings, signing: SigningSettings | None = None
+) -> Explanation:
+    """Read one image from every source and diagnose why tools may report missing attestations.
+
+    ``signing`` gives the trust root used to show who signed each attestation (default: the
+    production Sigstore root)."""
     from slsalint.diagnose import Explanation, build_tree, diagnose, not_an_image
     from slsalint.errors import NotAnImage
 
@@ -353,14 +404,20 @@ def explain(request: LintRequest, settings: RegistrySettings) -> Explanation:
         target = build_target(collected)
         from slsalint.signing import SigningSettings
 
-        verify_signatures(target, collected, SigningSettings())
+        verify_signatures(target, collected, signing or SigningSettings())
         parents = _parent_finder(request.target, client) if collected.platforms else None
         repository = None
         if remote:
             from slsalint.sources.reference import parse_reference
 
             repository = parse_reference(request.target).name
-        diagnoses = diagnose(collected, target, image_repository=repository, parents=parents)
+        diagnoses = diagnose(
+            collected,
+            target,
+            image_repository=repository,
+            parents=parents,
+            github_read=settings.github is not None and bool(settings.github.owners),
+        )
         return Explanation(target.reference, build_tree(collected, target), diagnoses)
     finally:
         if client is not None:

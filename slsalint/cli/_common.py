@@ -1,4 +1,5 @@
-"""Helpers shared by the commands: error output, report output destinations."""
+"""Helpers shared by the commands: error output, report output destinations, and the option
+definitions several commands share (each written once here as an ``Annotated`` alias)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,98 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
 
 from slsalint.errors import ConfigError
+
+if TYPE_CHECKING:
+    from slsalint.sources.github import GitHubSettings
+
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+
+# -- options shared by check, fetch and explain ---------------------------------------------------
+
+InsecureRegistryOption = Annotated[
+    list[str],
+    typer.Option("--insecure-registry", help="Allow plain HTTP to this registry host[:port] (repeatable)."),
+]
+AttestationRepositoryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--attestation-repository",
+        help="Repository holding cosign .att/.sig tags (like COSIGN_REPOSITORY).",
+        envvar="COSIGN_REPOSITORY",
+    ),
+]
+NoCacheOption = Annotated[
+    bool, typer.Option("--no-cache", help="Do not use the on-disk manifest/blob cache.")
+]
+OfflineOption = Annotated[
+    bool,
+    typer.Option("--offline", help="Never use the network (OCI layouts and files are always read offline)."),
+]
+GitHubAttestationsOption = Annotated[
+    list[str],
+    typer.Option(
+        "--github-attestations",
+        metavar="OWNER[/REPO]",
+        help="Also read GitHub's attestations API for OWNER/REPO, or every repository of OWNER "
+        "(repeatable; token from GITHUB_TOKEN or GH_TOKEN).",
+    ),
+]
+GitHubApiUrlOption = Annotated[
+    str,
+    typer.Option(
+        "--github-api-url",
+        envvar="GITHUB_API_URL",
+        help="GitHub API base URL (GitHub Enterprise Server: https://HOST/api/v3).",
+    ),
+]
+
+# -- signature options --------------------------------------------------------------------------
+
+CertificateIdentityOption = Annotated[
+    str | None,
+    typer.Option("--certificate-identity", help="Expected signer identity (certificate SAN), exact."),
+]
+CertificateIdentityRegexpOption = Annotated[
+    str | None,
+    typer.Option("--certificate-identity-regexp", help="Expected signer identity, regular expression."),
+]
+CertificateOidcIssuerOption = Annotated[
+    str | None,
+    typer.Option("--certificate-oidc-issuer", help="Expected OIDC issuer of the signing certificate, exact."),
+]
+CertificateOidcIssuerRegexpOption = Annotated[
+    str | None,
+    typer.Option("--certificate-oidc-issuer-regexp", help="Expected OIDC issuer, regular expression."),
+]
+KeyOption = Annotated[
+    list[Path], typer.Option("--key", help="PEM public key of an allowed signer (repeatable).")
+]
+AnnotationsOption = Annotated[
+    list[str],
+    typer.Option("--annotations", help="Required image-signature annotation k=v (repeatable; SL206)."),
+]
+TrustedRootOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--trusted-root", help="Sigstore trusted_root.json (default: the public-good root shipped)."
+    ),
+]
+
+
+def github_settings(owners: list[str], api_url: str) -> GitHubSettings | None:
+    """``--github-attestations`` / ``--github-api-url`` (token from the environment) -> settings;
+    None when no owner is given. Bad values are usage errors (exit 2)."""
+    if not owners:
+        return None
+    from slsalint.sources.github import GitHubSettings, parse_api_url, parse_owner, token_from_env
+
+    parsed = tuple(dict.fromkeys(parse_owner(o) for o in owners))
+    return GitHubSettings(owners=parsed, api_url=parse_api_url(api_url), token=token_from_env())
 
 
 @dataclass

@@ -8,7 +8,27 @@ from pathlib import Path
 
 import typer
 
-from slsalint.cli._common import Progress, parse_outputs, use_color, write_output
+from slsalint.cli._common import (
+    DEFAULT_GITHUB_API_URL,
+    AnnotationsOption,
+    AttestationRepositoryOption,
+    CertificateIdentityOption,
+    CertificateIdentityRegexpOption,
+    CertificateOidcIssuerOption,
+    CertificateOidcIssuerRegexpOption,
+    GitHubApiUrlOption,
+    GitHubAttestationsOption,
+    InsecureRegistryOption,
+    KeyOption,
+    NoCacheOption,
+    OfflineOption,
+    Progress,
+    TrustedRootOption,
+    github_settings,
+    parse_outputs,
+    use_color,
+    write_output,
+)
 from slsalint.errors import ConfigError
 from slsalint.model import Level, Platform
 
@@ -18,7 +38,7 @@ def check(
         None,
         metavar="[TARGET]",
         help="Image to check: REGISTRY/REPO:TAG, REPO@sha256:HEX, oci:PATH[:TAG|@sha256:HEX]. "
-        "Omit with --attestation.",
+        "Omit with --attestation, or with --subject/--artifact and --github-attestations.",
     ),
     attestation: list[Path] = typer.Option(
         [],
@@ -27,10 +47,14 @@ def check(
         help="Attestation file: DSSE envelope, .intoto.jsonl, Sigstore bundle or raw statement (repeatable).",
     ),
     subject: str | None = typer.Option(
-        None, "--subject", help="Digest (sha256:HEX) the --attestation files must name."
+        None,
+        "--subject",
+        help="Digest (sha256:HEX) the --attestation files (and GitHub attestations) must name.",
     ),
     artifact: Path | None = typer.Option(
-        None, "--artifact", help="Artifact file whose sha256 the --attestation files must name."
+        None,
+        "--artifact",
+        help="Artifact file whose sha256 the --attestation files (and GitHub attestations) must name.",
     ),
     platform: list[str] = typer.Option(
         [], "--platform", help="Only check this platform of an index: os/arch[/variant] (repeatable)."
@@ -67,38 +91,19 @@ def check(
     sarif_anchor: str | None = typer.Option(
         None, "--sarif-anchor", help="Repository file SARIF results point to (default: the policy file)."
     ),
-    offline: bool = typer.Option(
-        False, "--offline", help="Never use the network (OCI layouts and files are always read offline)."
-    ),
-    insecure_registry: list[str] = typer.Option(
-        [], "--insecure-registry", help="Allow plain HTTP to this registry host[:port] (repeatable)."
-    ),
-    attestation_repository: str | None = typer.Option(
-        None,
-        "--attestation-repository",
-        help="Repository holding cosign .att/.sig tags (like COSIGN_REPOSITORY).",
-        envvar="COSIGN_REPOSITORY",
-    ),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the on-disk manifest/blob cache."),
-    certificate_identity: str | None = typer.Option(
-        None, "--certificate-identity", help="Expected signer identity (certificate SAN), exact."
-    ),
-    certificate_identity_regexp: str | None = typer.Option(
-        None, "--certificate-identity-regexp", help="Expected signer identity, regular expression."
-    ),
-    certificate_oidc_issuer: str | None = typer.Option(
-        None, "--certificate-oidc-issuer", help="Expected OIDC issuer of the signing certificate, exact."
-    ),
-    certificate_oidc_issuer_regexp: str | None = typer.Option(
-        None, "--certificate-oidc-issuer-regexp", help="Expected OIDC issuer, regular expression."
-    ),
-    key: list[Path] = typer.Option([], "--key", help="PEM public key of an allowed signer (repeatable)."),
-    annotations: list[str] = typer.Option(
-        [], "--annotations", help="Required image-signature annotation k=v (repeatable; SL206)."
-    ),
-    trusted_root: Path | None = typer.Option(
-        None, "--trusted-root", help="Sigstore trusted_root.json (default: the public-good root shipped)."
-    ),
+    offline: OfflineOption = False,
+    insecure_registry: InsecureRegistryOption = [],  # noqa: B006 (typer copies the default)
+    attestation_repository: AttestationRepositoryOption = None,
+    no_cache: NoCacheOption = False,
+    github_attestations: GitHubAttestationsOption = [],  # noqa: B006
+    github_api_url: GitHubApiUrlOption = DEFAULT_GITHUB_API_URL,
+    certificate_identity: CertificateIdentityOption = None,
+    certificate_identity_regexp: CertificateIdentityRegexpOption = None,
+    certificate_oidc_issuer: CertificateOidcIssuerOption = None,
+    certificate_oidc_issuer_regexp: CertificateOidcIssuerRegexpOption = None,
+    key: KeyOption = [],  # noqa: B006
+    annotations: AnnotationsOption = [],  # noqa: B006
+    trusted_root: TrustedRootOption = None,
     no_color: bool = typer.Option(False, "--no-color", help="No colour in text output."),
 ) -> None:
     """Check provenance against the policy; exit 1 when a finding at or above --fail-on remains."""
@@ -107,11 +112,24 @@ def check(
     from slsalint.report import render
 
     outputs = parse_outputs(fmt, output)
-    if target is None and not attestation:
-        raise ConfigError("nothing to check: give a TARGET (oci:PATH) or --attestation FILE")
+    github = github_settings(github_attestations, github_api_url)
+    if github is not None and offline:
+        raise ConfigError(
+            "--github-attestations reads GitHub's API and --offline forbids the network; snapshot it "
+            "first with `slsalint fetch REF -o DIR --github-attestations OWNER/REPO`"
+        )
+    if target is None and not attestation and not (github is not None and (subject or artifact)):
+        raise ConfigError(
+            "nothing to check: give a TARGET (oci:PATH), --attestation FILE, or --subject/--artifact "
+            "with --github-attestations"
+        )
     if target is not None and attestation:
         raise ConfigError("give either a TARGET or --attestation files, not both")
-    if (subject or artifact) and not attestation:
+    if (subject or artifact) and target is not None:
+        raise ConfigError(
+            "--subject and --artifact go with --attestation or --github-attestations, not a TARGET"
+        )
+    if (subject or artifact) and not attestation and github is None:
         raise ConfigError("--subject and --artifact go with --attestation")
     if subject and artifact:
         raise ConfigError("give either --subject or --artifact, not both")
@@ -124,7 +142,7 @@ def check(
     except ValueError as exc:
         raise ConfigError(f"--platform: {exc}") from None
     if platforms and target is None:
-        raise ConfigError("--platform applies to an image TARGET, not to --attestation files")
+        raise ConfigError("--platform applies to an image TARGET, not to --attestation files or --subject")
     level: Level | None = None
     if fail_on is not None:
         try:
@@ -141,6 +159,7 @@ def check(
         insecure=insecure_hosts(insecure_registry),
         use_cache=not no_cache,
         attestation_repository=attestation_repository,
+        github=github,
     )
     if policy is not None:
         loaded = load_policy(policy)
@@ -166,7 +185,7 @@ def check(
         policy_signers=loaded.signers,
     )
     request = LintRequest(target=target, attestations=list(attestation), subject=subject, platforms=platforms)
-    with Progress(target or "attestations") as progress:
+    with Progress(target or subject or "attestations") as progress:
         registry.progress = progress.update
         report = lint(
             [request],

@@ -11,7 +11,20 @@ from typing import Any
 
 import typer
 
-from slsalint.cli._common import Progress, use_color, write_output
+from slsalint.cli._common import (
+    DEFAULT_GITHUB_API_URL,
+    AttestationRepositoryOption,
+    GitHubApiUrlOption,
+    GitHubAttestationsOption,
+    InsecureRegistryOption,
+    NoCacheOption,
+    OfflineOption,
+    Progress,
+    TrustedRootOption,
+    github_settings,
+    use_color,
+    write_output,
+)
 from slsalint.errors import ConfigError
 from slsalint.model import Platform
 
@@ -21,17 +34,13 @@ def explain(
     platform: list[str] = typer.Option([], "--platform", help="Only this platform (repeatable)."),
     fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file."),
-    insecure_registry: list[str] = typer.Option(
-        [], "--insecure-registry", help="Allow plain HTTP to this registry host[:port] (repeatable)."
-    ),
-    attestation_repository: str | None = typer.Option(
-        None,
-        "--attestation-repository",
-        help="Repository holding cosign .att/.sig tags (like COSIGN_REPOSITORY).",
-        envvar="COSIGN_REPOSITORY",
-    ),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the on-disk manifest/blob cache."),
-    offline: bool = typer.Option(False, "--offline", help="Never use the network."),
+    insecure_registry: InsecureRegistryOption = [],  # noqa: B006 (typer copies the default)
+    attestation_repository: AttestationRepositoryOption = None,
+    no_cache: NoCacheOption = False,
+    offline: OfflineOption = False,
+    github_attestations: GitHubAttestationsOption = [],  # noqa: B006
+    github_api_url: GitHubApiUrlOption = DEFAULT_GITHUB_API_URL,
+    trusted_root: TrustedRootOption = None,
 ) -> None:
     """Show the evidence tree of an image and diagnose "missing attestation" reports.
 
@@ -47,16 +56,31 @@ def explain(
         platforms = [Platform.parse(p) for p in platform]
     except ValueError as exc:
         raise ConfigError(f"--platform: {exc}") from None
+    github = github_settings(github_attestations, github_api_url)
+    if github is not None and offline:
+        raise ConfigError(
+            "--github-attestations reads GitHub's API and --offline forbids the network; snapshot it "
+            "first with `slsalint fetch REF -o DIR --github-attestations OWNER/REPO`"
+        )
+    if trusted_root is not None and not trusted_root.is_file():
+        raise ConfigError(f"--trusted-root {trusted_root}: no such file")
+    from slsalint.signing import SigningSettings
+
     progress = Progress(reference)
     settings = RegistrySettings(
         offline=offline,
+        github=github,
         insecure=insecure_hosts(insecure_registry),
         use_cache=not no_cache,
         attestation_repository=attestation_repository,
         progress=progress.update,
     )
     with progress:
-        result = run_explain(LintRequest(target=reference, platforms=platforms), settings)
+        result = run_explain(
+            LintRequest(target=reference, platforms=platforms),
+            settings,
+            SigningSettings(trusted_root=trusted_root),
+        )
     if fmt == "json":
         text = json.dumps(result.to_json(), indent=2) + "\n"
     else:
@@ -158,6 +182,8 @@ def _add_node(branch: Any, node: dict[str, Any], t: Any) -> None:
         label += f" ({node['form']} form)"
     if node.get("tag"):
         label += f" tag {node['tag']}"
+    if node["kind"] == "github-attestations":
+        label += f" {node['location']}"
     sub = branch.add(Text.assemble(t(label, "bold"), t(f"  {_short(node['digest'])} {node['size']} B")))
     if node.get("artifactType"):
         sub.add(t(f"artifactType {node['artifactType']}", "dim"))

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import typer
 
-from slsalint.cli._common import Progress
+from slsalint.cli._common import (
+    DEFAULT_GITHUB_API_URL,
+    AttestationRepositoryOption,
+    GitHubApiUrlOption,
+    GitHubAttestationsOption,
+    InsecureRegistryOption,
+    NoCacheOption,
+    Progress,
+    github_settings,
+)
 from slsalint.errors import ConfigError
 from slsalint.model import Platform
 
@@ -16,16 +25,11 @@ def fetch(
     reference: str = typer.Argument(..., help="Image: REGISTRY/REPO:TAG or REGISTRY/REPO@sha256:HEX."),
     output: Path = typer.Option(..., "--output", "-o", help="Directory to write the OCI layout to."),
     platform: list[str] = typer.Option([], "--platform", help="Only this platform (repeatable)."),
-    insecure_registry: list[str] = typer.Option(
-        [], "--insecure-registry", help="Allow plain HTTP to this registry host[:port] (repeatable)."
-    ),
-    attestation_repository: str | None = typer.Option(
-        None,
-        "--attestation-repository",
-        help="Repository holding cosign .att/.sig tags (like COSIGN_REPOSITORY).",
-        envvar="COSIGN_REPOSITORY",
-    ),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the on-disk manifest/blob cache."),
+    insecure_registry: InsecureRegistryOption = [],  # noqa: B006 (typer copies the default)
+    attestation_repository: AttestationRepositoryOption = None,
+    no_cache: NoCacheOption = False,
+    github_attestations: GitHubAttestationsOption = [],  # noqa: B006
+    github_api_url: GitHubApiUrlOption = DEFAULT_GITHUB_API_URL,
 ) -> None:
     """Write a self-contained OCI layout that `slsalint check oci:DIR --offline` can re-check."""
     from slsalint.engine import RegistrySettings, open_client
@@ -38,6 +42,7 @@ def fetch(
         platforms = [Platform.parse(p) for p in platform]
     except ValueError as exc:
         raise ConfigError(f"--platform: {exc}") from None
+    github = github_settings(github_attestations, github_api_url)
     if output.exists() and not output.is_dir():
         raise ConfigError(f"{output}: exists and is not a directory")
     if output.is_dir() and any(output.iterdir()):
@@ -53,6 +58,7 @@ def fetch(
             output,
             platforms=platforms or None,
             attestation_repository=attestation_repository,
+            github=github,
         )
     sys.stdout.write(
         f"wrote {result.reference} to oci:{result.path} "

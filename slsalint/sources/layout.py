@@ -19,6 +19,9 @@ from slsalint.sources.oci import (
     COSIGN_IMAGE_KINDS,
     COSIGN_KIND,
     COSIGN_SIGS_KIND,
+    EVIDENCE_LOCATION_ANNOTATION,
+    EVIDENCE_SOURCE_ANNOTATION,
+    GITHUB_KIND,
     INDEX_TYPES,
     PREDICATE_TYPE_ANNOTATION,
     REF_NAME,
@@ -248,15 +251,24 @@ def collect_layout(
         # Referrers of the image, and signatures over its attestation manifests.
         signed = {d.digest for d, _ in attestation_manifests}
         if isinstance(subject, dict) and subject.get("digest") in wanted_for | signed:
+            # Bundles `slsalint fetch` copied from GitHub's attestations API keep their source.
+            annotations = manifest.get("annotations")
+            from_github = (
+                isinstance(annotations, dict) and annotations.get(EVIDENCE_SOURCE_ANNOTATION) == GITHUB_KIND
+            )
+            location = (
+                annotations.get(EVIDENCE_LOCATION_ANNOTATION) if isinstance(annotations, dict) else None
+            )
             _read_manifest_layers(
                 layout,
                 where,
                 entry,
                 str(subject["digest"]),
                 collected,
-                kind="referrer",
+                kind=GITHUB_KIND if from_github else "referrer",
                 want_sbom=want_sbom,
                 manifest=manifest,
+                location=str(location) if from_github and isinstance(location, str) and location else None,
             )
     return collected
 
@@ -329,8 +341,9 @@ def _read_manifest_layers(
     kind: str,
     want_sbom: bool,
     manifest: dict[str, Any] | None = None,
+    location: str | None = None,
 ) -> None:
-    location = f"{where}@{descriptor.digest}"
+    location = location or f"{where}@{descriptor.digest}"
     manifest_source = EvidenceSource(kind, location, descriptor.digest)
     if manifest is None:
         try:

@@ -31,6 +31,14 @@ COSIGN_IMAGE_KINDS = frozenset({"dev.cosignproject.cosign/imageIndex", "dev.cosi
 SIMPLE_SIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
 COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1"
 
+GITHUB_KIND = "github-attestations"
+"""Evidence source kind of bundles read from GitHub's attestations API."""
+EVIDENCE_SOURCE_ANNOTATION = "dev.slsalint.evidence.source"
+"""Set on the referrer manifests ``slsalint fetch`` writes for GitHub bundles (value: the source
+kind), so the layout reader files their layers under that source again."""
+EVIDENCE_LOCATION_ANNOTATION = "dev.slsalint.evidence.location"
+"""The location the evidence was read from (the API listing), kept for identical findings offline."""
+
 IN_TOTO_LAYER = "application/vnd.in-toto+json"
 DSSE_LAYER = "application/vnd.dsse.envelope.v1+json"
 BUNDLE_LAYER_PREFIXES = ("application/vnd.dev.sigstore.bundle",)

@@ -4,23 +4,41 @@ The layout holds the index (or manifest), the platform manifests and their confi
 attestation manifests, cosign ``.att``/``.sig`` manifests (tagged ``sha256-HEX.att``/``.sig``),
 referrer manifests and every evidence blob, so ``slsalint check oci:DIR --offline`` gives the same
 findings as the online check. Image layer blobs are not copied: no check reads them.
+
+Bundles read from GitHub's attestations API (``--github-attestations``) are stored as referrer
+artifacts of the digest they were listed for: an OCI manifest with the bundle's media type as
+``artifactType``, ``subject`` = the attested manifest's descriptor and the bundle as its single layer,
+annotated so the layout reader files them under the ``github-attestations`` source again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slsalint.errors import OperationalError
 from slsalint.model import Platform
 from slsalint.sources.layout_writer import LayoutWriter
-from slsalint.sources.oci import COSIGN_KIND, INDEX_TYPES, descriptors
+from slsalint.sources.oci import (
+    COSIGN_KIND,
+    EVIDENCE_LOCATION_ANNOTATION,
+    EVIDENCE_SOURCE_ANNOTATION,
+    GITHUB_KIND,
+    INDEX_TYPES,
+    OCI_MANIFEST,
+    PREDICATE_TYPE_ANNOTATION,
+    descriptors,
+)
 from slsalint.sources.reference import parse_reference
 from slsalint.sources.registry import Fetched, RegistryClient, RegistryError
 from slsalint.sources.remote import RemoteCollector
 
+if TYPE_CHECKING:
+    from slsalint.sources.github import GitHubBundle, GitHubSettings
+
 IMAGE_INDEX_KIND = "dev.cosignproject.cosign/imageIndex"
+OCI_EMPTY = "application/vnd.oci.empty.v1+json"
 IMAGE_KIND = "dev.cosignproject.cosign/image"
 
 
@@ -40,6 +58,7 @@ def fetch(
     *,
     platforms: list[Platform] | None = None,
     attestation_repository: str | None = None,
+    github: GitHubSettings | None = None,
 ) -> FetchResult:
     """Read every piece of evidence for ``text`` and write it to the layout ``out``.
 
@@ -48,6 +67,11 @@ def fetch(
     """
     collector = RemoteCollector(client, attestation_repository=attestation_repository)
     collected, snap = collector.collect(text, platforms=platforms, want_sbom=True)
+    bundles: list[GitHubBundle] = []
+    if github is not None and github.owners:
+        from slsalint.sources.github import read_github
+
+        bundles = read_github(github, collected)
     if collected.problems:
         source, message, _ = collected.problems[0]
         more = f" (and {len(collected.problems) - 1} more)" if len(collected.problems) > 1 else ""
@@ -75,10 +99,12 @@ def fetch(
                 blobs += 1
 
     put_manifest(snap.image)
+    attested: dict[str, Fetched] = {snap.image.digest: snap.image}
     if collected.is_index:
         for digest, _ in collected.platforms:
             try:
-                put_manifest(client.get_manifest(pinned, digest))
+                attested[digest] = client.get_manifest(pinned, digest)
+                put_manifest(attested[digest])
             except RegistryError as exc:
                 raise OperationalError(f"{text}: cannot snapshot platform manifest {digest}: {exc}") from None
         # Platforms left out by --platform stay out, but the index still names them: that is fine,
@@ -138,8 +164,33 @@ def fetch(
         for item in listed:
             if item.digest in snap.manifests and item.digest not in referrer_digests:
                 writer.add_entry({"mediaType": item.media_type, "digest": item.digest, "size": item.size})
+    for bundle in bundles:
+        _put_github_bundle(writer, bundle, attested[bundle.subject])
+        manifests += 1
+        blobs += 1
     writer.write_index()
     return FetchResult(str(pinned), snap.image.digest, out, manifests, blobs)
+
+
+def _put_github_bundle(writer: LayoutWriter, bundle: GitHubBundle, subject: Fetched) -> None:
+    """Store one GitHub bundle as a referrer artifact of the manifest it attests."""
+    annotations = {PREDICATE_TYPE_ANNOTATION: bundle.predicate_type} if bundle.predicate_type else None
+    layer = writer.descriptor(bundle.data, bundle.media_type, annotations=annotations)
+    config = writer.descriptor(b"{}", OCI_EMPTY)
+    manifest: dict[str, Any] = {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": bundle.media_type,
+        "config": config,
+        "layers": [layer],
+        "subject": {"mediaType": subject.media_type, "digest": subject.digest, "size": len(subject.data)},
+        "annotations": {
+            EVIDENCE_SOURCE_ANNOTATION: GITHUB_KIND,
+            EVIDENCE_LOCATION_ANNOTATION: bundle.location,
+        },
+    }
+    entry = writer.descriptor(writer.json_bytes(manifest), OCI_MANIFEST, artifact_type=bundle.media_type)
+    writer.add_entry(entry)
 
 
 def _config_blob(client: RegistryClient, ref: Any, config: dict[str, Any]) -> bytes | None:

@@ -96,8 +96,9 @@ class SignatureInvalid(Check):
 
     **What it checks.** The signature over each signed attestation and image signature: DSSE
     signature over PAE (or the payload signature), certificate chain to a Fulcio CA of the trusted
-    root, certificate validity at the signing time, the transparency-log proof (SET or inclusion
-    proof with checkpoint) and that the log entry records this very envelope and certificate.
+    root, certificate validity at the signing time, the certificate's embedded SCT (signed by a CT
+    log of the trusted root), the transparency-log proof (SET or inclusion proof with checkpoint)
+    and that the log entry records this very envelope and certificate.
     Verification is offline against ``--trusted-root`` or the production root shipped with the
     sigstore package. Runs whether or not signers are configured: a signature that does not verify
     is a sign of tampering or corruption.
@@ -106,7 +107,7 @@ class SignatureInvalid(Check):
     under an old signature is exactly what an attacker would push.
 
     **How to fix.** Re-sign the evidence; check that the trusted root matches the Sigstore instance
-    that signed it (staging vs production, a private instance).
+    that signed it (staging vs production, a private instance) and lists its CT logs (``ctlogs``).
 
     **Passing example.** A Sigstore bundle whose DSSE signature and inclusion proof verify.
 

@@ -9,10 +9,11 @@ Two verifiers, one result type:
   ``intoto/0.0.2`` entries (npm provenance, slsa-github-generator, legacy ``cosign attest``),
   v0.1 bundles whose entry has a SET but no inclusion proof, bundles without a log entry but
   with an RFC 3161 timestamp, and bundles signed with a public key. It checks the certificate
-  chain to a Fulcio CA of the trusted root and the certificate validity at the signing time, the
-  signature (over the DSSE PAE or the message digest), the SET and the inclusion proof with its
-  signed checkpoint against the log key of the trusted root, and that the log entry body records
-  this very envelope, signature and certificate.
+  chain to a Fulcio CA of the trusted root, the certificate validity at the signing time and its
+  embedded SCT against the trusted root's CT logs, the signature (over the DSSE PAE or the
+  message digest), the SET and the inclusion proof with its signed checkpoint against the log
+  key of the trusted root, and that the log entry body records this very envelope, signature
+  and certificate.
 
 Nothing here touches the network: a bundle that could only be verified with an online Rekor
 lookup fails closed with an SL204 problem that says so.
@@ -36,7 +37,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
 from slsalint.envelopes import BUNDLE_MEDIA_TYPES, pae
-from slsalint.verify.chain import authority_window_problem, certificate_problems, chain_problem
+from slsalint.verify.chain import anchored_problem, authority_window_problem, certificate_problems
 from slsalint.verify.identity import SignerIdentity
 from slsalint.verify.keys import LoadedKey, verify_signature
 from slsalint.verify.rekor import (
@@ -542,7 +543,7 @@ def _verify_own(
         for when in times:
             for message in certificate_problems(leaf, trust, when, untrusted=untrusted):
                 fail(SIGNATURE_INVALID, message)
-    elif (why := chain_problem(leaf, trust, leaf.not_valid_before_utc, untrusted=untrusted)) is not None:
+    elif (why := anchored_problem(leaf, trust, leaf.not_valid_before_utc, untrusted=untrusted)) is not None:
         fail(SIGNATURE_INVALID, why)
 
     digests = subject_digests(content.payload) if kind == "dsse" and signature_ok else frozenset()

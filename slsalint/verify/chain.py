@@ -1,5 +1,6 @@
 """Fulcio certificate checks: chain to a CA of the trusted root, validity at the signing time,
-and the Sigstore profile (digital-signature key usage, code-signing extended key usage).
+the Sigstore profile (digital-signature key usage, code-signing extended key usage), and the
+certificate's embedded SCT from a CT log of the trusted root (see :mod:`slsalint.verify.sct`).
 
 Certificates shipped next to the signature (bundle ``x509CertificateChain``, cosign
 ``dev.sigstore.cosign/chain``) are only ever used as untrusted intermediates: a root inside them
@@ -21,6 +22,7 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
+from slsalint.verify.sct import sct_problem
 from slsalint.verify.trust import TrustRoot
 
 
@@ -124,12 +126,26 @@ def certificate_problems(
     *,
     untrusted: Sequence[x509.Certificate] = (),
 ) -> list[str]:
-    """Validity at ``when``, the Sigstore profile, and the chain — every problem found."""
+    """Validity at ``when``, the Sigstore profile, the chain and, once the chain verified, the
+    embedded SCT — every problem found."""
     problems = []
     if (why := validity_problem(leaf, when)) is not None:
         problems.append(why)
     if (why := profile_problem(leaf)) is not None:
         problems.append(why)
-    if not problems and (why := chain_problem(leaf, trust, when, untrusted=untrusted)) is not None:
+    if not problems and (why := anchored_problem(leaf, trust, when, untrusted=untrusted)) is not None:
         problems.append(why)
     return problems
+
+
+def anchored_problem(
+    leaf: x509.Certificate,
+    trust: TrustRoot,
+    when: datetime,
+    *,
+    untrusted: Sequence[x509.Certificate] = (),
+) -> str | None:
+    """The chain to a Fulcio CA valid at ``when``, then the SCT against the trusted root's CT logs."""
+    if (why := chain_problem(leaf, trust, when, untrusted=untrusted)) is not None:
+        return why
+    return sct_problem(leaf, trust, untrusted)

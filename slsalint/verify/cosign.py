@@ -10,9 +10,10 @@ Keyless layers carry the Fulcio certificate (``dev.sigstore.cosign/certificate``
 (``dev.sigstore.cosign/chain``, untrusted) and the Rekor evidence (``dev.sigstore.cosign/bundle``:
 SignedEntryTimestamp + Payload{body, integratedTime, logIndex, logID}). Verification: the
 signature with the certificate's key; the SET with the Rekor key of the trusted root whose log id
-matches; the certificate chain to a Fulcio CA valid at the integrated time and the certificate
-valid at that time; and the log entry body (``dsse/0.0.1``, ``intoto/0.0.1``, ``intoto/0.0.2``,
-``hashedrekord/0.0.1``) recording this payload, this signature and this certificate.
+matches; the certificate chain to a Fulcio CA valid at the integrated time, the certificate
+valid at that time and its embedded SCT signed by a CT log of the trusted root; and the log
+entry body (``dsse/0.0.1``, ``intoto/0.0.1``, ``intoto/0.0.2``, ``hashedrekord/0.0.1``)
+recording this payload, this signature and this certificate.
 A keyless layer without the Rekor bundle annotation would need an online Rekor search: SL204.
 """
 
@@ -29,7 +30,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from slsalint.verify.bundle import subject_digests
-from slsalint.verify.chain import certificate_problems, chain_problem, load_pem_chain
+from slsalint.verify.chain import anchored_problem, certificate_problems, load_pem_chain
 from slsalint.verify.dsse import DsseEnvelope, EnvelopeError
 from slsalint.verify.identity import SignerIdentity
 from slsalint.verify.keys import LoadedKey, verify_signature
@@ -116,7 +117,7 @@ def verify_cosign_layer(
                     "verification does not make",
                 )
             )
-        if (why := chain_problem(leaf, trust, leaf.not_valid_before_utc, untrusted=untrusted)) is not None:
+        if (why := anchored_problem(leaf, trust, leaf.not_valid_before_utc, untrusted=untrusted)) is not None:
             problems.append(VerificationProblem(SIGNATURE_INVALID, why))
     else:
         problems += _log_problems(entry, trust, replace(signed, certificate=leaf))

@@ -194,6 +194,17 @@ class TrustRoot:
                 return key
         return None
 
+    def ct_log_key(self, log_id: bytes) -> LogKey | None:
+        """The CT log key with this log id: the trusted root's ``logId`` or, as RFC 6962 defines
+        it, the SHA-256 of the key's SubjectPublicKeyInfo DER."""
+        for key in self.ctlogs:
+            if key.log_id == log_id:
+                return key
+        for key in self.ctlogs:
+            if bytes.fromhex(fingerprint(key.key).removeprefix("sha256:")) == log_id:
+                return key
+        return None
+
     def fulcio_certificates(self) -> list[x509.Certificate]:
         return [cert for ca in self.fulcio for cert in ca.certificates]
 

@@ -4,11 +4,14 @@ Everything is in memory (or a tmp dir when a file is asked for) and deterministi
 algorithms allow: keys are derived from a seed, certificates have fixed serials and validity;
 only ECDSA signatures themselves are randomized.
 
-* ``TestPKI(seed)``: root + intermediate CA, a log key (log id = SHA-256 of its DER), and the
-  matching ``trusted_root.json`` (Sigstore trusted-root format, loadable by ``TrustRoot``).
+* ``TestPKI(seed)``: root + intermediate CA, a log key (log id = SHA-256 of its DER), a CT log
+  key, and the matching ``trusted_root.json`` (Sigstore trusted-root format, loadable by
+  ``TrustRoot``; the CT log key is its ``ctlogs`` entry).
 * ``pki.leaf(...)``: a Fulcio-like code-signing certificate (empty subject, critical SAN URI or
   e-mail, OIDC issuer in ``1.3.6.1.4.1.57264.1.1`` and ``.1.8``, GitHub claims in the legacy
-  ``.1.2``-``.1.6`` and DER ``.1.9``+ extensions).
+  ``.1.2``-``.1.6`` and DER ``.1.9``+ extensions) with an embedded SCT (RFC 6962) from the CT
+  log; ``sct=`` makes it carry none, or SCTs from an unknown log, with a bad signature, or over
+  another certificate.
 * ``pki.intoto_bundle(...)``: a Sigstore bundle (v0.1-v0.3) whose log entry is ``intoto/0.0.2``
   with a SET and an inclusion proof under a signed checkpoint.
 * ``pki.cosign_att_layer`` / ``pki.cosign_sig_layer``: legacy cosign layers with certificate,
@@ -69,6 +72,11 @@ _DER_OIDS = {
 IN_TOTO = "application/vnd.in-toto+json"
 
 KeyKind = Literal["p256", "p384", "ed25519", "rsa"]
+SctKind = Literal["valid", "unknown-log", "bad-signature", "other-certificate"]
+"""An embedded SCT of a test leaf: signed by the CT log of the trusted root over this certificate,
+signed by a CT log the trusted root does not list, with a signature over other bytes, or signed
+by the CT log over the precertificate of another certificate."""
+SCT_LIST_OID = ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
 
 _RSA_CACHE: dict[str, rsa.RSAPrivateKey] = {}
@@ -206,6 +214,53 @@ def merkle_path(index: int, leaves: Sequence[bytes]) -> list[bytes]:
     return [*merkle_path(index - k, leaves[k:]), merkle_root(leaves[:k])]
 
 
+# -- signed certificate timestamps (RFC 6962) ---------------------------------------------------------
+
+
+def _der_octet_string(data: bytes) -> bytes:
+    if len(data) < 128:
+        return bytes([0x04, len(data)]) + data
+    size = len(data).to_bytes((len(data).bit_length() + 7) // 8, "big")
+    return bytes([0x04, 0x80 | len(size)]) + size + data
+
+
+def sct_signed_data(timestamp_ms: int, issuer_key_hash: bytes, tbs_precertificate: bytes) -> bytes:
+    """The ``digitally-signed`` input of a v1 precertificate SCT without extensions."""
+    return b"".join(
+        (
+            b"\x00\x00",  # sct_version v1, signature_type certificate_timestamp
+            timestamp_ms.to_bytes(8, "big"),
+            b"\x00\x01",  # entry_type precert_entry
+            issuer_key_hash,
+            len(tbs_precertificate).to_bytes(3, "big"),
+            tbs_precertificate,
+            b"\x00\x00",  # no CtExtensions
+        )
+    )
+
+
+def sct_bytes(log_id: bytes, timestamp_ms: int, signature: bytes) -> bytes:
+    """One TLS-encoded ``SignedCertificateTimestamp`` (ECDSA with SHA-256)."""
+    return b"".join(
+        (
+            b"\x00",  # v1
+            log_id,
+            timestamp_ms.to_bytes(8, "big"),
+            b"\x00\x00",  # no CtExtensions
+            b"\x04\x03",  # sha256, ecdsa
+            len(signature).to_bytes(2, "big"),
+            signature,
+        )
+    )
+
+
+def sct_list_extension(scts: Sequence[bytes]) -> x509.UnrecognizedExtension:
+    """The SCT list extension: a DER OCTET STRING around the TLS ``SignedCertificateTimestampList``."""
+    items = b"".join(len(sct).to_bytes(2, "big") + sct for sct in scts)
+    tls = len(items).to_bytes(2, "big") + items
+    return x509.UnrecognizedExtension(SCT_LIST_OID, _der_octet_string(tls))
+
+
 # -- certificates ------------------------------------------------------------------------------------
 
 
@@ -213,6 +268,8 @@ def merkle_path(index: int, leaves: Sequence[bytes]) -> list[bytes]:
 class Leaf:
     key: ec.EllipticCurvePrivateKey
     certificate: x509.Certificate
+    precertificate_tbs: bytes | None = None
+    """The TBS the embedded SCTs sign: the certificate built without its SCT extension."""
 
     @property
     def pem(self) -> str:
@@ -240,6 +297,9 @@ class TestPKI:
         self.intermediate_key = ec_key(f"{self.seed}/intermediate", ec.SECP384R1())
         self.log_key = ec_key(f"{self.seed}/log")
         self.log_id = hashlib.sha256(public_der(self.log_key)).digest()
+        self.ct_key = ec_key(f"{self.seed}/ctlog")
+        self.ct_log_id = hashlib.sha256(public_der(self.ct_key)).digest()
+        self.unknown_ct_key = ec_key(f"{self.seed}/unknown-ctlog")
         self.root_cert = self._ca_cert(
             self.root_key, _name(f"{self.seed} root"), self.root_key, _name(f"{self.seed} root"), 1
         )
@@ -304,8 +364,14 @@ class TestPKI:
         key_seed: str = "leaf",
         code_signing: bool = True,
         legacy_issuer_only: bool = False,
+        sct: SctKind | Sequence[SctKind] | None = "valid",
+        sct_time: datetime | None = None,
     ) -> Leaf:
-        """A Fulcio-like certificate issued by the intermediate CA."""
+        """A Fulcio-like certificate issued by the intermediate CA.
+
+        ``sct``: the embedded SCT (a sequence embeds several, in that order; None embeds no SCT
+        extension at all). ``sct_time``: the SCTs' timestamp (default ``not_before``).
+        """
         key = ec_key(f"{self.seed}/{key_seed}/{identity}")
         self._serial += 1
         general_name: x509.GeneralName = (
@@ -366,12 +432,47 @@ class TestPKI:
             else:
                 ext = x509.UnrecognizedExtension(ObjectIdentifier(_DER_OIDS[name]), _der_utf8(value))
             builder = builder.add_extension(ext, critical=False)
-        return Leaf(key=key, certificate=builder.sign(self.intermediate_key, hashes.SHA384()))
+        if sct is None:
+            return Leaf(key=key, certificate=builder.sign(self.intermediate_key, hashes.SHA384()))
+        kinds: Sequence[SctKind] = (sct,) if isinstance(sct, str) else sct
+        # the precertificate: the same certificate without the SCT extension (which comes last)
+        precertificate = builder.sign(self.intermediate_key, hashes.SHA384())
+        scts = [
+            self._sct(kind, precertificate.tbs_certificate_bytes, sct_time or not_before) for kind in kinds
+        ]
+        builder = builder.add_extension(sct_list_extension(scts), critical=False)
+        return Leaf(
+            key=key,
+            certificate=builder.sign(self.intermediate_key, hashes.SHA384()),
+            precertificate_tbs=precertificate.tbs_certificate_bytes,
+        )
+
+    def _sct(self, kind: SctKind, tbs_precertificate: bytes, when: datetime) -> bytes:
+        timestamp_ms = (when - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+        issuer_key_hash = hashlib.sha256(public_der(self.intermediate_key)).digest()
+        if kind == "other-certificate":
+            other = self.leaf(key_seed="other-certificate", sct=None)
+            tbs_precertificate = other.certificate.tbs_certificate_bytes
+        data = sct_signed_data(timestamp_ms, issuer_key_hash, tbs_precertificate)
+        if kind == "bad-signature":
+            data += b"tampered"
+        log_key = self.unknown_ct_key if kind == "unknown-log" else self.ct_key
+        log_id = hashlib.sha256(public_der(log_key)).digest()
+        return sct_bytes(log_id, timestamp_ms, sign(log_key, data))
 
     # -- trusted root ---------------------------------------------------------------------------------
 
-    def trusted_root(self, *, ca_window: tuple[datetime, datetime | None] | None = None) -> dict[str, Any]:
-        """The ``trusted_root.json`` document for this CA and log."""
+    def trusted_root(
+        self,
+        *,
+        ca_window: tuple[datetime, datetime | None] | None = None,
+        ct_window: tuple[datetime, datetime | None] | None = None,
+        ctlogs: bool = True,
+    ) -> dict[str, Any]:
+        """The ``trusted_root.json`` document for this CA, transparency log and CT log.
+
+        ``ct_window``: the CT log key's ``validFor``; ``ctlogs=False`` leaves ``ctlogs`` empty.
+        """
         start, end = ca_window or (self.ca_valid_from, None)
         valid_for: dict[str, str] = {"start": start.isoformat().replace("+00:00", "Z")}
         if end is not None:
@@ -386,6 +487,20 @@ class TestPKI:
             "hashAlgorithm": "SHA2_256",
             "publicKey": log_key,
             "logId": {"keyId": b64(self.log_id)},
+        }
+        ct_start, ct_end = ct_window or (datetime(2020, 1, 1, tzinfo=UTC), None)
+        ct_valid_for = {"start": ct_start.isoformat().replace("+00:00", "Z")}
+        if ct_end is not None:
+            ct_valid_for["end"] = ct_end.isoformat().replace("+00:00", "Z")
+        ct_log = {
+            "baseUrl": "https://ctfe.test",
+            "hashAlgorithm": "SHA2_256",
+            "publicKey": {
+                "rawBytes": b64(public_der(self.ct_key)),
+                "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                "validFor": ct_valid_for,
+            },
+            "logId": {"keyId": b64(self.ct_log_id)},
         }
         chain = [self.intermediate_cert, self.root_cert]
         return {
@@ -403,7 +518,7 @@ class TestPKI:
                     "validFor": valid_for,
                 }
             ],
-            "ctlogs": [{**log, "baseUrl": "https://ctfe.test"}],
+            "ctlogs": [ct_log] if ctlogs else [],
             "timestampAuthorities": [],
         }
 

@@ -49,7 +49,7 @@ from slsalint.sources.oci import (
     is_digest,
 )
 from slsalint.sources.reference import is_loopback
-from slsalint.sources.registry import retry_after
+from slsalint.sources.registry import read_limited, retry_after
 from slsalint.sources.snappy import SnappyError, decompress
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -302,20 +302,7 @@ class GitHubClient:
             if response.status_code != 200:
                 response.read()
                 return response
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > limit:
-                raise GitHubError(f"{what}: {declared} bytes, over the {limit}-byte limit")
-            chunks: list[bytes] = []
-            total = 0
-            for chunk in response.iter_bytes():
-                total += len(chunk)
-                if total > limit:
-                    raise GitHubError(f"{what}: body over the {limit}-byte limit")
-                chunks.append(chunk)
-            body = b"".join(chunks)
-            if declared and declared.isdigit() and int(declared) != len(body):
-                raise httpx.RemoteProtocolError("truncated body")
-            response._content = body
+            read_limited(response, limit, what, GitHubError)
             return response
         finally:
             response.close()

@@ -124,6 +124,25 @@ def retry_after(value: str | None, default: float) -> float:
     return max(0.0, when.timestamp() - time.time())
 
 
+def read_limited(response: httpx.Response, limit: int, what: str, error: Callable[[str], Exception]) -> None:
+    """Read a streamed response body into ``response`` (at most ``limit`` bytes, else ``error``);
+    a 2xx body shorter than its Content-Length is a truncated transfer (RemoteProtocolError)."""
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise error(f"{what}: {declared} bytes, over the {limit}-byte limit")
+    chunks: list[bytes] = []
+    total = 0
+    for chunk in response.iter_bytes():
+        total += len(chunk)
+        if total > limit:
+            raise error(f"{what}: body over the {limit}-byte limit")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if declared and declared.isdigit() and int(declared) != len(body) and response.status_code < 300:
+        raise httpx.RemoteProtocolError("truncated body")
+    response._content = body
+
+
 class RegistryClient:
     """One client per run; thread-safe (fetches run concurrently)."""
 
@@ -354,20 +373,7 @@ class RegistryClient:
             if response.status_code in (301, 302, 303, 307, 308) or method == "HEAD":
                 response.read()
                 return response
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > limit:
-                raise RegistryError(f"{urlsplit(url).path}: {declared} bytes, over the {limit}-byte limit")
-            chunks: list[bytes] = []
-            total = 0
-            for chunk in response.iter_bytes():
-                total += len(chunk)
-                if total > limit:
-                    raise RegistryError(f"{urlsplit(url).path}: body over the {limit}-byte limit")
-                chunks.append(chunk)
-            body = b"".join(chunks)
-            if declared and declared.isdigit() and int(declared) != len(body) and response.status_code < 300:
-                raise httpx.RemoteProtocolError("truncated body")
-            response._content = body
+            read_limited(response, limit, urlsplit(url).path, RegistryError)
             return response
         finally:
             response.close()

@@ -8,6 +8,7 @@ the run with exit 2.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,11 +232,23 @@ def _validate_options(check: type[Check], options: dict[str, Any], where: str) -
         raise ConfigError(f"{where}: invalid options for {check.id} ({check.name}){at}: {error.message}")
 
 
+_PACKS: dict[tuple[Path, int, int], Pack] = {}
+"""Packs already loaded in this process, by file and its modification time and size."""
+
+
 def load_pack(name: str, *, rules_dir: Path = RULES_DIR) -> Pack:
     path = rules_dir / name / "pack.yaml"
     if not path.is_file():
         available = sorted(p.parent.name for p in rules_dir.glob("*/pack.yaml"))
         raise ConfigError(f"unknown pack {name!r} (available: {', '.join(available)})")
+    stat = path.stat()
+    key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
+    if key not in _PACKS:
+        _PACKS[key] = _read_pack(name, path)
+    return copy.deepcopy(_PACKS[key])
+
+
+def _read_pack(name: str, path: Path) -> Pack:
     document = load_yaml(path)
     validate_file(path, document, "pack")
     if document["name"] != name:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import email.utils
 import json
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -124,6 +125,36 @@ def retry_after(value: str | None, default: float) -> float:
     return max(0.0, when.timestamp() - time.time())
 
 
+class LazyTransport(httpx.BaseTransport):
+    """A transport built on its first request (thread-safe)."""
+
+    def __init__(self, factory: Callable[[], httpx.BaseTransport]) -> None:
+        self._factory = factory
+        self._inner: httpx.BaseTransport | None = None
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            if self._inner is None:
+                self._inner = self._factory()
+            inner = self._inner
+        return inner.handle_request(request)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._inner is not None:
+                self._inner.close()
+
+
+def _no_tls() -> ssl.SSLContext:
+    """The TLS context of the plain-HTTP transport: it never does TLS, and were it ever asked to,
+    verification with no trusted CA fails closed."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
 def read_limited(response: httpx.Response, limit: int, what: str, error: Callable[[str], Exception]) -> None:
     """Read a streamed response body into ``response`` (at most ``limit`` bytes, else ``error``);
     a 2xx body shorter than its Content-Length is a truncated transfer (RemoteProtocolError)."""
@@ -177,11 +208,19 @@ class RegistryClient:
         self._basic: dict[str, Credential] = {}
         self._creds_cache: dict[str, Credential | None] = {}
         self._lock = threading.Lock()
+        limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+        mounts: dict[str, httpx.BaseTransport | None] = {}
+        if transport is None:
+            # Loading the CA bundle costs ~20 ms: a run that only talks plain HTTP (a loopback or
+            # --insecure-registry host) never pays it, HTTPS pays it on its first request.
+            transport = LazyTransport(lambda: httpx.HTTPTransport(limits=limits))
+            mounts["http://"] = LazyTransport(lambda: httpx.HTTPTransport(limits=limits, verify=_no_tls()))
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+            limits=limits,
             transport=transport,
+            mounts=mounts,
             headers={"User-Agent": "slsalint"},
         )
 

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -265,3 +270,54 @@ def proxy(upstream: str, **options: Any) -> Iterator[tuple[str, ProxyState]]:
 
 
 Hook = Callable[[ProxyState], None]
+
+
+class RequestLog(Protocol):
+    def __call__(self, contains: str = "") -> list[str]: ...
+
+
+@contextmanager
+def proxy_process(upstream: str, *, latency: float = 0.0) -> Iterator[tuple[str, RequestLog]]:
+    """The proxy in its own process, so that its CPU time is not taken from the measured process
+    (as a remote registry's is not). Yields (host:port, requests) where ``requests(contains)``
+    lists the request paths seen so far that contain ``contains``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        log = f"{tmp}/requests.json"
+        command = [sys.executable, "-m", "tests.support.proxy", upstream, str(latency), log]
+        root = str(Path(__file__).resolve().parents[2])
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root, env={**os.environ}
+        )
+        assert process.stdin is not None and process.stdout is not None
+        host = process.stdout.readline().strip()
+
+        def requests(contains: str = "") -> list[str]:
+            assert process.stdin is not None
+            process.stdin.write("dump\n")
+            process.stdin.flush()
+            assert process.stdout is not None
+            process.stdout.readline()
+            with open(log, encoding="utf-8") as handle:
+                return [path for path in json.load(handle) if contains in path]
+
+        try:
+            yield host, requests
+        finally:
+            process.stdin.close()
+            process.wait(timeout=30)
+
+
+def _serve(upstream: str, latency: float, log: str) -> None:
+    """``python -m tests.support.proxy UPSTREAM LATENCY LOGFILE``: serve until stdin closes;
+    each ``dump`` line on stdin writes the request paths to LOGFILE and answers ``ok``."""
+    with proxy(upstream, latency=latency) as (host, state):
+        print(host, flush=True)
+        for line in sys.stdin:
+            if line.strip() == "dump":
+                with open(log, "w", encoding="utf-8") as handle:
+                    json.dump(state.requests(), handle)
+                print("ok", flush=True)
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1], float(sys.argv[2]), sys.argv[3])

@@ -279,9 +279,6 @@ def available_packs(rules_dir: Path = RULES_DIR) -> list[str]:
     return sorted(p.parent.name for p in rules_dir.glob("*/pack.yaml"))
 
 
-_UNSUPPORTED: dict[str, str] = {}
-
-
 def load_policy(path: Path) -> Policy:
     document = load_yaml(path)
     if document is None:
@@ -289,13 +286,6 @@ def load_policy(path: Path) -> Policy:
     if not isinstance(document, dict):
         raise ConfigError(f"{path}:1: the policy must be a mapping")
     validate_file(path, document, "policy")
-    for key, feature in _UNSUPPORTED.items():
-        if document.get(key):
-            line = line_of(document, f"/{key}")
-            raise ConfigError(
-                f"{path}:{line}: '{key}' needs {feature}, which this version of slsalint does not "
-                "support yet; remove it rather than have it ignored"
-            )
     known = available_packs()
     for index, name in enumerate(document.get("packs") or []):
         if str(name) not in known:
@@ -360,14 +350,6 @@ def _components_and_exceptions(path: Path, document: Any) -> tuple[ComponentMap,
 
     base_dir = path.parent
     raw = document.get("components") or {}
-    if "signers" in _UNSUPPORTED:
-        for name, body in raw.items():
-            if body.get("signers"):
-                raise ConfigError(
-                    f"{locate(f'/components/{name}/signers')}: components.{name}.signers needs signature "
-                    "verification, which this version of slsalint does not support yet; remove it rather "
-                    "than have it ignored"
-                )
     components = parse_components(_plain(raw), base_dir=base_dir, locate=locate)
     from slsalint.verify import SignerPolicy
 

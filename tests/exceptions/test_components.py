@@ -228,7 +228,6 @@ def test_bad_components_are_exit_2_with_the_line(tmp_path: Path, body: str, mess
 
 
 def test_component_signers_are_parsed_and_never_ignored(tmp_path: Path) -> None:
-    from slsalint import policy as policy_module
     from slsalint.components import SignerSpec, parse_components
 
     raw = {
@@ -256,15 +255,8 @@ def test_component_signers_are_parsed_and_never_ignored(tmp_path: Path) -> None:
         'components:\n  fleet-agent:\n    images: ["*/rancher/fleet-agent"]\n    signers:\n'
         "      - {issuer: https://token.actions.githubusercontent.com, identity: https://x}\n",
     )
-    if "signers" in policy_module._UNSUPPORTED:
-        # Until signatures are verified, declaring signers stops the run instead of passing unverified.
-        with pytest.raises(
-            ConfigError, match=r"slsalint\.yaml:5: components\.fleet-agent\.signers needs signature"
-        ):
-            load_policy(path)
-    else:
-        [loaded] = load_policy(path).components.components
-        assert loaded.signers[0].identity == "https://x"
+    [loaded] = load_policy(path).components.components
+    assert loaded.signers[0].identity == "https://x"
 
 
 # --- SL401 / SL402 from the components map -------------------------------------------------------

@@ -19,8 +19,8 @@ from slsalint.components import ComponentMap
 from slsalint.errors import ConfigError
 from slsalint.exceptions import DEFAULT_HORIZON_DAYS, DEFAULT_WARNING_DAYS
 from slsalint.model import Level
+from slsalint.resources import RULES_DIR
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 DEFAULT_POLICY = Path("slsalint.yaml")
 DEFAULT_PACKS = ("recommended",)
 ALWAYS_ON = frozenset({"SL105"})

@@ -1,8 +1,9 @@
 """JSON Schema validation for in-toto statements, SLSA predicates, DSSE envelopes and config files.
 
-The schemas live in ``schemas/`` at the top of the repository (``schemas/SOURCES.md`` names the
-specification each one follows). Every schema is loaded and compiled once per process. Errors carry an
-RFC 6901 JSON pointer into the validated document and a one-line message.
+The schemas live in ``schemas/`` at the top of the repository, installed as ``slsalint/_schemas``
+(``schemas/SOURCES.md`` names the specification each one follows). Every schema is loaded and
+compiled once per process. Errors carry an RFC 6901 JSON pointer into the validated document and a
+one-line message.
 
 Speed: ``jsonschema`` is exact and explains failures well, but costs several microseconds per keyword
 (and close to a second to import with the ``format-nongpl`` extra, which builds an IRI grammar), while
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from slsalint.resources import SCHEMAS_DIR
+
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
@@ -39,7 +42,6 @@ __all__ = [
     "validate",
 ]
 
-SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
 STATEMENT_SCHEMAS: dict[str, str] = {
     "https://in-toto.io/Statement/v0.1": "in-toto-statement-v0.1",

@@ -49,7 +49,7 @@ from slsalint.sources.oci import (
     is_digest,
 )
 from slsalint.sources.reference import is_loopback
-from slsalint.sources.registry import read_limited, retry_after
+from slsalint.sources.registry import HttpClientBase, read_limited, retry_after
 from slsalint.sources.snappy import SnappyError, decompress
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -167,7 +167,7 @@ class Listed:
     repository_id: int | None
 
 
-class GitHubClient:
+class GitHubClient(HttpClientBase):
     """A small client for the attestations endpoints; thread-safe."""
 
     def __init__(
@@ -201,15 +201,6 @@ class GitHubClient:
     @property
     def host(self) -> str:
         return self._origin.netloc
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> GitHubClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- requests --------------------------------------------------------------------------------
 
@@ -292,9 +283,6 @@ class GitHubClient:
         if response.status_code == 429:
             return self._backoff(1)
         return None
-
-    def _backoff(self, attempt: int) -> float:
-        return float(min(self.backoff * (2 ** (attempt - 1)), self.max_retry_wait))
 
     def _send(self, url: str, headers: dict[str, str], limit: int, what: str) -> httpx.Response:
         response = self._http.send(self._http.build_request("GET", url, headers=headers), stream=True)

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -125,6 +125,27 @@ def retry_after(value: str | None, default: float) -> float:
     return max(0.0, when.timestamp() - time.time())
 
 
+class HttpClientBase:
+    """What the registry and GitHub clients share: an httpx client closed with them, and capped
+    exponential backoff between retries."""
+
+    _http: httpx.Client
+    backoff: float
+    max_retry_wait: float
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _backoff(self, attempt: int) -> float:
+        return float(min(self.backoff * (2 ** (attempt - 1)), self.max_retry_wait))
+
+
 class LazyTransport(httpx.BaseTransport):
     """A transport built on its first request (thread-safe)."""
 
@@ -174,7 +195,7 @@ def read_limited(response: httpx.Response, limit: int, what: str, error: Callabl
     response._content = body
 
 
-class RegistryClient:
+class RegistryClient(HttpClientBase):
     """One client per run; thread-safe (fetches run concurrently)."""
 
     def __init__(
@@ -223,15 +244,6 @@ class RegistryClient:
             mounts=mounts,
             headers={"User-Agent": "slsalint"},
         )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> RegistryClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- URLs and auth -----------------------------------------------------------------------
 
@@ -401,9 +413,6 @@ class RegistryClient:
             if status >= 400:
                 raise RegistryError(f"{ref.name}: {ref.api_host} answered HTTP {status} for {path}")
             return response
-
-    def _backoff(self, attempt: int) -> float:
-        return float(min(self.backoff * (2 ** (attempt - 1)), self.max_retry_wait))
 
     def _send(self, method: str, url: str, headers: dict[str, str], limit: int) -> httpx.Response:
         request = self._http.build_request(method, url, headers=headers)

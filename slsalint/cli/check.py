@@ -34,11 +34,12 @@ from slsalint.model import Level, Platform
 
 
 def check(
-    target: str | None = typer.Argument(
+    targets: list[str] | None = typer.Argument(
         None,
-        metavar="[TARGET]",
-        help="Image to check: REGISTRY/REPO:TAG, REPO@sha256:HEX, oci:PATH[:TAG|@sha256:HEX]. "
-        "Omit with --attestation, or with --subject/--artifact and --github-attestations.",
+        metavar="[TARGET]...",
+        help="Images to check (one report for all): REGISTRY/REPO:TAG, REPO@sha256:HEX, "
+        "oci:PATH[:TAG|@sha256:HEX]. Omit with --attestation, or with --subject/--artifact and "
+        "--github-attestations.",
     ),
     attestation: list[Path] = typer.Option(
         [],
@@ -118,14 +119,15 @@ def check(
             "--github-attestations reads GitHub's API and --offline forbids the network; snapshot it "
             "first with `slsalint fetch REF -o DIR --github-attestations OWNER/REPO`"
         )
-    if target is None and not attestation and not (github is not None and (subject or artifact)):
+    targets = list(dict.fromkeys(targets or []))  # each image once, in the order given
+    if not targets and not attestation and not (github is not None and (subject or artifact)):
         raise ConfigError(
             "nothing to check: give a TARGET (oci:PATH), --attestation FILE, or --subject/--artifact "
             "with --github-attestations"
         )
-    if target is not None and attestation:
+    if targets and attestation:
         raise ConfigError("give either a TARGET or --attestation files, not both")
-    if (subject or artifact) and target is not None:
+    if (subject or artifact) and targets:
         raise ConfigError(
             "--subject and --artifact go with --attestation or --github-attestations, not a TARGET"
         )
@@ -141,7 +143,7 @@ def check(
         platforms = [Platform.parse(p) for p in platform]
     except ValueError as exc:
         raise ConfigError(f"--platform: {exc}") from None
-    if platforms and target is None:
+    if platforms and not targets:
         raise ConfigError("--platform applies to an image TARGET, not to --attestation files or --subject")
     level: Level | None = None
     if fail_on is not None:
@@ -184,11 +186,15 @@ def check(
         trusted_root=trusted_root,
         policy_signers=loaded.signers,
     )
-    request = LintRequest(target=target, attestations=list(attestation), subject=subject, platforms=platforms)
-    with Progress(target or subject or "attestations") as progress:
+    if targets:
+        requests = [LintRequest(target=target, platforms=platforms) for target in targets]
+    else:
+        requests = [LintRequest(target=None, attestations=list(attestation), subject=subject)]
+    label = targets[0] if len(targets) == 1 else f"{len(targets)} images" if targets else None
+    with Progress(label or subject or "attestations") as progress:
         registry.progress = progress.update
         report = lint(
-            [request],
+            requests,
             LintOptions(
                 policy=loaded,
                 packs=pack or None,

@@ -69,6 +69,30 @@ def test_mode_min_layout_reports_sl302_and_exits_1(corpus: Path, tmp_path: Path)
     assert "SL302" in rule_ids and "SL101" in rule_ids
 
 
+def test_several_images_in_one_run(corpus: Path, tmp_path: Path) -> None:
+    maximal = layout(corpus, "example-package-v1.9.0-buildkit-max")
+    minimal = layout(corpus, "example-package-v2.1.0-buildkit-min")
+    out = tmp_path / "r.sarif"
+    result = run("check", maximal, minimal, maximal, "--format", "json", "--format", f"sarif={out}")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert [t["reference"] for t in report["targets"]] == [maximal, minimal]  # each image once
+    codes = {t["reference"]: {f["ruleId"] for f in t["findings"]} for t in report["targets"]}
+    assert "SL302" in codes[minimal] and "SL302" not in codes[maximal]
+    sarif = json.loads(out.read_text())
+    sarif_validator(corpus).validate(sarif)
+    located = {
+        loc["fullyQualifiedName"]
+        for r in sarif["runs"][0]["results"]
+        for loc in r["locations"][0].get("logicalLocations", [])
+    }
+    assert any(minimal in name for name in located)
+    # The passing image alone passes; an image that cannot be read stops the whole run.
+    assert run("check", maximal).returncode == 0
+    broken = run("check", maximal, "oci:" + str(tmp_path / "missing"))
+    assert broken.returncode == 2 and "no such directory" in broken.stderr
+
+
 @pytest.mark.parametrize(
     ("statement", "subject", "expected_ids", "code"),
     [

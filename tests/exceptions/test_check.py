@@ -430,3 +430,20 @@ def test_policy_rules_set_the_levels_of_the_exception_notes(workspace: Workspace
     assert sl902["level"] == "error"
     levels = {r["id"]: r["level"] for r in report["rules"]}
     assert levels["SL902"] == "error" and "SL903" not in levels
+
+
+def test_a_release_checked_in_one_run(workspace: Workspace) -> None:
+    # Every image of the product in one report: the fleet-agent exception waives its finding only,
+    # fleet-controller's stays active, and the run fails on it.
+    workspace.write_exceptions(FLEET_AGENT_ARM64.format(expires=days(60)))
+    code, report, _ = check_json(workspace, workspace.agent.reference, workspace.controller.reference)
+    assert code == 1
+    by_image = {
+        t["reference"]: sorted((f["ruleId"], f["platform"], f["waived"]) for f in t["findings"])
+        for t in report["targets"]
+    }
+    assert by_image == {
+        workspace.agent.reference: [("SL302", "linux/arm64", True)],
+        workspace.controller.reference: [("SL302", "linux/arm64", False)],
+    }
+    assert report["summary"] == {"error": 1, "warning": 0, "note": 0, "waived": 1, "targets": 2}

@@ -42,6 +42,7 @@ lint: $(STAMP)
 bench: $(STAMP) system-deps
 	$(BIN)/python benchmarks/lint_throughput.py
 	$(BIN)/python benchmarks/registry_roundtrips.py
+	$(BIN)/python benchmarks/verify.py
 	$(BIN)/python benchmarks/rego.py
 
 ## docs: regenerate the per-rule pages in docs/rules/ from the rule metadata

@@ -49,7 +49,13 @@ from slsalint.sources.oci import (
     is_digest,
 )
 from slsalint.sources.reference import is_loopback
-from slsalint.sources.registry import HttpClientBase, read_limited, retry_after
+from slsalint.sources.registry import (
+    HttpClientBase,
+    next_link,
+    read_limited,
+    retry_after,
+    transport_reason,
+)
 from slsalint.sources.snappy import SnappyError, decompress
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -246,7 +252,9 @@ class GitHubClient(HttpClientBase):
                 if attempt <= limit_tries:
                     self._sleep(self._backoff(attempt))
                     continue
-                raise GitHubError(f"{what}: cannot reach {urlsplit(current).netloc}: {_why(exc)}") from None
+                raise GitHubError(
+                    f"{what}: cannot reach {urlsplit(current).netloc}: {transport_reason(exc)}"
+                ) from None
             status = response.status_code
             host = urlsplit(current).netloc
             if status in (200, 404):
@@ -339,7 +347,7 @@ class GitHubClient(HttpClientBase):
                         repository_id=repository_id if isinstance(repository_id, int) else None,
                     )
                 )
-            link = _next_link(response.headers.get("link"))
+            link = next_link(response.headers.get("link"))
             if not link:
                 return out
             link = urljoin(url, link)
@@ -365,21 +373,6 @@ def _check_scheme(url: str, what: str) -> None:
     if parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.netloc)):
         return
     raise GitHubError(f"{what}: refusing {parts.scheme or 'a relative'} URL on {parts.netloc or url!r}")
-
-
-def _next_link(header: str | None) -> str | None:
-    if not header:
-        return None
-    for part in header.split(","):
-        match = re.match(r'\s*<([^>]*)>\s*;(?:[^,]*;)?\s*rel="?next"?', part)
-        if match:
-            return match.group(1)
-    return None
-
-
-def _why(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:200]
 
 
 def _predicate_type(bundle: Any) -> str | None:

@@ -312,7 +312,7 @@ class RegistryClient(HttpClientBase):
             raise RegistryError(f"{ref.name}: timed out getting a token from {realm_parts.netloc}") from None
         except httpx.TransportError as exc:
             raise RegistryError(
-                f"{ref.name}: cannot reach token service {realm_parts.netloc}: {_why(exc)}"
+                f"{ref.name}: cannot reach token service {realm_parts.netloc}: {transport_reason(exc)}"
             ) from None
         self.stats.count("token")
         if response.status_code in (401, 403):
@@ -388,7 +388,9 @@ class RegistryClient(HttpClientBase):
                 if attempt <= (min(self.retries, 1) if isinstance(exc, httpx.ConnectError) else self.retries):
                     self._sleep(self._backoff(attempt))
                     continue
-                raise RegistryError(f"{ref.name}: cannot reach {ref.api_host}: {_why(exc)}") from None
+                raise RegistryError(
+                    f"{ref.name}: cannot reach {ref.api_host}: {transport_reason(exc)}"
+                ) from None
             status = response.status_code
             if status == 401 and not authed_once and "www-authenticate" in response.headers:
                 authed_once = True
@@ -560,7 +562,7 @@ class RegistryClient(HttpClientBase):
                 if artifact_type and not filtered and item.get("artifactType") != artifact_type:
                     continue
                 out.append(item)
-            link = _next_link(response.headers.get("link"))
+            link = next_link(response.headers.get("link"))
             if not link:
                 return out
             parts = urlsplit(link)
@@ -568,11 +570,12 @@ class RegistryClient(HttpClientBase):
             params = dict(httpx.QueryParams(parts.query)) or None
 
 
-def _next_link(header: str | None) -> str | None:
+def next_link(header: str | None) -> str | None:
+    """The ``rel="next"`` URL of a ``Link`` header (RFC 8288), or None."""
     if not header:
         return None
     for part in header.split(","):
-        match = re.match(r'\s*<([^>]*)>\s*;\s*rel="?next"?', part)
+        match = re.match(r'\s*<([^>]*)>\s*;(?:[^,]*;)?\s*rel="?next"?', part)
         if match:
             return match.group(1)
     return None
@@ -593,7 +596,8 @@ def _media_type(data: bytes, header: str) -> str:
     return OCI_MANIFEST
 
 
-def _why(exc: Exception) -> str:
+def transport_reason(exc: Exception) -> str:
+    """One short line saying why a transfer failed."""
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:200]
 

@@ -67,6 +67,10 @@ class RegistrySettings:
     github: GitHubSettings | None = None
     """Also read GitHub's attestations API (``--github-attestations``) for every checked digest."""
 
+    @property
+    def reads_github(self) -> bool:
+        return self.github is not None and bool(self.github.owners)
+
 
 @dataclass
 class LintOptions:
@@ -112,7 +116,7 @@ def collect(
     settings = settings or RegistrySettings()
     check_github(request, settings)
     collected = _collect_primary(request, want_sbom=want_sbom, settings=settings, client=client)
-    if settings.github is not None and settings.github.owners:
+    if settings.github is not None and settings.reads_github:
         from slsalint.sources.github import read_github
 
         read_github(settings.github, collected)
@@ -123,7 +127,7 @@ def check_github(request: LintRequest, settings: RegistrySettings) -> None:
     """``--github-attestations`` needs the network and a digest to ask about (else exit 2)."""
     from slsalint.errors import ConfigError
 
-    if settings.github is None or not settings.github.owners:
+    if not settings.reads_github:
         return
     if settings.offline:
         raise ConfigError(
@@ -338,8 +342,7 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
             target = build_target(collected)
             expectation = options.policy.components.resolve(target)
             verify_signatures(target, collected, signing_for(options, expectation))
-            github_read = options.registry.github is not None and bool(options.registry.github.owners)
-            findings = run_checks(target, planned, expectation, github_read=github_read)
+            findings = run_checks(target, planned, expectation, github_read=options.registry.reads_github)
             result = TargetResult(target=target, findings=findings)
             if rego is not None:
                 result.findings.extend(rego.findings(target))
@@ -354,7 +357,7 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
     if rego is not None:
         rules.extend(rego.rule_metas())
     if exceptions is not None:
-        from slsalint.checks import EXCEPTION_RULES
+        from slsalint.checks import exception_rules
         from slsalint.exceptions import apply_exceptions
 
         apply_exceptions(
@@ -364,12 +367,7 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
             warning_days=options.policy.exceptions_warning_days,
             levels=options.policy.exception_levels,
         )
-        levels = options.policy.exception_levels
-        rules.extend(
-            replace(meta, level=levels.get(meta.id, meta.level))
-            for meta in EXCEPTION_RULES
-            if levels.get(meta.id) is not Level.OFF
-        )
+        rules.extend(exception_rules(options.policy.exception_levels))
     rules.append(RULE_ERROR)
     policy_path = str(options.policy.path) if options.policy.path else None
     return Report(
@@ -416,7 +414,7 @@ def explain(
             target,
             image_repository=repository,
             parents=parents,
-            github_read=settings.github is not None and bool(settings.github.owners),
+            github_read=settings.reads_github,
         )
         return Explanation(target.reference, build_tree(collected, target), diagnoses)
     finally:

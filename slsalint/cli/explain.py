@@ -57,14 +57,9 @@ def explain(
     except ValueError as exc:
         raise ConfigError(f"--platform: {exc}") from None
     github = github_settings(github_attestations, github_api_url)
-    if github is not None and offline:
-        raise ConfigError(
-            "--github-attestations reads GitHub's API and --offline forbids the network; snapshot it "
-            "first with `slsalint fetch REF -o DIR --github-attestations OWNER/REPO`"
-        )
-    if trusted_root is not None and not trusted_root.is_file():
-        raise ConfigError(f"--trusted-root {trusted_root}: no such file")
-    from slsalint.signing import SigningSettings
+    from slsalint.signing import settings_from_flags
+
+    signing = settings_from_flags(trusted_root=trusted_root)  # the trust root shows who signed
 
     progress = Progress(reference)
     settings = RegistrySettings(
@@ -79,7 +74,7 @@ def explain(
         result = run_explain(
             LintRequest(target=reference, platforms=platforms),
             settings,
-            SigningSettings(trusted_root=trusted_root),
+            signing,
         )
     if fmt == "json":
         text = json.dumps(result.to_json(), indent=2) + "\n"

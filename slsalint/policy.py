@@ -239,8 +239,7 @@ _PACKS: dict[tuple[Path, int, int], Pack] = {}
 def load_pack(name: str, *, rules_dir: Path = RULES_DIR) -> Pack:
     path = rules_dir / name / "pack.yaml"
     if not path.is_file():
-        available = sorted(p.parent.name for p in rules_dir.glob("*/pack.yaml"))
-        raise ConfigError(f"unknown pack {name!r} (available: {', '.join(available)})")
+        raise ConfigError(_unknown_pack(name, rules_dir))
     stat = path.stat()
     key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
     if key not in _PACKS:
@@ -279,6 +278,10 @@ def available_packs(rules_dir: Path = RULES_DIR) -> list[str]:
     return sorted(p.parent.name for p in rules_dir.glob("*/pack.yaml"))
 
 
+def _unknown_pack(name: str, rules_dir: Path = RULES_DIR) -> str:
+    return f"unknown pack {name!r} (available: {', '.join(available_packs(rules_dir))})"
+
+
 def load_policy(path: Path) -> Policy:
     document = load_yaml(path)
     if document is None:
@@ -291,7 +294,7 @@ def load_policy(path: Path) -> Policy:
         if str(name) not in known:
             line = line_of(document, f"/packs/{index}")
             where = f"{path}:{line}" if line else str(path)
-            raise ConfigError(f"{where}: unknown pack {str(name)!r} (available: {', '.join(known)})")
+            raise ConfigError(f"{where}: {_unknown_pack(str(name))}")
     fail_on = document.get("fail-on")
     components, exceptions = _components_and_exceptions(path, document)
     deferred: list[DeferredSetting] = []
@@ -317,27 +320,16 @@ def load_policy(path: Path) -> Policy:
 
 def _signers(path: Path, document: Any) -> list[Any]:
     """The policy's ``signers:`` as SignerPolicy values (ConfigError naming the entry and line)."""
+    from slsalint.signing import with_loaded_key
     from slsalint.verify import SignerPolicy
 
     out = []
     for index, entry in enumerate(document.get("signers") or []):
         line = line_of(document, f"/signers/{index}")
         name = f"{path}:{line}: signers[{index}]" if line else f"{path}: signers[{index}]"
-        out.append(_with_key(SignerPolicy.from_mapping(_plain(entry), name=name, base=path.parent), name))
+        signer = SignerPolicy.from_mapping(_plain(entry), name=name, base=path.parent)
+        out.append(with_loaded_key(signer, f"{name}: key "))
     return out
-
-
-def _with_key(signer: Any, name: str) -> Any:
-    """``signer`` with its key file loaded now: a key that is missing or unusable is a
-    configuration error (exit 2) even in a run where nothing signed is found."""
-    from slsalint.verify.errors import KeyLoadError
-
-    if signer.key is not None:
-        try:
-            signer.loaded_key()
-        except KeyLoadError as exc:
-            raise ConfigError(f"{name}: key {exc}") from None
-    return signer
 
 
 def _components_and_exceptions(path: Path, document: Any) -> tuple[ComponentMap, Path | None]:
@@ -351,13 +343,14 @@ def _components_and_exceptions(path: Path, document: Any) -> tuple[ComponentMap,
     base_dir = path.parent
     raw = document.get("components") or {}
     components = parse_components(_plain(raw), base_dir=base_dir, locate=locate)
+    from slsalint.signing import with_loaded_key
     from slsalint.verify import SignerPolicy
 
-    for component in components.components:
+    for component in components.components:  # checked now, built again per image when used
         for index, spec in enumerate(component.signers):
             where = locate(f"/components/{component.name}/signers/{index}")
             name = f"{where}: components.{component.name}.signers[{index}]"
-            _with_key(SignerPolicy.from_mapping(spec.as_json(), name=name), name)
+            with_loaded_key(SignerPolicy.from_mapping(spec.as_json(), name=name), f"{name}: key ")
     exceptions = document.get("exceptions")
     return components, (base_dir / str(exceptions)) if exceptions else None
 

@@ -10,6 +10,7 @@ trust comes from ``--trusted-root`` or the production root embedded in the sigst
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -165,22 +166,36 @@ def _verify_image_signature(
     return ImageSignature(evidence.source, evidence.stored_for, verification, problems)
 
 
+def with_loaded_key(signer: SignerPolicy, prefix: str) -> SignerPolicy:
+    """``signer`` with its key file (if any) loaded now: a key that is missing or unusable is a
+    configuration error (exit 2, the message starting with ``prefix``) even in a run where
+    nothing signed is found."""
+    from slsalint.errors import ConfigError
+    from slsalint.verify.errors import KeyLoadError
+
+    if signer.key is not None:
+        try:
+            signer.loaded_key()
+        except KeyLoadError as exc:
+            raise ConfigError(f"{prefix}{exc}") from None
+    return signer
+
+
 def settings_from_flags(
     *,
-    identity: str | None,
-    identity_regexp: str | None,
-    issuer: str | None,
-    issuer_regexp: str | None,
-    keys: list[Path],
-    annotations: list[str],
-    trusted_root: Path | None,
-    policy_signers: list[Any],
+    identity: str | None = None,
+    identity_regexp: str | None = None,
+    issuer: str | None = None,
+    issuer_regexp: str | None = None,
+    keys: Sequence[Path] = (),
+    annotations: Sequence[str] = (),
+    trusted_root: Path | None = None,
+    policy_signers: Sequence[Any] = (),
 ) -> SigningSettings:
     """cosign-style flags -> settings. Flags replace the policy's signers; annotations add to the
     signers' own. A trusted root that cannot be read is an operational error (exit 3)."""
     from slsalint.errors import ConfigError
     from slsalint.verify import SignerPolicy, parse_annotations
-    from slsalint.verify.errors import KeyLoadError
 
     signers: list[SignerPolicy] = []
     if identity or identity_regexp or issuer or issuer_regexp:
@@ -196,12 +211,7 @@ def settings_from_flags(
     for path in keys:
         if not path.is_file():
             raise ConfigError(f"--key {path}: no such file")
-        keyed = SignerPolicy(key=path, name=f"--key {path}")
-        try:
-            keyed.loaded_key()  # an unusable key is exit 2 even when nothing signed is found
-        except KeyLoadError as exc:
-            raise ConfigError(f"--key {exc}") from None
-        signers.append(keyed)
+        signers.append(with_loaded_key(SignerPolicy(key=path, name=f"--key {path}"), "--key "))
     required = parse_annotations(annotations)
     chosen = signers or list(policy_signers)
     for policy in chosen:

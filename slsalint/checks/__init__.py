@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import replace
 
 from slsalint.checks.base import DOCS_BASE, Check, CheckContext
 from slsalint.checks.builder import BuilderIdEmpty, BuilderUntrusted, ProvenanceModeMin
@@ -150,6 +151,17 @@ EXCEPTION_EXPIRING = RuleMeta(
 )
 
 EXCEPTION_RULES = (EXCEPTION_EXPIRED, EXCEPTION_UNUSED, EXCEPTION_EXPIRING)
+
+
+def exception_rules(levels: dict[str, Level]) -> list[RuleMeta]:
+    """SL901-SL903 at the levels the policy's ``rules:`` gives them (``off`` leaves one out)."""
+    return [
+        replace(meta, level=levels.get(meta.id, meta.level))
+        for meta in EXCEPTION_RULES
+        if levels.get(meta.id) is not Level.OFF
+    ]
+
+
 """Findings about the exceptions file itself (added after the checks ran, never waivable)."""
 
 RULE_ERROR = RuleMeta(
@@ -199,5 +211,6 @@ __all__ = [
     "Check",
     "CheckContext",
     "builtin_rules",
+    "exception_rules",
     "find_check",
 ]

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from slsalint.errors import ConfigError
-from slsalint.model import Level
 
 if TYPE_CHECKING:
     from slsalint.model import RuleMeta
@@ -52,7 +51,7 @@ def _plan(
     packs, source, options)."""
     from dataclasses import replace
 
-    from slsalint.checks import EXCEPTION_RULES, RULE_ERROR
+    from slsalint.checks import RULE_ERROR, exception_rules
     from slsalint.policy import Policy, load_policy, plan_rules
     from slsalint.rego import select_rules
 
@@ -74,12 +73,7 @@ def _plan(
         first = next(r for r in selection.rules if r.id == meta.id)
         out.append((meta, [first.pack] if first.pack else [], first.location, {}))
     if policy.exceptions is not None:
-        levels = policy.exception_levels
-        out += [
-            (replace(m, level=levels.get(m.id, m.level)), [], "built-in", {})
-            for m in EXCEPTION_RULES
-            if levels.get(m.id) is not Level.OFF
-        ]
+        out += [(meta, [], "built-in", {}) for meta in exception_rules(policy.exception_levels)]
     out.append((RULE_ERROR, [], "built-in", {}))
     return sorted(out, key=lambda entry: entry[0].id)
 

@@ -171,3 +171,16 @@ def test_github_actions_pack_accepts_only_github_builders(
     if not builder:
         assert "SL303" in found
     assert code == (0 if trusted else 1)
+
+
+def test_a_pack_edited_during_a_process_is_read_again(tmp_path: Path) -> None:
+    pack = tmp_path / "team" / "pack.yaml"
+    pack.parent.mkdir()
+    pack.write_text('name: team\nversion: "1"\ndescription: d\nrules:\n  SL101: {}\n')
+    first = load_pack("team", rules_dir=tmp_path)
+    assert set(first.rules) == {"SL101"}
+    first.rules.clear()  # callers get their own copy
+    assert set(load_pack("team", rules_dir=tmp_path).rules) == {"SL101"}
+    pack.write_text('name: team\nversion: "2"\ndescription: d\nrules:\n  SL101: {}\n  SL302: {}\n')
+    again = load_pack("team", rules_dir=tmp_path)
+    assert again.version == "2" and set(again.rules) == {"SL101", "SL302"}

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parent / "assets" / "corpus"
+"""Real public attestations, bundles, layouts, trust roots and schemas (tests/assets/SOURCES.md)."""
 
 
 @pytest.fixture
 def corpus() -> Path:
-    """The real-data corpus in ../shared/corpus; tests using it skip when it is absent."""
-    if not CORPUS.is_dir():
-        pytest.skip("../shared/corpus not present")
+    """The real-data corpus in tests/assets/corpus (part of the repository)."""
     return CORPUS

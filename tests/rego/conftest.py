@@ -13,6 +13,7 @@ import pytest
 
 from slsalint.model import Platform
 from slsalint.sources.layout_writer import LayoutWriter
+from tests.conftest import CORPUS
 from tests.support import buildkit as bk
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,9 +96,7 @@ def findings(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def sarif_schema() -> dict[str, Any]:
-    path = ROOT.parent / "shared" / "corpus" / "schemas" / "sarif" / "sarif-schema-2.1.0.json"
-    if not path.is_file():
-        pytest.skip(f"official SARIF 2.1.0 schema not found at {path}")
+    path = CORPUS / "schemas" / "sarif" / "sarif-schema-2.1.0.json"
     schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return schema
 

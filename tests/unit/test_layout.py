@@ -20,19 +20,10 @@ from slsalint.sources.oci import PREDICATE_TYPE_ANNOTATION
 from tests.support import buildkit as bk
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
 AMD64 = Platform("linux", "amd64")
 ARM64 = Platform("linux", "arm64")
 MAX_LAYOUT = "oci-layouts/example-package-v1.9.0-buildkit-max"
 MIN_LAYOUT = "oci-layouts/example-package-v2.1.0-buildkit-min"
-
-
-@pytest.fixture
-def corpus() -> Path:
-    """The shared real-data corpus (skips when it is not checked out next to the project)."""
-    if not SHARED_CORPUS.is_dir():
-        pytest.skip(f"shared corpus not found at {SHARED_CORPUS}")
-    return SHARED_CORPUS
 
 
 def check(target: str, *, platforms: list[Platform] | None = None) -> Report:

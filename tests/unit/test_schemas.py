@@ -1,7 +1,7 @@
 """Schemas for in-toto statements, SLSA provenance and DSSE envelopes, and the validation module.
 
-Real documents from ../shared/corpus must validate; broken ones must fail with the JSON pointer of
-the offending value and a recognisable message.
+Real documents from the corpus (tests/assets/corpus) must validate; broken ones must fail with the
+JSON pointer of the offending value and a recognisable message.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test pytest lint bench docs system-deps clean
+.PHONY: demo test pytest lint bench docs fuzz system-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: $(STAMP) system-deps lint pytest
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q
+
+## fuzz: the fuzz targets in tests/fuzz, long and random (make test runs them bounded, fixed seeds)
+fuzz: $(STAMP)
+	SLSALINT_FUZZ=fuzz $(BIN)/pytest -q tests/fuzz -p no:cacheprovider
 
 ## lint: ruff (lint + format check) and mypy --strict
 lint: $(STAMP)

@@ -76,4 +76,4 @@ is_registry(segment) if contains(segment, ".")
 
 is_registry(segment) if contains(segment, ":")
 
-is_registry("localhost")
+is_registry(segment) if segment == "localhost"

@@ -40,7 +40,6 @@ deny contains result if {
 	repository := image_repository(material.uri)
 	not strings.any_prefix_match(repository, allowed_prefixes)
 
-	# concat, not sprintf: see "engine gaps" in docs/rego.md
 	result := {
 		"msg": concat("", ["base image ", repository, " is not from an allowed registry"]),
 		"pointer": material.pointer,

@@ -52,6 +52,7 @@ deny contains result if {
 # The repository a pkg:docker purl names: pkg:docker/[REGISTRY/]NAMESPACE/NAME[@VERSION][?QUALIFIERS].
 image_repository(uri) := path if {
 	path := purl_path(uri)
+	contains(path, "/")
 	is_registry(split(path, "/")[0])
 }
 

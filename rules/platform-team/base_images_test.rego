@@ -58,4 +58,6 @@ test_image_repository_expands_docker_hub_names if {
 	base_images.image_repository("pkg:docker/bitnami/redis@7") == "docker.io/bitnami/redis"
 	base_images.image_repository("pkg:docker/gcr.io/distroless/static-debian12?platform=linux%2Famd64") == "gcr.io/distroless/static-debian12"
 	base_images.image_repository("pkg:docker/localhost:5000/app@1") == "localhost:5000/app"
+	# one name without a slash is a Docker Hub library image, even with a dot in it
+	base_images.image_repository("pkg:docker/golang.io@1") == "docker.io/library/golang.io"
 }

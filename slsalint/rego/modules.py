@@ -366,11 +366,13 @@ def module_files(source: RegoSource) -> list[Path]:
             )
         return [path]
     if not path.is_dir():
+        if path.exists() or path.is_symlink():  # a FIFO, a device, a socket, a dangling link
+            read_module(path, source.origin)  # raises the one-line reason (fileio)
         raise ConfigError(f"{source.origin}: {display_path(path)}: no such file or directory")
     files = sorted(
         f
         for f in path.rglob("*.rego")
-        if f.is_file()
+        if (f.is_file() or f.exists())
         and not f.name.endswith("_test.rego")
         and not any(part.startswith(".") for part in f.relative_to(path).parts)
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,42 @@ def _quiet_backtraces() -> None:
     # The library captures a stack backtrace for every error when RUST_BACKTRACE is set; that is
     # slow and the backtrace is of no use to a policy author. Its own variable takes precedence.
     os.environ.setdefault("RUST_LIB_BACKTRACE", "0")
+
+
+class _QuietStderr:
+    """Points file descriptor 2 at /dev/null while the engine runs: the library writes diagnostics
+    there (``could not schedule all statements``) that are not slsalint's one-line messages."""
+
+    def __init__(self) -> None:
+        self._saved: int | None = None
+        self._null: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        self._depth += 1
+        if self._depth > 1:
+            return
+        try:
+            sys.stderr.flush()
+            if self._null is None:
+                self._null = os.open(os.devnull, os.O_WRONLY)
+            self._saved = os.dup(2)
+            os.dup2(self._null, 2)
+        except OSError:
+            self._saved = None
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth or self._saved is None:
+            return
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._saved = None
+
+    def close(self) -> None:
+        if self._null is not None:
+            os.close(self._null)
+            self._null = None
 
 
 def engine_message(text: str) -> tuple[Location | None, str]:
@@ -102,6 +139,7 @@ class RegorusEngine:
         self._live: Any = None
         self._labels: dict[str, str] = {}
         self._builtins: frozenset[str] = frozenset()
+        self._quiet = _QuietStderr()
 
     def _guard(self, label: str, calls: int = 1) -> Any:
         import contextlib
@@ -117,11 +155,16 @@ class RegorusEngine:
         *,
         progress: Callable[[int], None] | None = None,
     ) -> None:
-        _quiet_backtraces()
-        try:
-            import regorus
-        except ImportError as exc:
-            raise EngineFailure(f"the Rego engine is not installed ({PACKAGE}): {exc}") from None
+        with self._quiet:
+            self._load(modules, labels, progress)
+
+    def _load(
+        self,
+        modules: Sequence[EngineModule],
+        labels: Mapping[str, str] | None,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        regorus = self.prepare()
         self._labels = dict(labels or {})
         engine = regorus.Engine()
         engine.set_gather_prints(True)
@@ -140,6 +183,16 @@ class RegorusEngine:
         self._live = engine.clone()
 
     @staticmethod
+    def prepare() -> Any:
+        """Import the engine library (EngineFailure when it is not installed)."""
+        _quiet_backtraces()
+        try:
+            import regorus
+        except ImportError as exc:
+            raise EngineFailure(f"the Rego engine is not installed ({PACKAGE}): {exc}") from None
+        return regorus
+
+    @staticmethod
     def _list_builtins(regorus: Any) -> frozenset[str]:
         scratch = regorus.Engine()
         scratch.add_policy("builtins.rego", "package slsalint_builtins\nnames := opa.runtime().builtins\n")
@@ -151,8 +204,13 @@ class RegorusEngine:
 
     def close(self) -> None:
         self._pristine = self._live = None
+        self._quiet.close()
 
     def evaluate(self, document: str | None, queries: Sequence[str]) -> list[Outcome]:
+        with self._quiet:
+            return self._evaluate(document, queries)
+
+    def _evaluate(self, document: str | None, queries: Sequence[str]) -> list[Outcome]:
         if self._pristine is None:
             return [Outcome(error="no modules loaded") for _ in queries]
         if document is None:

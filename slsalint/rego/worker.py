@@ -41,6 +41,8 @@ from slsalint.rego.protocol import (
 
 FAULT_ENV = "SLSALINT_REGO_WORKER_FAULT"
 MAX_LINE = 64 * 1024 * 1024
+STARTUP_TIMEOUT = 60.0
+"""Seconds the worker may take to start (import the engine) before it counts as failed."""
 _PR_SET_PDEATHSIG = 1
 
 
@@ -201,6 +203,14 @@ class WorkerEngine:
     def _reload(self) -> None:
         self._kill()
         self._start()
+        try:
+            hello = self._recv(time.monotonic() + STARTUP_TIMEOUT)
+        except (_Died, _Timeout, _Garbage) as exc:
+            self._kill()
+            raise EngineFailure(f"the Rego worker did not start: {exc}") from None
+        if not hello.get("ready"):
+            self._kill()
+            raise EngineFailure(f"the Rego engine is unavailable: {hello.get('error')}")
         request = {
             "op": "load",
             "modules": [{"name": m.name, "source": m.source} for m in self._modules],
@@ -208,11 +218,9 @@ class WorkerEngine:
         }
         compiled = 0
         try:
-            self._send(request, time.monotonic() + self.timeout + 5.0)
+            self._send(request, time.monotonic() + self.timeout)
             while True:
-                # The first answer also covers the worker's start-up (importing the engine).
-                grace = 5.0 if compiled == 0 else 0.0
-                answer = self._recv(time.monotonic() + self.timeout + grace)
+                answer = self._recv(time.monotonic() + self.timeout)
                 if "compiled" in answer:
                     compiled += 1
                     continue
@@ -372,6 +380,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     sys.stdout = sys.stderr
     server = _Server(out)
+    try:
+        server.engine.prepare()
+    except EngineFailure as exc:
+        server.send({"ready": False, "error": str(exc)})
+        return 1
+    server.send({"ready": True})
     try:
         for raw in sys.stdin.buffer:
             if not raw.strip():

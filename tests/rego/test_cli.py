@@ -256,7 +256,7 @@ def test_packs_test_passes_and_fails(tmp_path: Path) -> None:
     failing = run("packs", "test", str(pack))
     assert failing.returncode == 1
     assert "FAIL  test_untrusted_registry_is_denied" in failing.stdout
-    assert "base_images_test.rego:19: undefined" in failing.stdout
+    assert "base_images_test.rego:24: undefined" in failing.stdout
     assert failing.stdout.splitlines()[-1].startswith("9 passed, 1 failed in ")
 
     test_file.write_text("package platform.base_images_test\n\ntest_x if {\n  1 +* 2\n}\n")
@@ -384,3 +384,45 @@ def test_rules_list_with_a_policy_shows_what_a_check_runs(tmp_path: Path, org_ru
     policy.write_text("version: 1\nrules:\n  ORG009: {level: off}\n")
     bad = run("rules", "list", "--policy", str(policy))
     assert bad.returncode == 2 and f"{policy}:3: unknown rule 'ORG009'" in bad.stderr
+
+
+def test_a_pack_written_for_conftest_works_unchanged(tmp_path: Path) -> None:
+    """deny/warn with # METADATA in `package main`, tests with `with input as`: `check --rego` and
+    `packs test` take it as it is (tests/rego/test_opa_conformance.py runs its tests under OPA)."""
+    user_pack = Path(__file__).parent / "user_pack"
+    tests = run("packs", "test", str(user_pack))
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert tests.stdout.splitlines()[-1].startswith("4 passed, 0 failed in ")
+    assert tests.stderr == ""  # no deprecation note: no custom.input
+
+    target = image_layout(tmp_path / "image", materials=untrusted_materials())
+    result = run("check", target, "--rego", str(user_pack / "policy"), "--format", "json")
+    assert result.returncode == 1, result.stderr
+    got = {(f["ruleId"], f["level"]) for f in findings(result) if f["ruleId"].startswith("ACME")}
+    assert got == {("ACME001", "error")}
+    [denied] = [f for f in findings(result) if f["ruleId"] == "ACME001"]
+    assert denied["message"].startswith("base image pkg:docker/evil.example.com/mirror/golang@1.22")
+    rules = {r["id"]: r for r in json.loads(result.stdout)["rules"]}
+    assert rules["ACME001"]["name"] == "images-come-from-the-company-registry"
+    assert rules["ACME002"]["level"] == "warning"
+
+
+def test_custom_input_still_works_and_is_deprecated(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    write_rego(pack, "m.rego", ORG001_MODULE)
+    (pack / "testdata").mkdir()
+    (pack / "testdata" / "bad.json").write_text(
+        json.dumps({"provenance": {"materials": [{"uri": "pkg:docker/evil.example.com/x@1"}]}})
+    )
+    write_rego(
+        pack,
+        "m_test.rego",
+        "package org.images_test\n\nimport rego.v1\n\nimport data.org.images\n\n"
+        "# METADATA\n# custom:\n#   input: testdata/bad.json\ntest_denied if count(images.deny) == 1\n\n"
+        '# METADATA\n# custom:\n#   input: {"provenance": {"materials": []}}\n'
+        "test_clean if count(images.deny) == 0\n",
+    )
+    result = run("packs", "test", str(pack))
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.splitlines()[-1].startswith("2 passed, 0 failed in ")
+    assert result.stderr.startswith("slsalint: note: `custom.input` in a test's # METADATA is deprecated")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slsalint.errors import ConfigError
+from slsalint.errors import ConfigError, OperationalError
 from slsalint.model import JSON, Finding, Level, PlatformTarget, RuleMeta, Target
 from slsalint.rego.modules import INTERNAL, RegoModule, RegoRule, RegoRuleSet, external_calls
 from slsalint.rego.protocol import (
@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from slsalint.model import Attestation
     from slsalint.policy import Policy
     from slsalint.rego.watchdog import Watchdog
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+"""Input documents as compact JSON (one encoder for the run: cheaper than json.dumps per call)."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,14 @@ def make_engine(*, timeout: float, isolation: str) -> tuple[RegoEngine, Watchdog
     from slsalint.rego.watchdog import Watchdog
 
     watchdog = Watchdog(timeout)
-    watchdog.start()
+    try:
+        watchdog.start()
+    except OSError as exc:
+        watchdog.close()
+        raise OperationalError(
+            f"cannot start the watchdog that bounds Rego rules in time: {exc}; "
+            "--rego-isolation worker does without it"
+        ) from None
     return RegorusEngine(watchdog=watchdog), watchdog
 
 
@@ -201,11 +212,11 @@ class RegoRuntime:
                 if self.opened.broken is not None:
                     outcomes = [Outcome(error=self.opened.broken) for _ in self.rules]
                 else:
-                    document = json.dumps(
-                        input_document(target, platform, attestation), separators=(",", ":")
-                    )
+                    document = _ENCODER.encode(input_document(target, platform, attestation))
                     outcomes = self.engine.evaluate(document, self._queries)
                 for rule, outcome in zip(self.rules, outcomes, strict=True):
+                    if outcome.defined and outcome.value == [] and outcome.error is None:
+                        continue  # the rule passed on this document
                     out.extend(_findings(target, platform, attestation, rule, outcome))
         return out
 

@@ -32,7 +32,7 @@ _SLOT = struct.Struct("<dq")
 # The helper runs with -I -S (no site, no slsalint import): everything it needs is here.
 _HELPER = r"""
 import ctypes, mmap, os, select, signal, struct, sys, time
-parent, fd, timeout = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+parent, fd = int(sys.argv[1]), int(sys.argv[2])
 try:
     ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 except Exception:
@@ -60,9 +60,9 @@ while True:
         again, label = slot.unpack_from(shared, 0)
         if again != deadline:
             continue
-        what = labels.get(label, "a Rego evaluation")
+        what = labels.get(label, "a Rego evaluation did not finish in time")
         message = (
-            f"slsalint: error: {what} did not finish within {timeout}s; the in-process Rego "
+            f"slsalint: error: {what}; the in-process Rego "
             "engine cannot be interrupted, so the run was stopped (exit 3); "
             "--rego-isolation worker reports it as SL904 and goes on\n"
         )
@@ -85,7 +85,7 @@ class Watchdog:
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self._labels: dict[str, int] = {}
+        self._labels: dict[tuple[str, int], int] = {}
         self._file: IO[bytes] | None = None
         self._shared: mmap.mmap | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -100,7 +100,7 @@ class Watchdog:
         self._shared = mmap.mmap(self._file.fileno(), _SLOT.size)
         fd = self._file.fileno()
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", _HELPER, str(os.getpid()), str(fd), f"{self.timeout:g}"],
+            [sys.executable, "-I", "-S", "-c", _HELPER, str(os.getpid()), str(fd)],
             stdin=subprocess.PIPE,
             pass_fds=(fd,),
             close_fds=True,
@@ -114,15 +114,18 @@ class Watchdog:
         if shared is None:
             yield
             return
-        number = self._labels.get(label)
+        seconds = self.timeout * max(1, calls)
+        key = (label, calls)
+        number = self._labels.get(key)
         if number is None:
-            number = self._labels[label] = len(self._labels) + 1
+            number = self._labels[key] = len(self._labels) + 1
+            each = f" ({self.timeout:g}s each)" if calls > 1 else ""
+            text = " ".join(f"{label} did not finish within {seconds:g}s{each}".split())
             proc = self._proc
             if proc is not None and proc.stdin is not None:
-                text = " ".join(label.split())
                 proc.stdin.write(f"{number} {text}\n".encode())
                 proc.stdin.flush()
-        _SLOT.pack_into(shared, 0, time.monotonic() + self.timeout * max(1, calls), number)
+        _SLOT.pack_into(shared, 0, time.monotonic() + seconds, number)
         try:
             yield
         finally:

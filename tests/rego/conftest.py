@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -99,18 +98,6 @@ def sarif_schema() -> dict[str, Any]:
     path = CORPUS / "schemas" / "sarif" / "sarif-schema-2.1.0.json"
     schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return schema
-
-
-@pytest.fixture
-def fault(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Set the worker's test-only fault injection for in-process engines."""
-
-    def set_fault(value: str) -> None:
-        monkeypatch.setenv("SLSALINT_REGO_WORKER_FAULT", value)
-
-    monkeypatch.delenv("SLSALINT_REGO_WORKER_FAULT", raising=False)
-    assert "SLSALINT_REGO_WORKER_FAULT" not in os.environ
-    return set_fault
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,10 +6,12 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from slsalint.model import Platform
 from tests.support import pki
 from tests.support.images import AMD64, ARM64, build
 from tests.support.registry import Registry, running_registry
@@ -61,10 +63,10 @@ class Image:
     platforms: list[str]
 
 
-def push_image(registry: Registry, tmp_path: Path, repository: str) -> Image:
-    layout, index, descriptors = build(
-        tmp_path, attest={AMD64: [], ARM64: []}, name=repository.replace("/", "-")
-    )
+def push_image(registry: Registry, tmp_path: Path, repository: str, *, single: bool = False) -> Image:
+    """A two-platform index with BuildKit provenance (``single``: linux/amd64 only, another digest)."""
+    attest: dict[Platform, list[dict[str, Any]] | None] = {AMD64: []} if single else {AMD64: [], ARM64: []}
+    layout, index, descriptors = build(tmp_path, attest=attest, name=repository.replace("/", "-"))
     registry.push_layout(layout, repository)
     return Image(
         registry.ref(repository, "v1.0.0"), index["digest"], [d["digest"] for d in descriptors.values()]

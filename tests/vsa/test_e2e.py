@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -46,13 +47,13 @@ def ids(outcome: Outcome) -> list[str]:
     return sorted({f["ruleId"] for f in outcome.findings()})
 
 
-def statement_of(line: bytes) -> dict[str, object]:
+def statement_of(line: bytes) -> dict[str, Any]:
     envelope = json.loads(line)
-    document: dict[str, object] = json.loads(base64.b64decode(envelope["payload"]))
+    document: dict[str, Any] = json.loads(base64.b64decode(envelope["payload"]))
     return document
 
 
-def resign(statement: dict[str, object], key: pki.PrivateKey, keyid: str = "") -> bytes:
+def resign(statement: dict[str, Any], key: pki.PrivateKey, keyid: str = "") -> bytes:
     """A VSA envelope over an edited statement, signed by ``key`` (what a forger with a key does)."""
     payload = json.dumps(statement).encode()
     signature = pki.sign(key, pae("application/vnd.in-toto+json", payload))
@@ -114,7 +115,7 @@ def test_vsa_validates_against_the_schema_and_in_toto_attestation(made: tuple[Im
     message = statement_pb2.Statement()
     json_format.ParseDict(document, message)
     statement.Statement.copy_from_pb(message).validate()
-    predicate = dict(document["predicate"])  # type: ignore[arg-type]
+    predicate = dict(document["predicate"])
     predicate.pop("verifiedLevels")  # a list in the spec, one string in the 0.9 proto
     predicate["verifier"] = {"id": predicate["verifier"]["id"]}  # the proto lacks verifier.version
     summary = vsa_pb2.VerificationSummary()
@@ -141,7 +142,7 @@ def test_refusals(made: tuple[Image, Path], tmp_path: Path, keys: KeyPair, other
 
     envelope = json.loads(line)
     statement = statement_of(line)
-    tampered = dict(statement, predicate=dict(statement["predicate"], resourceUri="evil"))  # type: ignore[arg-type]
+    tampered = dict(statement, predicate=dict(statement["predicate"], resourceUri="evil"))
     forged = dict(envelope, payload=base64.b64encode(json.dumps(tampered).encode()).decode())
     assert file_case(json.dumps(forged).encode()) == ["SL602"]
     assert file_case(line, key=other_keys.public) == ["SL602"]
@@ -173,9 +174,9 @@ def test_refusals(made: tuple[Image, Path], tmp_path: Path, keys: KeyPair, other
     assert file_case(line, "--verified-level", "SLSA_BUILD_LEVEL_2") == ["SL607"]
     # expired: a VSA signed with the right key, verified 8 days ago
     key = pki.signing_key("p256", "vsa-signer")
-    old = dict(statement, predicate=dict(statement["predicate"], timeVerified="2020-01-01T00:00:00Z"))  # type: ignore[arg-type]
+    old = dict(statement, predicate=dict(statement["predicate"], timeVerified="2020-01-01T00:00:00Z"))
     assert file_case(resign(old, key), "--max-age", "7d") == ["SL608"]
-    failed = dict(statement, predicate=dict(statement["predicate"], verificationResult="FAILED"))  # type: ignore[arg-type]
+    failed = dict(statement, predicate=dict(statement["predicate"], verificationResult="FAILED"))
     assert file_case(resign(failed, key)) == ["SL606"]
     assert file_case(line, "--policy-digest", "sha256:" + "1" * 64) == ["SL609"]
     resource = run(
@@ -220,7 +221,7 @@ def test_cosign_encrypted_key(registry: Registry, tmp_path: Path) -> None:
     image = push_image(registry, tmp_path, "vsa/cosign-key")
     key = ROOT / "tests/assets/vsa/conforma-empty-password.key"
     out = tmp_path / "vsa.jsonl"
-    args = ["check", image.ref, "--vsa", out, "--vsa-key", key, "--verifier-id", VERIFIER]
+    args: list[str | Path] = ["check", image.ref, "--vsa", out, "--vsa-key", key, "--verifier-id", VERIFIER]
     refused = run(*args, cwd=tmp_path, env={"COSIGN_PASSWORD": "wrong"})
     assert refused.code == 2 and "cannot decrypt the key" in refused.first_line
     unset = run(*args, cwd=tmp_path)
@@ -260,7 +261,7 @@ def test_accept_vsa_skips_work_and_rechecks_when_the_policy_changes(
     with proxy(registry.base, token="t0ken") as (host, state):
         ref = f"{host}/vsa/accept:v1.0.0"
         image = Image(ref, "", [])
-        common = ["--policy", policy, "--no-cache"]
+        common: list[str | Path] = ["--policy", policy, "--no-cache"]
         first = produce(image, keys, tmp_path / "v.jsonl", "--vsa-push", *common, cwd=tmp_path)
         assert first.code == 0, first.stderr
         assert any("push" in q.get("scope", [""])[0] for q in state.token_requests)
@@ -328,7 +329,7 @@ def test_build_level_claimed_only_when_the_pack_passes(
     made = produce(image, keys, out, "--pack", "slsa-build-l2", "--disable", "SL201", cwd=tmp_path)
     # SL201 switched off: the pack did not run at its levels, so no level is claimed
     assert made.code == 0, made.stderr
-    assert statement_of(out.read_bytes())["predicate"]["verifiedLevels"] == []  # type: ignore[index]
+    assert statement_of(out.read_bytes())["predicate"]["verifiedLevels"] == []
 
 
 def test_explain_shows_vsas(made: tuple[Image, Path], tmp_path: Path) -> None:

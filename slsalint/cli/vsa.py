@@ -65,7 +65,10 @@ def load_public_keys(paths: list[Path], what: str) -> list[LoadedKey]:
         except fileio.FileReadError as exc:
             raise ConfigError(f"{what} {exc}") from None
         except KeyLoadError as exc:
-            raise ConfigError(f"{what} {exc}") from None
+            message = str(exc)
+            if len(message) > 200:  # cryptography's own detail can be long: keep the line short
+                message = message.split(" (", 1)[0]
+            raise ConfigError(f"{what} {message}") from None
     return keys
 
 

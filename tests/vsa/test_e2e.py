@@ -343,3 +343,49 @@ def test_explain_shows_vsas(made: tuple[Image, Path], tmp_path: Path) -> None:
     assert summary["age"] and dt.datetime.fromisoformat(summary["timeVerified"])
     text = run("explain", image.ref, cwd=tmp_path)
     assert "VSA PASSED" in text.stdout and VERIFIER in text.stdout
+
+
+def test_build_level_claimed_when_the_pack_passes(registry: Registry, tmp_path: Path, keys: KeyPair) -> None:
+    """Provenance signed by the configured key: slsa-build-l2 passes, the VSA claims L2, and a
+    consumer asking for L2 accepts it while one asking for L3 does not."""
+    from slsalint.sources.layout_writer import LayoutWriter
+    from tests.support import buildkit as bk
+    from tests.support.images import AMD64
+
+    signer = write_pair(tmp_path, "p256", "builder")
+    writer = LayoutWriter(tmp_path / "signed")
+    image = bk.add_platform_image(writer, AMD64, seed="signed-provenance")
+    index = bk.add_index(writer, [image], ref_name="v1.0.0")
+    statement = bk.buildkit_v02_statement(index["digest"])
+    envelope = pki.dsse_envelope(bk.statement_bytes(statement), pki.signing_key("p256", "builder"))
+    bk.add_cosign_att(writer, index["digest"], [envelope], as_kind=False)
+    writer.write_index()
+    registry.push_layout(tmp_path / "signed", "vsa/signed")
+    ref = registry.ref("vsa/signed", "v1.0.0")
+    out = tmp_path / "v.jsonl"
+    made = produce(
+        Image(ref, index["digest"], []),
+        keys,
+        out,
+        "--pack",
+        "slsa-build-l2",
+        "--key",
+        signer.public,
+        cwd=tmp_path,
+    )
+    assert made.code == 0, made.stdout + made.stderr
+    assert statement_of(out.read_bytes())["predicate"]["verifiedLevels"] == ["SLSA_BUILD_LEVEL_2"]
+    base: list[str | Path] = [
+        "--attestation-path",
+        out,
+        "--subject-digest",
+        index["digest"],
+        "--resource-uri",
+        ref,
+        "--public-key-path",
+        keys.public,
+    ]
+    assert verify(tmp_path, *base, "--verified-level", "SLSA_BUILD_LEVEL_2").code == 0
+    assert verify(tmp_path, *base, "--verified-level", "SLSA_BUILD_LEVEL_1").code == 0
+    higher = verify(tmp_path, *base, "--verified-level", "SLSA_BUILD_LEVEL_3")
+    assert higher.code == 1 and ids(higher) == ["SL607"]

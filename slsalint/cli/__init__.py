@@ -18,6 +18,7 @@ from slsalint.cli import components as components_cmd
 from slsalint.cli import exceptions as exceptions_cmd
 from slsalint.cli import explain as explain_cmd
 from slsalint.cli import fetch as fetch_cmd
+from slsalint.cli import init as init_cmd
 from slsalint.cli import packs as packs_cmd
 from slsalint.cli import rules as rules_cmd
 from slsalint.cli._common import STATE, fail
@@ -34,6 +35,7 @@ app = typer.Typer(
 app.command("check")(check_cmd.check)
 app.command("fetch")(fetch_cmd.fetch)
 app.command("explain")(explain_cmd.explain)
+app.command("init")(init_cmd.init)
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(packs_cmd.app, name="packs")
 app.add_typer(exceptions_cmd.app, name="exceptions")

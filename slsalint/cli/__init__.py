@@ -28,7 +28,7 @@ app = typer.Typer(
     name="slsalint",
     help="Lint SLSA provenance of container images and in-toto attestations, and explain what is wrong.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )

@@ -36,7 +36,7 @@ pytest: $(STAMP)
 ## (uv --resolution lowest-direct, in .venv-lowest): proves the declared lower bounds
 test-lowest: $(STAMP) system-deps
 	rm -rf .venv-lowest
-	$(BIN)/uv venv --quiet --python $(BIN)/python .venv-lowest
+	$(BIN)/uv venv --quiet --seed --python $(BIN)/python .venv-lowest
 	VIRTUAL_ENV=$(CURDIR)/.venv-lowest $(BIN)/uv pip install --quiet --resolution lowest-direct -e '.[test]'
 	VIRTUAL_ENV=$(CURDIR)/.venv-lowest $(BIN)/uv pip list --quiet 2>/dev/null | grep -iE '^(typer|rich|httpx|jsonschema|cryptography|sigstore|in-toto-attestation|regopy|ruamel.yaml) '
 	.venv-lowest/bin/pytest -q -p no:cacheprovider

@@ -28,6 +28,7 @@ from slsalint.rego.modules import (
     RegoTest,
     external_calls,
     load_rules,
+    module_files,
     parse_module,
 )
 from slsalint.rego.packtests import TestResult, run_pack_tests
@@ -42,7 +43,7 @@ from slsalint.rego.protocol import (
 )
 from slsalint.rego.runtime import RegoOptions, RegoRuntime, open_engine, open_rego, result_fields
 from slsalint.rego.scanner import display_path
-from slsalint.rego.selection import RegoSelection, catalogue, select_rules
+from slsalint.rego.selection import RegoSelection, catalogue, pack_sources, select_rules
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -65,8 +66,10 @@ __all__ = [
     "display_path",
     "external_calls",
     "load_rules",
+    "module_files",
     "open_engine",
     "open_rego",
+    "pack_sources",
     "parse_module",
     "result_fields",
     "run_pack_tests",

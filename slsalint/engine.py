@@ -276,6 +276,15 @@ def _subjects(value: object) -> tuple[Subject, ...]:
 
 def build_target(collected: Collected) -> Target:
     """Decode the collected evidence and bind each attestation to the platforms it names."""
+    try:
+        return _build_target(collected)
+    except SlsalintError:
+        raise
+    except Exception as exc:  # a bug: say which input it met, not only the Python error
+        raise InternalError(f"reading the evidence of {collected.reference}", exc) from exc
+
+
+def _build_target(collected: Collected) -> Target:
     platform_of = {digest: platform for digest, platform in collected.platforms}
     target = Target(
         reference=collected.reference,
@@ -478,7 +487,7 @@ def _parent_finder(reference: str, client: RegistryClient | None) -> Callable[[s
 
         assert client is not None
         ref = parse_reference(reference)
-        return [f"{ref.name}@{d}" for d in RemoteCollector(client).parents_of(ref, digest)]
+        return [f"{ref.name}:{tag}@{d}" for tag, d in RemoteCollector(client).parents_of(ref, digest)]
 
     def from_layout(digest: str) -> list[str]:
         from slsalint.sources.layout import OciLayout, parse_layout_ref

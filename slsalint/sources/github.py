@@ -209,8 +209,10 @@ class GitHubClient(HttpClientBase):
         self._sleep = sleep
         pool = httpx.Limits(max_connections=16, max_keepalive_connections=16)
         mounts: dict[str, httpx.BaseTransport | None] = {}
-        if transport is None:
+        if transport is None and not _environment_proxies():
             transport, mounts = transports(pool)
+        # (behind an HTTP(S)_PROXY, httpx's own transports reach the API through it; bodies are
+        # still bounded in time between chunks)
         self._http = httpx.Client(
             timeout=self._timeout(),
             follow_redirects=False,
@@ -385,6 +387,12 @@ class GitHubClient(HttpClientBase):
         if response.status_code == 404:
             raise GitHubError(f"{what}: bundle_url answered HTTP 404")
         return response.content
+
+
+def _environment_proxies() -> bool:
+    import urllib.request
+
+    return any(key in urllib.request.getproxies() for key in ("https", "http", "all"))
 
 
 def _join(base: str, link: str, what: str) -> str:

@@ -43,7 +43,7 @@ from slsalint import jsonio
 from slsalint.errors import ConfigError, OperationalError
 from slsalint.sources.cache import BlobCache
 from slsalint.sources.credentials import Credential, lookup, names_host
-from slsalint.sources.deadline import Budget, DeadlineTransport, deadline, earliest
+from slsalint.sources.deadline import Budget, DeadlineTransport, deadline, earliest, remaining
 from slsalint.sources.limits import Limits
 from slsalint.sources.oci import (
     DOCKER_LIST,
@@ -303,6 +303,9 @@ def read_limited(
         if total > limit:
             raise error(f"{what}: body over the {limit}-byte limit")
         chunks.append(chunk)
+        left = remaining()
+        if left is not None and left <= 0:  # also when a transport other than ours carries it
+            raise httpx.ReadTimeout("the request's deadline passed while the body was arriving")
     body = b"".join(chunks)
     if declared is not None and declared != len(body):
         raise httpx.RemoteProtocolError(

@@ -423,7 +423,7 @@ class RemoteCollector:
         target = artifact.image
         if target is None and artifact.what == "a BuildKit attestation manifest":
             parents = self.parents_of(ref, image.digest)
-            target = parents[0] if parents else None
+            target = parents[0][1] if parents else None
         if target is None and artifact.layer is not None:
             try:
                 target = image_named_by(self.client.get_blob(ref, artifact.layer.digest, artifact.layer.size))
@@ -435,9 +435,9 @@ class RemoteCollector:
             f"{ref}: is {artifact.what}, not an image{hint}", what=artifact.what, image=belongs_to
         )
 
-    def parents_of(self, ref: ImageRef, digest: str, *, tags: int = 30) -> list[str]:
-        """Digests of the image indexes, among the repository's first tags, that list ``digest``."""
-        found: list[str] = []
+    def parents_of(self, ref: ImageRef, digest: str, *, tags: int = 30) -> list[tuple[str, str]]:
+        """(tag, digest) of the image indexes, among the repository's first tags, listing ``digest``."""
+        found: list[tuple[str, str]] = []
         try:
             names = [t for t in self.client.list_tags(ref) if not t.startswith("sha256-")][:tags]
         except (BadContent, NotFound):
@@ -450,6 +450,6 @@ class RemoteCollector:
                 children = fetched.document().manifests
             except (BadContent, NotFound, DocumentError):
                 continue
-            if any(child.digest == digest for child in children) and fetched.digest not in found:
-                found.append(fetched.digest)
+            if any(child.digest == digest for child in children):
+                found.append((tag, fetched.digest))
         return found

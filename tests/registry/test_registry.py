@@ -661,3 +661,37 @@ def test_default_limits_give_up_on_a_stalled_or_rate_limiting_registry_within_60
     (_, stall_err, stall_code), (_, storm_err, storm_code) = outcomes
     assert stall_code == 3 and "timed out talking to" in stall_err, stall_err
     assert storm_code == 3 and "rate limited by" in storm_err, storm_err
+
+
+def test_attestation_manifest_or_signature_by_digest_names_its_image(
+    registry: Registry, tmp_path: Path
+) -> None:
+    """check refuses them (exit 2) naming the image to check; explain explains them (D05)."""
+    from slsalint.engine import explain
+
+    writer = LayoutWriter(tmp_path / "byd")
+    image = bk.add_platform_image(writer, AMD64, seed="byd")
+    att = bk.add_attestation_manifest(writer, image, [bk.buildkit_v02_statement(image["digest"])])
+    index = bk.add_index(writer, [image, att], ref_name="v1.0.0")
+    add_cosign_signature(writer, index["digest"])
+    writer.write_index()
+    registry.push_layout(tmp_path / "byd", "app/byd")
+    sig = next(
+        e["digest"]
+        for e in json.loads((tmp_path / "byd" / "index.json").read_bytes())["manifests"]
+        if e.get("annotations", {}).get("org.opencontainers.image.ref.name", "").endswith(".sig")
+    )
+    belongs = f"{registry.host}/app/byd@{index['digest']}"
+    for digest, what in (
+        (att["digest"], "a BuildKit attestation manifest"),
+        (sig, "a cosign signature artifact"),
+    ):
+        ref = registry.ref("app/byd", digest=digest)
+        with pytest.raises(
+            ConfigError, match=rf"is {what}, not an image; check the image it belongs to: {belongs}$"
+        ):
+            check(ref, replay=False)
+        explained = explain(LintRequest(target=ref), RegistrySettings(use_cache=False)).to_json()
+        assert [d["id"] for d in explained["diagnoses"]] == ["D05"]
+        assert explained["diagnoses"][0]["fix"] == f"check the image it belongs to: {belongs}"
+        assert explained["tree"]["what"] == what

@@ -151,7 +151,9 @@ class OciLayout:
         try:
             data = fileio.read_bytes(blob, limit=self.max_blob)
         except fileio.FileReadError as exc:
-            raise ValueError(f"blob {digest}: {exc.problem}") from None
+            if exc.problem.lower().startswith(("permission denied", "read failed")):
+                raise OperationalError(f"oci:{self.path}: {exc}") from None  # a fault while reading
+            raise ValueError(f"blob {digest}: {exc.problem}") from None  # what the layout holds
         if size is not None and len(data) != size:
             raise ValueError(f"blob {digest} is {len(data)} bytes but its descriptor says {size}")
         verify_digest(data, digest, what=f"blob {digest}")

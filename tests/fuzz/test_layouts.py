@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from slsalint.engine import LintOptions, LintRequest, build_target, lint
@@ -151,6 +151,28 @@ def documents(extra: list[dict[str, Any]] | None = None) -> st.SearchStrategy[An
     )
 
 
+def near_valid(kind: str, real: list[dict[str, Any]]) -> st.SearchStrategy[Any]:
+    """Well-formed indexes (``kind="index"``) or manifests listing the real descriptors, often with
+    one field of another type or an extra fuzzed entry: so that accepting, not only refusing, is
+    exercised."""
+    entries = st.lists(st.sampled_from(real) | descriptors(), max_size=4)
+    listing_key = "manifests" if kind == "index" else "layers"
+    media_type = OCI_INDEX if kind == "index" else OCI_MANIFEST
+    fields: dict[str, st.SearchStrategy[Any]] = {
+        "schemaVersion": st.just(2),
+        "mediaType": st.just(media_type),
+        listing_key: st.just(list(real)) | st.sampled_from(real).map(lambda d: [d]) | entries,
+    }
+    optional: dict[str, st.SearchStrategy[Any]] = {
+        "annotations": annotation_maps,
+        "artifactType": MEDIA_TYPES,
+        "subject": descriptors(real),
+    }
+    if kind == "manifest":
+        optional["config"] = descriptors(real)
+    return st.fixed_dictionaries(fields, optional=optional)
+
+
 # --- documents -------------------------------------------------------------------------------------
 
 
@@ -173,7 +195,9 @@ def test_parse_document_of_any_shape(value: Any) -> None:
     except DocumentError as exc:
         one_line(exc)
         assert str(exc).startswith("doc")
+        event("refused")
         return
+    event("index" if document.is_index else "manifest")
     _assert_document(document)
 
 
@@ -204,8 +228,10 @@ def _collect(target: str) -> Any:
         collected = collect_layout(target)
     except (ConfigError, OperationalError) as exc:
         one_line(exc)
+        event(f"refused: {type(exc).__name__}")
         return None
     assert collected.platforms, "a target with zero platforms was accepted"
+    event("collected")
     return collected
 
 
@@ -216,7 +242,7 @@ def test_fuzzed_image_index(data: st.DataObject) -> None:
     checked is a platform manifest the layout holds."""
     with scratch() as path:
         w, image, att, _ = _layout(path)
-        value = data.draw(documents([image, att]))
+        value = data.draw(near_valid("index", [image, att]) | documents([image, att]))
         raw = json.dumps(value).encode()
         w.add_entry({**w.descriptor(raw, OCI_INDEX)}, ref_name="v1")
         w.write_index()
@@ -250,7 +276,7 @@ def test_fuzzed_evidence_manifest(data: st.DataObject) -> None:
     (a valid manifest whose layers hold the real in-toto layer descriptor)."""
     with scratch() as path:
         w, image, att, layer = _layout(path)
-        value = data.draw(documents([layer]))
+        value = data.draw(near_valid("manifest", [layer]) | documents([layer]))
         raw = json.dumps(value).encode()
         listed = {**att, "digest": "sha256:" + hashlib.sha256(raw).hexdigest(), "size": len(raw)}
         w.add_blob(raw)
@@ -260,7 +286,9 @@ def test_fuzzed_evidence_manifest(data: st.DataObject) -> None:
             report = lint([LintRequest(target=f"oci:{path}")], LintOptions())
         except (ConfigError, OperationalError) as exc:
             one_line(exc)
+            event(f"refused: {type(exc).__name__}")
             return
+        event(f"exit {report.exit_code}")
         if report.exit_code != 0:
             return
         document = parse_document(raw, what="fuzzed")  # a pass needs a valid manifest...

@@ -100,15 +100,16 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle("HEAD")
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        parts = urlsplit(self.path)
-        with self.server.state.lock:
-            self.server.state.log.append(("POST", self.path, dict(self.headers.items())))
-        if parts.path == "/token":
-            self._token(parse_qs(parts.query), method="POST", form=parse_qs(body.decode("utf-8", "replace")))
-            return
-        self._send(405, b"", {})
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
 
     def _send(
         self,
@@ -129,13 +130,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         state = self.server.state
         path = self.path
+        length = int(self.headers.get("Content-Length") or 0)
+        request_body = self.rfile.read(length) if length else b""
         with state.lock:
             state.log.append((method, path, dict(self.headers.items())))
         if state.latency:
             time.sleep(state.latency)
         parts = urlsplit(path)
         if parts.path == "/token":
-            self._token(parse_qs(parts.query))
+            form = parse_qs(request_body.decode("utf-8", "replace")) if method == "POST" else {}
+            self._token(parse_qs(parts.query), method=method, form=form)
             return
         fault = self._fault(method, path)
         if fault is not None and fault.kind == "status":
@@ -174,9 +178,12 @@ class _Handler(BaseHTTPRequestHandler):
             body, media_type = served
             self._answer(fault, 200, body, {"Content-Type": media_type})
             return
-        headers = {k: v for k, v in self.headers.items() if k.lower() in ("accept",)}
+        forwarded = ("accept", "content-type") if request_body else ("accept",)
+        headers = {k: v for k, v in self.headers.items() if k.lower() in forwarded}
         try:
-            response = self.server.upstream.request(method, state.upstream + path, headers=headers)
+            response = self.server.upstream.request(
+                method, state.upstream + path, headers=headers, content=request_body or None
+            )
         except (httpx.HTTPError, RuntimeError):
             # The proxy is shutting down (a stalled request woke up after its test ended).
             self.close_connection = True
@@ -186,6 +193,11 @@ class _Handler(BaseHTTPRequestHandler):
             for k, v in response.headers.items()
             if k.lower() in ("content-type", "docker-content-digest", "location", "link", "www-authenticate")
         }
+        location = out_headers.get("Location") or out_headers.get("location")
+        if location and location.startswith(state.upstream):
+            # upload URLs name the registry's own address: point them back at the proxy
+            key = "Location" if "Location" in out_headers else "location"
+            out_headers[key] = f"http://{self.headers.get('Host', '')}{location[len(state.upstream) :]}"
         self._answer(fault, response.status_code, response.content, out_headers)
 
     def _document(self, path: str) -> tuple[bytes, str] | None:

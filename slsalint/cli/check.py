@@ -18,13 +18,17 @@ from slsalint.cli._common import (
     CertificateOidcIssuerRegexpOption,
     GitHubApiUrlOption,
     GitHubAttestationsOption,
+    ImageNameOption,
     InsecureRegistryOption,
     KeyOption,
+    LimitOption,
     NoCacheOption,
     OfflineOption,
     Progress,
+    TimeoutOption,
     TrustedRootOption,
     github_settings,
+    network_limits,
     parse_outputs,
     use_color,
     write_output,
@@ -119,6 +123,9 @@ def check(
     no_cache: NoCacheOption = False,
     github_attestations: GitHubAttestationsOption = [],  # noqa: B006
     github_api_url: GitHubApiUrlOption = DEFAULT_GITHUB_API_URL,
+    timeout: TimeoutOption = None,
+    limit: LimitOption = [],  # noqa: B006
+    image_name: ImageNameOption = None,
     certificate_identity: CertificateIdentityOption = None,
     certificate_identity_regexp: CertificateIdentityRegexpOption = None,
     certificate_oidc_issuer: CertificateOidcIssuerOption = None,
@@ -190,15 +197,20 @@ def check(
             raise ConfigError(f"--fail-on {fail_on}: expected error, warning or note") from None
         if level is Level.OFF:
             raise ConfigError("--fail-on off: expected error, warning or note")
+    if image_name is not None and (len(targets) != 1 or not targets[0].startswith("oci:")):
+        raise ConfigError("--image-name names the image of one oci: layout TARGET")
     from slsalint.engine import RegistrySettings
     from slsalint.sources.registry import insecure_hosts
 
+    run_timeout, limits = network_limits(timeout, limit)
     registry = RegistrySettings(
         offline=offline,
         insecure=insecure_hosts(insecure_registry),
         use_cache=not no_cache,
         attestation_repository=attestation_repository,
         github=github,
+        timeout=run_timeout,
+        limits=limits,
     )
     if policy is not None:
         loaded = load_policy(policy)
@@ -224,7 +236,9 @@ def check(
         policy_signers=loaded.signers,
     )
     if targets:
-        requests = [LintRequest(target=target, platforms=platforms) for target in targets]
+        requests = [
+            LintRequest(target=target, platforms=platforms, image_name=image_name) for target in targets
+        ]
     else:
         requests = [LintRequest(target=None, attestations=list(attestation), subject=subject)]
     label = targets[0] if len(targets) == 1 else f"{len(targets)} images" if targets else None

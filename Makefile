@@ -4,7 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test pytest lint bench docs fuzz system-deps clean
+NODE_TOOLS := node_modules/.installed
+MULTITOOL  := node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
+
+.PHONY: demo test pytest lint bench docs fuzz system-deps node-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,10 +29,20 @@ system-deps:
 	fi
 	@command -v docker-registry >/dev/null && command -v skopeo >/dev/null
 
-## test: install what the tests need, lint, and run the whole suite
-test: $(STAMP) system-deps lint pytest
+## node-tools: the SARIF Multitool (npm, version pinned in package.json) the report tests run
+node-tools: $(NODE_TOOLS)
 
-pytest: $(STAMP)
+$(NODE_TOOLS): package.json
+	@command -v npm >/dev/null || { echo "npm is needed for the SARIF Multitool (apt-get install npm)"; exit 1; }
+	npm install --no-audit --no-fund --no-package-lock --loglevel=error
+	chmod u+x $(MULTITOOL)
+	$(MULTITOOL) --version >/dev/null
+	touch $(NODE_TOOLS)
+
+## test: install what the tests need, lint, and run the whole suite
+test: $(STAMP) system-deps node-tools lint pytest
+
+pytest: $(STAMP) $(NODE_TOOLS)
 	$(BIN)/pytest -q
 
 ## fuzz: the fuzz targets in tests/fuzz, long and random (make test runs them bounded, fixed seeds)
@@ -48,10 +61,11 @@ bench: $(STAMP) system-deps
 	$(BIN)/python benchmarks/registry_roundtrips.py
 	$(BIN)/python benchmarks/verify.py
 	$(BIN)/python benchmarks/rego.py
+	$(BIN)/python benchmarks/report_render.py
 
 ## docs: regenerate the per-rule pages in docs/rules/ from the rule metadata
 docs: $(STAMP)
 	$(BIN)/python -m slsalint.docsgen docs/rules
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info node_modules

@@ -138,8 +138,14 @@ def check(
     Every requested report is written, also when the run stops with exit 2 or 3 (then it says why).
     """
 
+    from slsalint.report.sarif import category_for
+
     outputs = parse_outputs(fmt, output)  # the destinations are known (and writable) before anything runs
+    if sarif_category is None:  # the same for a run that passes, fails or stops
+        sarif_category = category_for(list(targets or []), platform, [str(a) for a in attestation])
     options = _report_options(sarif_category, sarif_root, docs_url)
+    if any(o.fmt == "sarif" for o in outputs):
+        _check_anchor(sarif_anchor, policy, sarif_root)
     settings: dict[str, str | None] = {"policy": str(policy) if policy is not None else None}
     try:
         report = _run(
@@ -192,6 +198,22 @@ def _report_options(category: str | None, root: Path | None, docs_url: str | Non
     if docs_url is not None and not docs_url.startswith(("https://", "http://")):
         raise ConfigError(f"--docs-url {docs_url}: expected an http(s) URL")
     return ReportOptions(sarif_category=category, sarif_root=root, docs_url=docs_url)
+
+
+def _check_anchor(anchor: str | None, policy: Path | None, root: Path | None) -> None:
+    """SARIF results need a file inside the repository: the anchor (or the policy file) must be
+    below the SARIF root, else exit 2 before anything runs."""
+    from slsalint.policy import DEFAULT_POLICY
+    from slsalint.report.sarif import DEFAULT_ANCHOR, relative_uri, source_root
+
+    chosen = anchor or (str(policy) if policy is not None else None) or str(DEFAULT_POLICY) or DEFAULT_ANCHOR
+    top = source_root(root)
+    if relative_uri(chosen, top) is None:
+        flag = "--sarif-anchor" if anchor else "--policy"
+        raise ConfigError(
+            f"{flag} {chosen}: outside the SARIF root {top}; code scanning needs a file of the "
+            "repository: give --sarif-anchor FILE inside it, or --sarif-root"
+        )
 
 
 def failed_report(exc: BaseException, policy_path: str | None, sarif_anchor: str | None) -> Report:

@@ -11,9 +11,9 @@ on every finding:
 - ``config``: the configuration line a user can act on, first of
 
   1. SL901-SL903: the exceptions entry the finding is about;
-  2. an image that belongs to a component: the component's ``source:`` line for SL401, ``ref:``
-     for SL402, ``signers:`` for the signature rules when the component names signers, else the
-     component's entry;
+  2. a finding about what a component expects of its images: the component's ``source:`` line
+     for SL401, ``ref:`` for SL402, ``signers:`` for the signature rules when the component
+     names its own signers;
   3. the policy's ``rules:`` entry that configured the rule;
   4. the ``packs:`` entry of the policy that enabled it (the first pack listing the rule);
   5. a Rego rule's own source line (when it is not a file shipped with slsalint).
@@ -113,7 +113,9 @@ def annotate(
             key = "ref"
         elif finding.rule_id in SIGNATURE_RULE_IDS and component.signers:
             key = "signers"
-        if key is not None and key in component.key_lines:
+        if key is None:
+            return None
+        if key in component.key_lines:
             return ConfigLine(policy_path, component.key_lines[key], f"components.{component.name}.{key}")
         return ConfigLine(policy_path, component.line, f"components.{component.name}")
 

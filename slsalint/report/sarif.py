@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -70,8 +71,10 @@ __all__ = [
     "FINGERPRINT_KEY",
     "GITHUB_FINGERPRINT_KEY",
     "MAX_RESULTS",
+    "category_for",
     "default_category",
     "document",
+    "relative_uri",
     "render",
     "source_root",
 ]
@@ -95,30 +98,42 @@ def source_root(given: Path | None = None) -> Path:
     return cwd
 
 
-def default_category(report: Report) -> str:
-    """``slsalint/<components or repositories>[/<platforms>]``: distinct per image set and
-    ``--platform`` selection, stable across rebuilds and tags."""
-    names = sorted({_category_name(f.subject) for f in report.findings if f.subject})
-    if not names:
-        names = sorted({_category_name(_subject_of_reference(r.target.reference)) for r in report.results})
-    if not names:
-        names = ["run"]
-    value = "+".join(names)
-    if report.platform_filter:
-        value += "/" + "+".join(report.platform_filter)
+def category_for(targets: list[str], platforms: list[str], attestations: Sequence[str] = ()) -> str:
+    """The default code-scanning category of a run: ``slsalint/<repositories>[/<platforms>]``.
+
+    Made from the targets as requested (each image's repository without tag or digest, normalized
+    like a Docker reference: ``alpine`` is ``docker.io/library/alpine``; a layout's path; the file
+    names of ``--attestation`` files) and the ``--platform`` selection, so it is the same for a run
+    that passes, fails or stops with exit 2 or 3, stays the same across rebuilds and tags, and
+    differs between the jobs of a matrix that check different images or platforms."""
+    names = sorted({_repository(t) for t in targets})
+    if not names and attestations:
+        names = ["files:" + ",".join(sorted({Path(a).name for a in attestations}))]
+    value = "+".join(names) or "run"
+    if platforms:
+        value += "/" + "+".join(sorted(set(platforms)))
     if len(value) > MAX_CATEGORY:
         value = f"{value[:60]}…{hashlib.sha256(value.encode()).hexdigest()[:12]}"
     return f"{TOOL_NAME}/{value}"
 
 
-def _category_name(subject: str) -> str:
-    return subject.removeprefix("component:")
+def _repository(reference: str) -> str:
+    from slsalint.errors import ConfigError
+    from slsalint.model import mask_digests, repository_of
+
+    if reference.startswith("oci:"):
+        return os.path.normpath(repository_of(reference).removeprefix("oci:"))
+    from slsalint.sources.reference import parse_reference
+
+    try:
+        return parse_reference(reference).name
+    except ConfigError:
+        return mask_digests(repository_of(reference))
 
 
-def _subject_of_reference(reference: str) -> str:
-    from slsalint.model import repository_of
-
-    return repository_of(reference)
+def default_category(report: Report) -> str:
+    """The category when none was given: from the checked targets (see :func:`category_for`)."""
+    return category_for([r.target.reference for r in report.results], report.platform_filter)
 
 
 def document(report: Report, options: ReportOptions | None = None) -> dict[str, Any]:
@@ -130,7 +145,7 @@ def document(report: Report, options: ReportOptions | None = None) -> dict[str, 
     rules = all_rules(report)
     index = {r.id: i for i, r in enumerate(rules)}
     notifications: list[dict[str, Any]] = []
-    anchor = _relative(report.sarif_anchor or report.policy_path or DEFAULT_ANCHOR, root)
+    anchor = relative_uri(report.sarif_anchor or report.policy_path or DEFAULT_ANCHOR, root)
     if anchor is None:
         notifications.append(
             _notification(
@@ -208,7 +223,7 @@ def _notification(level: str, text: str, descriptor: str) -> dict[str, Any]:
     return {"level": level, "message": {"text": text}, "descriptor": {"id": descriptor}}
 
 
-def _relative(path: str, root: Path) -> str | None:
+def relative_uri(path: str, root: Path) -> str | None:
     """``path`` as a URI relative to ``root`` (percent-encoded, '/' separated), or None when it is
     not below ``root``."""
     absolute = Path(os.path.abspath(path))  # noqa: PTH100 - symlinks are kept as the user named them
@@ -315,7 +330,7 @@ _LINE = re.compile(r"^[1-9][0-9]*$")
 
 def _physical(f: Finding, anchor: str | None, root: Path) -> dict[str, Any] | None:
     if f.config is not None:
-        uri = _relative(f.config.path, root)
+        uri = relative_uri(f.config.path, root)
         if uri is not None and _LINE.match(str(f.config.line)):
             return {
                 "artifactLocation": {"uri": uri, "uriBaseId": SRCROOT},

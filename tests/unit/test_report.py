@@ -408,7 +408,7 @@ def test_json_document_content_and_key_order() -> None:
     out = render(make_report(), "json")
     assert out.startswith('{\n  "version": "slsalint.report/v1",\n  "tool": {')
     doc = json.loads(out)
-    assert list(doc) == ["version", "tool", "failOn", "exitCode", "summary", "rules", "targets"]
+    assert list(doc) == ["version", "tool", "failOn", "exitCode", "error", "summary", "rules", "targets"]
     assert doc["tool"] == {"name": "slsalint", "version": "0.1.0"}
     assert doc["failOn"] == "error"
     assert doc["exitCode"] == 1
@@ -445,6 +445,7 @@ def test_json_document_content_and_key_order() -> None:
         "expected",
         "actual",
         "remediation",
+        "location",
         "fingerprint",
         "waived",
         "waiver",
@@ -570,7 +571,7 @@ def test_junit_parses_and_counts() -> None:
     image, clean = root.findall("testsuite")
     assert image.get("name") == IMAGE
     assert (image.get("tests"), image.get("failures"), image.get("skipped")) == ("8", "1", "1")
-    cases = {(c.get("classname"), c.get("name")): c for c in image.findall("testcase")}
+    cases = {(c.get("classname") or "", c.get("name") or ""): c for c in image.findall("testcase")}
     amd64, arm64 = "ghcr_io/acme/app:v1_2_0.linux/amd64", "ghcr_io/acme/app:v1_2_0.linux/arm64"
     assert all(c.get("time") == "0.000" for c in image.findall("testcase"))
     assert not any(name.startswith("SL501") for _, name in cases)  # off: did not run
@@ -605,7 +606,9 @@ def test_junit_fail_on_warning_turns_warnings_into_failures() -> None:
     root = junit_of(make_report(fail_on=Level.WARNING))
     assert root.get("failures") == "2"
     (failure,) = [
-        c for c in root.iter("testcase") if (c.get("name") or "").startswith("SL302 ") and c.find("*") is not None
+        c
+        for c in root.iter("testcase")
+        if (c.get("name") or "").startswith("SL302 ") and c.find("*") is not None
     ]
     assert failure.find("failure") is not None
     assert junit_of(passing_report()).get("failures") == "0"

@@ -21,6 +21,7 @@ from slsalint.cli._common import (
     OfflineOption,
     Progress,
     TrustedRootOption,
+    check_destination,
     github_settings,
     use_color,
     write_output,
@@ -52,6 +53,8 @@ def explain(
 
     if fmt not in ("text", "json"):
         raise ConfigError(f"--format {fmt}: expected text or json")
+    if output is not None:
+        check_destination(output)  # an unwritable -o is exit 2 before anything is read
     try:
         platforms = [Platform.parse(p) for p in platform]
     except ValueError as exc:

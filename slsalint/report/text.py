@@ -85,6 +85,9 @@ class _Layout:
             if number:
                 self.lines.append(current.rstrip())
                 current, used = " " * indent, indent
+            if used + len(paragraph) <= self.width and "\t" not in paragraph:
+                current += self.s(paragraph.strip(" "), style)  # fits: nothing to wrap
+                continue
             placeholder = "\0" * used
             wrapped = textwrap.wrap(
                 paragraph,

@@ -260,7 +260,7 @@ def test_sarif_lists_every_rule_with_help_and_severity() -> None:
 
 def test_sarif_results_locations_and_suppressions() -> None:
     run = sarif_of(make_report(sarif_anchor=".github/workflows/release.yml"))["runs"][0]
-    assert run["automationDetails"] == {"id": "slsalint/ghcr.io/acme/app+oci:build/layout/"}
+    assert run["automationDetails"] == {"id": "slsalint/build/layout+ghcr.io/acme/app/"}
     assert run["invocations"] == [{"executionSuccessful": True, "exitCode": 1}]
     rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
     results = {r["ruleId"]: r for r in run["results"]}

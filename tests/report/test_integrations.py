@@ -202,3 +202,47 @@ def test_pre_commit_hooks_run(
     assert result.returncode == code, result.stdout + result.stderr
     if message is not None:
         assert re.search(message, result.stdout + result.stderr), result.stdout + result.stderr
+
+
+def _doc_blocks(language: str) -> list[str]:
+    text = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
+
+
+def test_ci_docs_workflows_use_the_shipped_inputs() -> None:
+    """The workflow files of docs/ci.md parse and name only inputs the action, the component and
+    the hooks define (and every required one)."""
+    action = YAML(typ="safe").load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    spec, _ = _template()
+    hook_ids = {h["id"] for h in _hooks()}
+    seen = {"action": 0, "component": 0, "hooks": 0, "upload": 0}
+    for block in _doc_blocks("yaml"):
+        doc = YAML(typ="safe").load(block)
+        if isinstance(doc, dict) and "jobs" in doc:
+            for job in doc["jobs"].values():
+                for step in job["steps"]:
+                    uses = step.get("uses", "")
+                    if uses.startswith("slsalint/slsalint@"):
+                        given = set(step.get("with", {}))
+                        assert given <= set(action["inputs"]), given - set(action["inputs"])
+                        required = {k for k, v in action["inputs"].items() if v.get("required")}
+                        assert required <= given
+                        seen["action"] += 1
+                    if uses.startswith("github/codeql-action/upload-sarif@"):
+                        assert uses.endswith("@v4")
+                        seen["upload"] += 1
+        if isinstance(doc, dict) and "include" in doc:
+            (include,) = doc["include"]
+            assert include["remote"].endswith("/templates/slsalint.gitlab-ci.yml")
+            assert set(include["inputs"]) <= set(spec["spec"]["inputs"])
+            seen["component"] += 1
+        if isinstance(doc, dict) and "repos" in doc:
+            (repo,) = doc["repos"]
+            assert {h["id"] for h in repo["hooks"]} <= hook_ids
+            seen["hooks"] += 1
+        if isinstance(doc, list):  # a list of steps
+            for step in doc:
+                if str(step.get("uses", "")).startswith("github/codeql-action/upload-sarif@"):
+                    assert step["uses"].endswith("@v4")
+                    seen["upload"] += 1
+    assert seen == {"action": 1, "component": 1, "hooks": 1, "upload": 1}

@@ -289,7 +289,7 @@ def _message(f: Finding, seen: set[str]) -> str:
         lines.append(f"Fix: {f.remediation}")
     if f.waiver is not None:
         lines.append(f"Waived: {waiver_text(f)}")
-    text = sanitize("\n".join(lines))
+    text = sanitize(portable("\n".join(lines)))
     if text in seen:
         extra = f.pointer or (f.source and shorten_digests(f.source)) or ""
         base = f"{text}\nAt: {sanitize(extra)}" if extra else text

@@ -20,6 +20,7 @@ from slsalint.cli import explain as explain_cmd
 from slsalint.cli import fetch as fetch_cmd
 from slsalint.cli import packs as packs_cmd
 from slsalint.cli import rules as rules_cmd
+from slsalint.cli import vsa as vsa_cmd
 from slsalint.cli._common import STATE, fail
 from slsalint.errors import SlsalintError
 
@@ -34,6 +35,7 @@ app = typer.Typer(
 app.command("check")(check_cmd.check)
 app.command("fetch")(fetch_cmd.fetch)
 app.command("explain")(explain_cmd.explain)
+app.command("verify-vsa")(vsa_cmd.verify_vsa)
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(packs_cmd.app, name="packs")
 app.add_typer(exceptions_cmd.app, name="exceptions")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,18 @@ from slsalint.cli._common import (
     parse_outputs,
     use_color,
     write_output,
+)
+from slsalint.cli.vsa import (
+    AcceptVsaOption,
+    CheckVsaFlags,
+    VerifierIdOption,
+    VsaKeyIdOption,
+    VsaKeyOption,
+    VsaMaxAgeOption,
+    VsaOption,
+    VsaPolicyUriOption,
+    VsaPushCosignOption,
+    VsaPushOption,
 )
 from slsalint.errors import ConfigError
 from slsalint.model import Level, Platform, Report, RunError
@@ -132,6 +145,15 @@ def check(
     annotations: AnnotationsOption = [],  # noqa: B006
     trusted_root: TrustedRootOption = None,
     no_color: bool = typer.Option(False, "--no-color", help="No colour in text output."),
+    vsa: VsaOption = None,
+    vsa_key: VsaKeyOption = None,
+    vsa_key_id: VsaKeyIdOption = None,
+    verifier_id: VerifierIdOption = None,
+    vsa_policy_uri: VsaPolicyUriOption = None,
+    vsa_push: VsaPushOption = False,
+    vsa_push_cosign: VsaPushCosignOption = False,
+    accept_vsa: AcceptVsaOption = [],  # noqa: B006
+    vsa_max_age: VsaMaxAgeOption = None,
 ) -> None:
     """Check provenance against the policy; exit 1 when a finding at or above --fail-on remains.
 
@@ -147,8 +169,19 @@ def check(
     if any(o.fmt == "sarif" for o in outputs):
         _check_anchor(sarif_anchor, policy, sarif_root)
     settings: dict[str, str | None] = {"policy": str(policy) if policy is not None else None}
+    vsa_flags = CheckVsaFlags(
+        vsa,
+        vsa_key,
+        vsa_key_id,
+        verifier_id,
+        vsa_policy_uri,
+        vsa_push,
+        vsa_push_cosign,
+        accept_vsa,
+        vsa_max_age,
+    )
     try:
-        report = _run(
+        report, after = _run(
             targets=targets,
             attestation=attestation,
             subject=subject,
@@ -176,6 +209,7 @@ def check(
             key=key,
             annotations=annotations,
             trusted_root=trusted_root,
+            vsa_flags=vsa_flags,
         )
     except typer.Exit:
         raise
@@ -185,6 +219,8 @@ def check(
         )
         raise
     write_reports(outputs, report, options, no_color=no_color)
+    if after is not None:
+        after()  # VSAs are produced from the report once it is written
     raise typer.Exit(report.exit_code)
 
 
@@ -297,8 +333,10 @@ def _run(
     key: list[Path],
     annotations: list[str],
     trusted_root: Path | None,
-) -> Report:
-    """Everything ``check`` does between parsing its report destinations and writing them."""
+    vsa_flags: CheckVsaFlags,
+) -> tuple[Report, Callable[[], None] | None]:
+    """Everything ``check`` does between parsing its report destinations and writing them; also
+    returns what is left to do once the reports are written (producing VSAs), if anything."""
     from slsalint.engine import LintOptions, LintRequest, lint
     from slsalint.policy import DEFAULT_POLICY, Policy, load_policy
 
@@ -323,6 +361,7 @@ def _run(
         from slsalint.sources.files import artifact_digest
 
         subject = artifact_digest(artifact)
+    vsa_flags.validate(targets=targets, subject=subject)
     try:
         platforms = [Platform.parse(p) for p in platform]
     except ValueError as exc:
@@ -375,22 +414,35 @@ def _run(
     else:
         requests = [LintRequest(target=None, attestations=list(attestation), subject=subject)]
     label = targets[0] if len(targets) == 1 else f"{len(targets)} images" if targets else None
+    options = LintOptions(
+        policy=loaded,
+        packs=pack or None,
+        enable=enable,
+        disable=disable,
+        fail_on=level,
+        sarif_anchor=sarif_anchor,
+        registry=registry,
+        exceptions=waivers,
+        signing=signing,
+        rego=list(rego),
+        rego_timeout=rego_timeout,
+    )
+    vsa_settings = None
+    if vsa_flags.wanted:
+        from slsalint.vsa.policy_digest import policy_digest
+
+        digest = policy_digest(options)
+        options.accept_vsa = vsa_flags.acceptance(options, digest)
+        vsa_settings = vsa_flags.settings(options, digest)
     with Progress(label or subject or "attestations") as progress:
         registry.progress = progress.update
         registry.progress_target = progress.target
-        return lint(
-            requests,
-            LintOptions(
-                policy=loaded,
-                packs=pack or None,
-                enable=enable,
-                disable=disable,
-                fail_on=level,
-                sarif_anchor=sarif_anchor,
-                registry=registry,
-                exceptions=waivers,
-                signing=signing,
-                rego=list(rego),
-                rego_timeout=rego_timeout,
-            ),
-        )
+        report = lint(requests, options)
+    from slsalint.cli import vsa as vsa_cli
+
+    vsa_cli.notes(options.accept_vsa)
+    if vsa_settings is None:
+        return report, None
+    resources = targets or [str(artifact) if artifact is not None else str(subject)]
+    settings_for_vsa = vsa_settings
+    return report, lambda: vsa_cli.produce(report, resources, settings_for_vsa, options)

@@ -244,6 +244,8 @@ def _target(result: TargetResult) -> tuple[list[str], list[str], list[str], int]
     if target.index_digest:
         title += f" · index {code(short_digest(target.index_digest))}"
     header = [title, ""]
+    if result.vsa is not None:
+        header.extend([prose(result.vsa.describe()), ""])
     groups = platform_groups(result)
     active = [(label, f) for label, _d, findings in groups for f in findings if not f.waived]
     waived = [(label, f) for label, _d, findings in groups for f in findings if f.waived]

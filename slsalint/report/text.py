@@ -143,6 +143,8 @@ class _Layout:
         if target.index_digest:
             title += self.s(f"  index {short_digest(target.index_digest)}", "dim")
         self.lines.append(title)
+        if result.vsa is not None:
+            self.lines.append(" " * _PLATFORM_INDENT + self.s(_safe(result.vsa.describe()), "green"))
         if target.kind != "image":
             self.artifact(result)
             return

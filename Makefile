@@ -10,7 +10,10 @@ OPA_VENV  := .venv-opa
 OPA_STAMP := $(OPA_VENV)/.installed
 OPA_WHEEL := opa-golib-python-bindings==0.4.4
 
-.PHONY: demo test test-lowest pytest lint bench docs site fuzz system-deps clean
+NODE_TOOLS := node_modules/.installed
+MULTITOOL  := node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
+
+.PHONY: demo test test-lowest pytest lint bench docs site fuzz system-deps node-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,15 +41,25 @@ system-deps:
 	fi
 	@command -v docker-registry >/dev/null && command -v skopeo >/dev/null
 
-## test: install what the tests need, lint, build the docs (strict), and run the whole suite
-test: $(STAMP) $(OPA_STAMP) system-deps lint site pytest
+## node-tools: the SARIF Multitool (npm, version pinned in package.json) the report tests run
+node-tools: $(NODE_TOOLS)
 
-pytest: $(STAMP) $(OPA_STAMP)
+$(NODE_TOOLS): package.json
+	@command -v npm >/dev/null || { echo "npm is needed for the SARIF Multitool (apt-get install npm)"; exit 1; }
+	npm install --no-audit --no-fund --no-package-lock --loglevel=error
+	chmod u+x $(MULTITOOL)
+	$(MULTITOOL) --version >/dev/null
+	touch $(NODE_TOOLS)
+
+## test: install what the tests need, lint, build the docs (strict), and run the whole suite
+test: $(STAMP) $(OPA_STAMP) system-deps node-tools lint site pytest
+
+pytest: $(STAMP) $(OPA_STAMP) $(NODE_TOOLS)
 	$(BIN)/pytest -q
 
 ## test-lowest: the suite against the lowest dependency versions pyproject.toml allows
 ## (uv --resolution lowest-direct, in .venv-lowest): proves the declared lower bounds
-test-lowest: $(STAMP) system-deps
+test-lowest: $(STAMP) $(OPA_STAMP) $(NODE_TOOLS) system-deps
 	rm -rf .venv-lowest
 	$(BIN)/uv venv --quiet --seed --python $(BIN)/python .venv-lowest
 	VIRTUAL_ENV=$(CURDIR)/.venv-lowest $(BIN)/uv pip install --quiet --resolution lowest-direct -e '.[test]'
@@ -69,6 +82,7 @@ bench: $(STAMP) system-deps
 	$(BIN)/python benchmarks/registry_roundtrips.py
 	$(BIN)/python benchmarks/verify.py
 	$(BIN)/python benchmarks/rego.py
+	$(BIN)/python benchmarks/report_render.py
 
 ## docs: regenerate the per-rule pages in docs/rules/ from the rule metadata, then build the site
 docs: $(STAMP)
@@ -80,4 +94,4 @@ site: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 clean:
-	rm -rf $(VENV) $(OPA_VENV) .venv-lowest .mypy_cache .ruff_cache .pytest_cache build *.egg-info
+	rm -rf $(VENV) $(OPA_VENV) .venv-lowest .mypy_cache .ruff_cache .pytest_cache build *.egg-info node_modules

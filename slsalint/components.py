@@ -333,6 +333,10 @@ class Component:
     tag_transforms: tuple[TagTransform, ...] = ()
     signers: tuple[SignerSpec, ...] = ()
     """Who may sign this component's images; consumed by signature verification."""
+    line: int | None = field(default=None, compare=False)
+    """Line of the component's entry in the policy file (report locations), when known."""
+    key_lines: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
+    """Line of each key of the entry (``images``, ``source``, ``ref``, ``signers``, ...)."""
 
     def matching_glob(self, image: ImageIdentity) -> str | None:
         for pattern in self.images:
@@ -445,10 +449,17 @@ def check_ref_template(template: str, where: str) -> None:
         raise ConfigError(f"{where}: unbalanced brace in ref {template!r}")
 
 
-def parse_components(raw: Any, *, base_dir: Path, locate: Callable[[str], str]) -> ComponentMap:
+def parse_components(
+    raw: Any,
+    *,
+    base_dir: Path,
+    locate: Callable[[str], str],
+    line_at: Callable[[str], int | None] | None = None,
+) -> ComponentMap:
     """The ``components`` mapping of a schema-checked policy document.
 
-    ``locate(pointer)`` names the place of a JSON pointer (``file:line``) for error messages.
+    ``locate(pointer)`` names the place of a JSON pointer (``file:line``) for error messages;
+    ``line_at(pointer)`` gives its line number, recorded for report locations.
     """
     out = []
     for name, body in (raw or {}).items():
@@ -474,6 +485,12 @@ def parse_components(raw: Any, *, base_dir: Path, locate: Callable[[str], str]) 
                 ref=str(ref) if ref is not None else None,
                 tag_transforms=transforms,
                 signers=parse_signers(body.get("signers"), base_dir=base_dir),
+                line=line_at(base) if line_at is not None else None,
+                key_lines={
+                    str(key): line
+                    for key in body
+                    if line_at is not None and (line := line_at(f"{base}/{key}")) is not None
+                },
             )
         )
     return ComponentMap(tuple(out))

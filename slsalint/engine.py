@@ -75,6 +75,8 @@ class RegistrySettings:
     """Time and size limits of every request and document (``--limit NAME=VALUE``)."""
     progress: Callable[[int], None] | None = None
     """Called with the number of requests made so far (the CLI shows it on a terminal)."""
+    progress_target: Callable[[int, int, str], None] | None = None
+    """Called with (number, count, reference) when the check of each target starts."""
     github: GitHubSettings | None = None
     """Also read GitHub's attestations API (``--github-attestations``) for every checked digest."""
 
@@ -369,6 +371,8 @@ def run_checks(
     from slsalint.diagnose import explain_hint
 
     for finding in findings:
+        if target.kind != "image":
+            continue  # `slsalint explain` reads images; its hints do not apply to attestation files
         hint = explain_hint(finding.rule_id, github_read=github_read)
         if hint:
             finding.remediation = f"{finding.remediation}; {hint}" if finding.remediation else hint
@@ -408,7 +412,10 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
     resolved: list[tuple[TargetResult, Expectation | None]] = []
     client: RegistryClient | None = None
     try:
-        for request in requests:
+        for number, request in enumerate(requests, 1):
+            if options.registry.progress_target is not None:
+                label = request.target or request.subject or "attestation files"
+                options.registry.progress_target(number, len(requests), label)
             remote = bool(request.target) and not str(request.target).startswith("oci:")
             if client is None and remote and not options.registry.offline:
                 client = open_client(options.registry)
@@ -451,6 +458,15 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
         )
         rules.extend(exception_rules(options.policy.exception_levels))
     rules.append(RULE_ERROR)
+    from slsalint.report.locate import annotate
+
+    annotate(
+        resolved,
+        options.policy,
+        packs,
+        exceptions,
+        rego.ruleset.rules if rego is not None else (),
+    )
     policy_path = str(options.policy.path) if options.policy.path else None
     return Report(
         tool_version=__version__,
@@ -460,6 +476,7 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
         policy_path=policy_path,
         sarif_anchor=options.sarif_anchor or policy_path,
         packs=[p.name for p in packs],
+        platform_filter=sorted({str(p) for r in requests for p in r.platforms}),
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -256,6 +257,28 @@ class Waiver:
     ticket: str | None = None
 
 
+@dataclass(frozen=True)
+class ConfigLine:
+    """A line of a configuration file a user can act on: where a rule was configured (the policy's
+    ``rules:`` entry or the ``packs:`` entry that enabled it), the component entry an image belongs
+    to, or the exceptions entry an SL901-SL903 finding is about."""
+
+    path: str
+    """The file as it was named (relative to the working directory, or absolute)."""
+    line: int
+    """1-based."""
+    what: str
+    """What sits on that line: ``rules.SL301``, ``packs[0]``, ``components.app.ref``, ``exceptions[2]``."""
+
+
+_DIGEST_TEXT = re.compile(r"\b(?:sha256|sha384|sha512):[0-9a-fA-F]{6,}|\b[0-9a-f]{40,}\b")
+
+
+def mask_digests(text: str) -> str:
+    """``text`` with every digest (``sha256:…``, long hex strings) replaced by ``<digest>``."""
+    return _DIGEST_TEXT.sub("<digest>", text)
+
+
 @dataclass
 class Finding:
     rule_id: str
@@ -271,24 +294,67 @@ class Finding:
     actual: JSON = None
     remediation: str | None = None
     waiver: Waiver | None = None
+    config: ConfigLine | None = None
+    """The configuration line the finding is located at (SARIF physical location), when known."""
+    subject: str | None = None
+    """What the finding is about, independent of digests and of how the image was named: the
+    component name, else the repository without tag or digest (set by the engine)."""
+    evidence: str | None = None
+    """The kind of evidence the finding is about (``buildkit-attestation-manifest``, ``cosign-att``,
+    ``file``, ...), None when it is about no single piece of evidence."""
 
     @property
     def waived(self) -> bool:
         return self.waiver is not None
 
     def fingerprint(self) -> str:
-        """Stable across runs: depends on what the finding is about, not its wording."""
+        """Stable across rebuilds and across how the image was named.
+
+        Built from the rule, the component (or the repository without tag or digest), the platform,
+        the evidence kind and the finding's detail (JSON pointer, expected and actual values, or the
+        message when it has none of them), with every digest and the reference as typed masked
+        out. Two builds that differ only in digests give the same fingerprint; a different finding
+        gives a different one."""
+        import json
+
+        subject = self.subject or repository_of(self.image)
+        detail: list[str] = []
+        if self.pointer:
+            detail.append(self.pointer)
+        for value in (self.expected, self.actual):
+            if value is not None:
+                detail.append(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str))
+        if not detail:
+            detail.append(self.message)
+        text = "\x1e".join(detail)
+        for name in dict.fromkeys((self.image, _without_digest(self.image))):
+            if name:
+                text = text.replace(name, "<image>")
+        evidence = self.evidence
+        if evidence is None and self.source:
+            evidence = self.source.split(" ", 1)[0]
         material = "\x1f".join(
-            [
-                self.rule_id,
-                self.image,
-                self.platform or "",
-                self.digest or "",
-                self.source or "",
-                self.pointer or "",
-            ]
+            [self.rule_id, subject, self.platform or "", evidence or "", mask_digests(text)]
         )
-        return hashlib.sha256(material.encode()).hexdigest()[:32]
+        return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+_REFERENCE_DIGEST = re.compile(r"@[A-Za-z][A-Za-z0-9+._-]*:[0-9A-Fa-f]+$")
+_REFERENCE_TAG = re.compile(r":[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
+
+
+def _without_digest(reference: str) -> str:
+    return _REFERENCE_DIGEST.sub("", reference)
+
+
+def repository_of(reference: str) -> str:
+    """``REGISTRY/REPO:TAG@DIGEST`` -> ``REGISTRY/REPO``; an ``oci:`` layout loses its tag or digest
+    too. Only a fallback: the engine sets ``Finding.subject`` from the normalized image name."""
+    name = _without_digest(reference)
+    last = name.rsplit("/", 1)[-1]
+    if _REFERENCE_TAG.search(last):
+        name = _REFERENCE_TAG.sub("", name)
+    return mask_digests(name)
 
 
 @dataclass(frozen=True)
@@ -321,6 +387,10 @@ class Report:
     policy_path: str | None = None
     sarif_anchor: str | None = None
     packs: list[str] = field(default_factory=list)
+    error: RunError | None = None
+    """Set when the run stopped before judging (exit 2 or 3): the reports say why."""
+    platform_filter: list[str] = field(default_factory=list)
+    """``--platform`` values of the run (part of the default SARIF category)."""
 
     @property
     def findings(self) -> list[Finding]:
@@ -340,4 +410,16 @@ class Report:
 
     @property
     def exit_code(self) -> int:
+        if self.error is not None:
+            return self.error.exit_code
         return 1 if self.failing() else 0
+
+
+@dataclass(frozen=True)
+class RunError:
+    """Why a run could not judge its targets: the one-line message and its exit code (2 or 3)."""
+
+    message: str
+    exit_code: int
+    kind: str = "error"
+    """``configuration`` (exit 2), ``operational`` (exit 3) or ``internal`` (exit 4)."""

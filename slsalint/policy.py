@@ -158,6 +158,11 @@ class Policy:
     """``rules:`` entries for Rego rules (levels only), checked when the Rego rules are loaded."""
     exception_levels: dict[str, Level] = field(default_factory=dict)
     """``rules:`` levels of SL901-SL903 (the exception notes); ``off`` drops them."""
+    rule_lines: dict[str, int] = field(default_factory=dict)
+    """Line of each ``rules:`` entry, by the key as written and by the built-in rule id it names
+    (report locations)."""
+    pack_lines: dict[str, int] = field(default_factory=dict)
+    """Line of each ``packs:`` entry, by pack name (report locations)."""
 
 
 @dataclass(frozen=True)
@@ -315,7 +320,40 @@ def load_policy(path: Path) -> Policy:
         signers=_signers(path, document),
         rego_rules=deferred,
         exception_levels=exception_levels,
+        rule_lines=_rule_lines(document),
+        pack_lines={
+            str(name): line
+            for index, name in enumerate(document.get("packs") or [])
+            if (line := _entry_line(document, "packs", index)) is not None
+        },
     )
+
+
+def _entry_line(document: Any, key: str, index_or_key: int | str) -> int | None:
+    """1-based line of ``document[key][index_or_key]`` as ruamel recorded it, or None."""
+    container = document.get(key)
+    lc = getattr(container, "lc", None)
+    if lc is None:
+        return None
+    try:
+        if isinstance(index_or_key, int):
+            return int(lc.item(index_or_key)[0]) + 1
+        return int(lc.key(index_or_key)[0]) + 1
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+
+
+def _rule_lines(document: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for key in document.get("rules") or {}:
+        line = _entry_line(document, "rules", key)
+        if line is None:
+            continue
+        out[str(key)] = line
+        check = find_check(str(key))
+        if check is not None:
+            out[check.id] = line
+    return out
 
 
 def _signers(path: Path, document: Any) -> list[Any]:
@@ -342,7 +380,9 @@ def _components_and_exceptions(path: Path, document: Any) -> tuple[ComponentMap,
 
     base_dir = path.parent
     raw = document.get("components") or {}
-    components = parse_components(_plain(raw), base_dir=base_dir, locate=locate)
+    components = parse_components(
+        _plain(raw), base_dir=base_dir, locate=locate, line_at=lambda pointer: line_of(document, pointer)
+    )
     from slsalint.signing import with_loaded_key
     from slsalint.verify import SignerPolicy
 

@@ -36,6 +36,10 @@ class ProvenanceMissing(Check):
     level = Level.ERROR
     summary = "A checked platform (or the artifact) has no SLSA provenance from any source"
     remediation = "build with --provenance=mode=max and push attestations with the image"
+    artifact_remediation = (
+        "attest the artifact's sha256 digest with its build (slsa-github-generator, "
+        "actions/attest-build-provenance) and pass that attestation with --attestation"
+    )
     security_severity = 7.0
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
@@ -48,7 +52,7 @@ class ProvenanceMissing(Check):
                 platform=platform,
                 expected="an SLSA provenance attestation naming this digest",
                 actual=_found(platform.attestations),
-                remediation=self.remediation,
+                remediation=self.remediation if ctx.target.kind == "image" else self.artifact_remediation,
             )
 
 
@@ -81,6 +85,9 @@ class SbomMissing(Check):
     level = Level.WARNING
     summary = "A platform has no SBOM attestation (SPDX or CycloneDX)"
     remediation = "build with --sbom=true (sbom: true in docker/build-push-action)"
+    artifact_remediation = (
+        "generate an SPDX or CycloneDX SBOM attestation for the artifact and pass it with --attestation"
+    )
     security_severity = 4.0
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
@@ -92,7 +99,7 @@ class SbomMissing(Check):
                     platform=platform,
                     expected="an SPDX or CycloneDX attestation",
                     actual="none",
-                    remediation=self.remediation,
+                    remediation=self.remediation if ctx.target.kind == "image" else self.artifact_remediation,
                 )
 
 
@@ -131,9 +138,10 @@ class SubjectMismatch(Check):
             actual = sorted(attestation.subject_digests()) or [
                 ":".join(next(iter(s.digest.items()), ("", ""))) for s in attestation.subjects
             ]
+            named = ", ".join(actual[:3]) + (f" and {len(actual) - 3:,} more" if len(actual) > 3 else "")
+            what = "image" if ctx.target.kind == "image" else "artifact"
             yield ctx.finding(
-                f"{attestation.predicate_type} attestation names {', '.join(actual) or 'no digest'}, "
-                f"not this image",
+                f"{attestation.predicate_type} attestation names {named or 'no digest'}, not this {what}",
                 platform=by_digest.get(attestation.stored_for or ""),
                 attestation=attestation,
                 pointer="/subject",

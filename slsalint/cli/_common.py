@@ -3,7 +3,9 @@ definitions several commands share (each written once here as an ``Annotated`` a
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,12 +171,19 @@ class Output:
     path: Path | None
     """None means standard output."""
 
+    @property
+    def appends(self) -> bool:
+        """Markdown written to a file is appended (``$GITHUB_STEP_SUMMARY`` is shared by the steps
+        of a job); every other report replaces its file atomically."""
+        return self.fmt == "markdown" and self.path is not None
+
 
 def parse_outputs(formats: list[str], output: Path | None) -> list[Output]:
     """``--format text --format sarif=out.sarif -o report.txt`` -> destinations.
 
     A format without ``=PATH`` goes to ``-o`` when given, else to standard output; only one format
-    may go to each destination.
+    may go to each destination. Every file destination is checked now (:func:`check_destination`),
+    before anything is read, so an unwritable path is exit 2 and not a lost report at the end.
     """
     from slsalint.report import FORMATS
 
@@ -194,55 +203,125 @@ def parse_outputs(formats: list[str], output: Path | None) -> list[Output]:
         if not bare:
             raise ConfigError("-o/--output given but every --format has its own =PATH")
         outs = [Output(o.fmt, output) if o.path is None else o for o in outs]
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for o in outs:
         if o.path is not None:
-            if o.path in seen:
+            key = os.path.abspath(o.path)  # noqa: PTH100
+            if key in seen:
                 raise ConfigError(f"{o.path}: named as the destination of two formats")
-            seen.add(o.path)
+            seen.add(key)
+            check_destination(o.path)
     return outs
 
 
-def write_output(path: Path, text: str) -> None:
-    """Write a report file atomically (a reader never sees half a report)."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+def check_destination(path: Path) -> None:
+    """Raise ConfigError (exit 2, one line naming ``path``) when a report cannot be written there:
+    a directory, a parent that is a file, a directory that is not writable."""
+    absolute = Path(os.path.abspath(path))  # noqa: PTH100
     try:
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        if absolute.is_dir():
+            raise ConfigError(f"{path}: is a directory, not a report file")
+        for parent in absolute.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise ConfigError(f"{path}: cannot write report: {parent} is not a directory")
+                if (
+                    absolute.parent == parent
+                    and not absolute.exists()
+                    and not os.access(parent, os.W_OK | os.X_OK)
+                ):
+                    raise ConfigError(f"{path}: cannot write report: directory {parent} is not writable")
+                break
+        if absolute.exists() and not os.access(absolute, os.W_OK):
+            raise ConfigError(f"{path}: cannot write report: permission denied")
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise ConfigError(f"{path}: cannot write report: {exc.strerror or exc}") from None
 
 
+def existing_size(path: Path) -> int:
+    """Bytes a regular file already holds (0 when absent or not a regular file)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return 0
+    return st.st_size if stat.S_ISREG(st.st_mode) else 0
+
+
+def write_output(path: Path, text: str, *, append: bool = False) -> None:
+    """Write a report file: atomically (a reader never sees half a report), or appended.
+
+    A destination that exists and is not a regular file (``/dev/stdout``, a FIFO) is written in
+    place; a symbolic link is followed. Every failure is a ConfigError naming ``path``."""
+    tmp: Path | None = None
+    try:
+        target = Path(os.path.realpath(path)) if path.is_symlink() else path
+        if not target.parent.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+        special = target.exists() and not target.is_file()
+        if append or special:
+            with target.open("a" if append else "w", encoding="utf-8") as stream:
+                stream.write(text)
+            return
+        tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+        tmp = None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write report: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
 def use_color(stream: object) -> bool:
+    """Colour for a terminal: never with NO_COLOR or TERM=dumb, always with FORCE_COLOR."""
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
+    if os.environ.get("TERM") == "dumb":
+        return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
 
 
 class Progress:
-    """A transient status line on stderr while the registry is read, only when stderr is a terminal."""
+    """A transient status line on stderr while evidence is read, only on an interactive terminal
+    (not in CI, not under TERM=dumb): which target of how many, and the requests made so far."""
 
     def __init__(self, what: str) -> None:
         self.what = what
+        self.requests = 0
         self._status: Any = None
 
     def __enter__(self) -> Progress:
-        if sys.stderr.isatty() and not os.environ.get("CI"):
+        interactive = sys.stderr.isatty() and not os.environ.get("CI") and os.environ.get("TERM") != "dumb"
+        if interactive:
             from rich.console import Console
 
-            self._status = Console(stderr=True).status(f"reading {self.what}", spinner="dots")
+            self._status = Console(stderr=True, highlight=False).status(self._line(), spinner="dots")
             self._status.__enter__()
         return self
 
+    def _line(self) -> Any:
+        from rich.text import Text
+
+        from slsalint.report._common import sanitize
+
+        count = f": {self.requests} requests" if self.requests else ""
+        return Text(f"reading {sanitize(self.what)}{count}")  # never parsed as console markup
+
     def update(self, requests: int) -> None:
+        self.requests = requests
         if self._status is not None:
-            self._status.update(f"reading {self.what}: {requests} requests")
+            self._status.update(self._line())
+
+    def target(self, number: int, count: int, reference: str) -> None:
+        """The check of target ``number`` of ``count`` starts."""
+        self.what = reference if count == 1 else f"{number}/{count} {reference}"
+        if self._status is not None:
+            self._status.update(self._line())
 
     def __exit__(self, *exc: object) -> None:
         if self._status is not None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -24,9 +26,11 @@ from slsalint.cli._common import (
     LimitOption,
     NoCacheOption,
     OfflineOption,
+    Output,
     Progress,
     TimeoutOption,
     TrustedRootOption,
+    existing_size,
     github_settings,
     network_limits,
     parse_outputs,
@@ -46,7 +50,10 @@ from slsalint.cli.vsa import (
     VsaPushOption,
 )
 from slsalint.errors import ConfigError
-from slsalint.model import Level, Platform
+from slsalint.model import Level, Platform, Report, RunError
+
+if TYPE_CHECKING:
+    from slsalint.report import ReportOptions
 
 
 def check(
@@ -115,7 +122,27 @@ def check(
         None, "--fail-on", help="Lowest level that fails the run: error (default), warning or note."
     ),
     sarif_anchor: str | None = typer.Option(
-        None, "--sarif-anchor", help="Repository file SARIF results point to (default: the policy file)."
+        None,
+        "--sarif-anchor",
+        help="Repository file SARIF results without a configuration line point to "
+        "(default: the policy file).",
+    ),
+    sarif_category: str | None = typer.Option(
+        None,
+        "--sarif-category",
+        help="SARIF automationDetails.id: the code-scanning category of this run (default: from the "
+        "checked components or repositories and --platform).",
+    ),
+    sarif_root: Path | None = typer.Option(
+        None,
+        "--sarif-root",
+        help="Directory SARIF file locations are relative to (%SRCROOT%; default: the git top level).",
+    ),
+    docs_url: str | None = typer.Option(
+        None,
+        "--docs-url",
+        envvar="SLSALINT_DOCS_URL",
+        help="Base URL of the rule documentation linked from reports (default: the project's docs).",
     ),
     offline: OfflineOption = False,
     insecure_registry: InsecureRegistryOption = [],  # noqa: B006 (typer copies the default)
@@ -144,12 +171,191 @@ def check(
     accept_vsa: AcceptVsaOption = [],  # noqa: B006
     vsa_max_age: VsaMaxAgeOption = None,
 ) -> None:
-    """Check provenance against the policy; exit 1 when a finding at or above --fail-on remains."""
-    from slsalint.engine import LintOptions, LintRequest, lint
-    from slsalint.policy import DEFAULT_POLICY, Policy, load_policy
+    """Check provenance against the policy; exit 1 when a finding at or above --fail-on remains.
+
+    Every requested report is written, also when the run stops with exit 2 or 3 (then it says why).
+    """
+
+    from slsalint.report.sarif import category_for
+
+    outputs = parse_outputs(fmt, output)  # the destinations are known (and writable) before anything runs
+    if sarif_category is None:  # the same for a run that passes, fails or stops
+        sarif_category = category_for(list(targets or []), platform, [str(a) for a in attestation])
+    options = _report_options(sarif_category, sarif_root, docs_url)
+    if any(o.fmt == "sarif" for o in outputs):
+        _check_anchor(sarif_anchor, policy, sarif_root)
+    settings: dict[str, str | None] = {"policy": str(policy) if policy is not None else None}
+    vsa_flags = CheckVsaFlags(
+        vsa,
+        vsa_key,
+        vsa_key_id,
+        verifier_id,
+        vsa_policy_uri,
+        vsa_push,
+        vsa_push_cosign,
+        accept_vsa,
+        vsa_max_age,
+    )
+    try:
+        report, after = _run(
+            targets=targets,
+            attestation=attestation,
+            subject=subject,
+            artifact=artifact,
+            platform=platform,
+            policy=policy,
+            exceptions=exceptions,
+            pack=pack,
+            enable=enable,
+            disable=disable,
+            rego=rego,
+            rego_timeout=rego_timeout,
+            fail_on=fail_on,
+            sarif_anchor=sarif_anchor,
+            offline=offline,
+            insecure_registry=insecure_registry,
+            attestation_repository=attestation_repository,
+            no_cache=no_cache,
+            github_attestations=github_attestations,
+            github_api_url=github_api_url,
+            certificate_identity=certificate_identity,
+            certificate_identity_regexp=certificate_identity_regexp,
+            certificate_oidc_issuer=certificate_oidc_issuer,
+            certificate_oidc_issuer_regexp=certificate_oidc_issuer_regexp,
+            key=key,
+            annotations=annotations,
+            trusted_root=trusted_root,
+            vsa_flags=vsa_flags,
+        )
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        write_reports(
+            outputs, failed_report(exc, settings["policy"], sarif_anchor), options, no_color=no_color
+        )
+        raise
+    write_reports(outputs, report, options, no_color=no_color)
+    if after is not None:
+        after()  # VSAs are produced from the report once it is written
+    raise typer.Exit(report.exit_code)
+
+
+def _report_options(category: str | None, root: Path | None, docs_url: str | None) -> ReportOptions:
+    from slsalint.report import ReportOptions
+
+    if category is not None and not category.strip():
+        raise ConfigError("--sarif-category: must not be empty")
+    if root is not None and not root.is_dir():
+        raise ConfigError(f"--sarif-root {root}: not a directory")
+    if docs_url is not None and not docs_url.startswith(("https://", "http://")):
+        raise ConfigError(f"--docs-url {docs_url}: expected an http(s) URL")
+    return ReportOptions(sarif_category=category, sarif_root=root, docs_url=docs_url)
+
+
+def _check_anchor(anchor: str | None, policy: Path | None, root: Path | None) -> None:
+    """SARIF results need a file inside the repository: the anchor (or the policy file) must be
+    below the SARIF root, else exit 2 before anything runs."""
+    from slsalint.policy import DEFAULT_POLICY
+    from slsalint.report.sarif import DEFAULT_ANCHOR, relative_uri, source_root
+
+    chosen = anchor or (str(policy) if policy is not None else None) or str(DEFAULT_POLICY) or DEFAULT_ANCHOR
+    top = source_root(root)
+    if relative_uri(chosen, top) is None:
+        flag = "--sarif-anchor" if anchor else "--policy"
+        raise ConfigError(
+            f"{flag} {chosen}: outside the SARIF root {top}; code scanning needs a file of the "
+            "repository: give --sarif-anchor FILE inside it, or --sarif-root"
+        )
+
+
+def failed_report(exc: BaseException, policy_path: str | None, sarif_anchor: str | None) -> Report:
+    """The report of a run that stopped before judging: no results, the error and its exit code."""
+    from slsalint import __version__
+    from slsalint.errors import SlsalintError
+
+    if isinstance(exc, SlsalintError):
+        code = exc.exit_code
+        kind = {2: "configuration", 3: "operational"}.get(code, "internal")
+        message = str(exc)
+    else:
+        code, kind = 4, "internal"
+        message = f"internal error: {type(exc).__name__}: {exc}"
+    message = " ".join(message.split()) or type(exc).__name__
+    return Report(
+        tool_version=__version__,
+        results=[],
+        rules=[],
+        policy_path=policy_path,
+        sarif_anchor=sarif_anchor or policy_path,
+        error=RunError(message=message, exit_code=code, kind=kind),
+    )
+
+
+def write_reports(outputs: list[Output], report: Report, options: ReportOptions, *, no_color: bool) -> None:
+    """Write every requested report. On a stopped run the text report on standard output is left
+    out (the one-line error on stderr says it); every other destination gets its report."""
+    from dataclasses import replace
+
     from slsalint.report import render
 
-    outputs = parse_outputs(fmt, output)
+    width = shutil.get_terminal_size((100, 24)).columns
+    for out in outputs:
+        if out.path is None:
+            if report.error is not None and out.fmt == "text":
+                continue
+            color = out.fmt == "text" and not no_color and use_color(sys.stdout)
+            text = render(report, out.fmt, color=color, width=width, options=options)
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            continue
+        local = options
+        if out.appends:
+            from slsalint.report.markdown import MARGIN, STEP_SUMMARY_LIMIT
+
+            budget = STEP_SUMMARY_LIMIT - MARGIN - existing_size(out.path)
+            local = replace(options, markdown_budget=budget)
+        text = render(report, out.fmt, color=False, width=100, options=local)
+        if out.appends:
+            text = "\n" + text if existing_size(out.path) else text
+        write_output(out.path, text, append=out.appends)
+    sys.stdout.flush()
+
+
+def _run(
+    *,
+    targets: list[str] | None,
+    attestation: list[Path],
+    subject: str | None,
+    artifact: Path | None,
+    platform: list[str],
+    policy: Path | None,
+    exceptions: Path | None,
+    pack: list[str],
+    enable: list[str],
+    disable: list[str],
+    rego: list[Path],
+    rego_timeout: float,
+    fail_on: str | None,
+    sarif_anchor: str | None,
+    offline: bool,
+    insecure_registry: list[str],
+    attestation_repository: str | None,
+    no_cache: bool,
+    github_attestations: list[str],
+    github_api_url: str,
+    certificate_identity: str | None,
+    certificate_identity_regexp: str | None,
+    certificate_oidc_issuer: str | None,
+    certificate_oidc_issuer_regexp: str | None,
+    key: list[Path],
+    annotations: list[str],
+    trusted_root: Path | None,
+    vsa_flags: CheckVsaFlags,
+) -> tuple[Report, Callable[[], None] | None]:
+    """Everything ``check`` does between parsing its report destinations and writing them; also
+    returns what is left to do once the reports are written (producing VSAs), if anything."""
+    from slsalint.engine import LintOptions, LintRequest, lint
+    from slsalint.policy import DEFAULT_POLICY, Policy, load_policy
+
     github = github_settings(github_attestations, github_api_url)
     targets = list(dict.fromkeys(targets or []))  # each image once, in the order given
     if not targets and not attestation and not (github is not None and (subject or artifact)):
@@ -171,17 +377,6 @@ def check(
         from slsalint.sources.files import artifact_digest
 
         subject = artifact_digest(artifact)
-    vsa_flags = CheckVsaFlags(
-        vsa,
-        vsa_key,
-        vsa_key_id,
-        verifier_id,
-        vsa_policy_uri,
-        vsa_push,
-        vsa_push_cosign,
-        accept_vsa,
-        vsa_max_age,
-    )
     vsa_flags.validate(targets=targets, subject=subject)
     try:
         platforms = [Platform.parse(p) for p in platform]
@@ -265,20 +460,13 @@ def check(
         vsa_settings = vsa_flags.settings(options, digest)
     with Progress(label or subject or "attestations") as progress:
         registry.progress = progress.update
+        registry.progress_target = progress.target
         report = lint(requests, options)
     from slsalint.cli import vsa as vsa_cli
 
     vsa_cli.notes(options.accept_vsa)
-    width = shutil.get_terminal_size((100, 24)).columns
-    for out in outputs:
-        if out.path is None:
-            color = out.fmt == "text" and not no_color and use_color(sys.stdout)
-            text = render(report, out.fmt, color=color, width=width)
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        else:
-            write_output(out.path, render(report, out.fmt, color=False, width=100))
-    sys.stdout.flush()
-    if vsa_settings is not None:
-        resources = targets or [str(artifact) if artifact is not None else str(subject)]
-        vsa_cli.produce(report, resources, vsa_settings, options)
-    raise typer.Exit(report.exit_code)
+    if vsa_settings is None:
+        return report, None
+    resources = targets or [str(artifact) if artifact is not None else str(subject)]
+    settings_for_vsa = vsa_settings
+    return report, lambda: vsa_cli.produce(report, resources, settings_for_vsa, options)

@@ -24,6 +24,7 @@ from slsalint.cli._common import (
     Progress,
     TimeoutOption,
     TrustedRootOption,
+    check_destination,
     github_settings,
     network_limits,
     use_color,
@@ -59,6 +60,8 @@ def explain(
 
     if fmt not in ("text", "json"):
         raise ConfigError(f"--format {fmt}: expected text or json")
+    if output is not None:
+        check_destination(output)  # an unwritable -o is exit 2 before anything is read
     try:
         platforms = [Platform.parse(p) for p in platform]
     except ValueError as exc:

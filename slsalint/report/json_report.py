@@ -30,6 +30,9 @@ def document(report: Report) -> dict[str, Any]:
         "tool": {"name": TOOL_NAME, "version": report.tool_version},
         "failOn": report.fail_on.value,
         "exitCode": report.exit_code,
+        "error": None
+        if report.error is None
+        else {"kind": report.error.kind, "message": report.error.message, "exitCode": report.error.exit_code},
         "summary": {
             "error": counts["error"],
             "warning": counts["warning"],
@@ -131,6 +134,9 @@ def _finding(f: Finding) -> dict[str, Any]:
         "expected": f.expected,
         "actual": f.actual,
         "remediation": f.remediation,
+        "location": None
+        if f.config is None
+        else {"path": f.config.path, "line": f.config.line, "what": f.config.what},
         "fingerprint": f.fingerprint(),
         "waived": f.waived,
         "waiver": None

@@ -1,27 +1,47 @@
 """Text report for people: image → platform → findings, then one summary line.
 
-Every string that comes from evidence, policy or a registry is untrusted. It is passed through
-:func:`sanitize` (terminal control characters become visible escapes) and only ever placed in
-``rich.text.Text`` objects, which are never parsed for console markup.
+Every string that comes from evidence, policy or a registry is untrusted: it is passed through
+:func:`sanitize` (terminal control characters become visible escapes) before it is laid out, and
+colour is added here as plain SGR sequences around text that is already safe, so nothing from
+outside is ever interpreted as markup.
 
-Lines are laid out here rather than by rich: prose wraps at ``width`` with a hanging indent, but a
-single long word (a digest, a reference) is never split, so it can be copied from the terminal.
+Lines are laid out here: prose wraps at ``width`` with a hanging indent, but a single long word
+(a reference) is never split, so it can be copied from the terminal. Digests are shown short
+(``sha256:0123456789ab``, as ``docker images`` does; ``--format json`` has them in full), and
+values are bounded, so an attestation with 200,000 subjects renders in time linear in the report
+and of readable size.
 """
 
 from __future__ import annotations
 
-import io
 import textwrap
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slsalint.model import Attestation, Finding, Level, Report, TargetResult
-from slsalint.report._common import platform_groups, sanitize, show_value, summary_line, waiver_text
-
-if TYPE_CHECKING:
-    from rich.text import Text
+from slsalint.report._common import (
+    clip,
+    platform_groups,
+    sanitize,
+    short_digest,
+    shorten_digests,
+    show_value,
+    summary_line,
+    waiver_text,
+)
 
 __all__ = ["render", "sanitize"]
 
+_SGR = {
+    "bold": "1",
+    "dim": "2",
+    "italic": "3",
+    "underline": "4",
+    "red": "31",
+    "green": "32",
+    "yellow": "33",
+    "magenta": "35",
+    "cyan": "36",
+}
 _LEVEL_STYLE = {
     Level.ERROR: "bold red",
     Level.WARNING: "yellow",
@@ -36,42 +56,39 @@ _DETAIL_INDENT = _FINDING_INDENT + _BADGE_WIDTH
 
 def render(report: Report, *, color: bool = False, width: int = 100, **_: Any) -> str:
     """Render ``report`` as text; ANSI colour only when ``color`` is true."""
-    from rich.console import Console
+    return "\n".join(_Layout(width, color).document(report)) + "\n"
 
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        force_terminal=color,
-        color_system="standard" if color else None,
-        no_color=not color,
-        width=width,
-        markup=False,
-        emoji=False,
-        highlight=False,
-    )
-    for line in _Layout(width).document(report):
-        console.print(line, soft_wrap=True)
-    return "\n".join(line.rstrip(" ") for line in buffer.getvalue().split("\n"))
+
+def _safe(text: str) -> str:
+    """Untrusted text as shown: sanitized, digests shortened, bounded."""
+    return sanitize(clip(shorten_digests(text)))
 
 
 class _Layout:
-    def __init__(self, width: int) -> None:
+    def __init__(self, width: int, color: bool) -> None:
         self.width = max(width, 40)
-        self.lines: list[Text] = []
+        self.color = color
+        self.lines: list[str] = []
 
-    def block(self, first: Text, value: str, *, indent: int, style: str = "") -> None:
-        """Append ``value`` after ``first``, wrapped, continuation lines indented by ``indent``.
+    def s(self, text: str, style: str = "") -> str:
+        """``text`` (already safe) in ``style`` (space-separated names of :data:`_SGR`)."""
+        if not self.color or not style or not text:
+            return text
+        codes = ";".join(_SGR[name] for name in style.split())
+        return f"\x1b[{codes}m{text}\x1b[0m"
 
-        ``value`` must already be sanitized; its own newlines start new (indented) lines.
-        """
-        from rich.text import Text
-
-        current = first
+    def block(self, first: str, first_width: int, value: str, *, indent: int, style: str = "") -> None:
+        """Append ``value`` after ``first`` (``first_width`` columns), wrapped, continuation lines
+        indented by ``indent``. ``value`` must already be safe; its newlines start new lines."""
+        current, used = first, first_width
         for number, paragraph in enumerate(value.split("\n")):
             if number:
-                self.lines.append(current)
-                current = Text(" " * indent, style=first.style)
-            placeholder = "\0" * current.cell_len
+                self.lines.append(current.rstrip())
+                current, used = " " * indent, indent
+            if used + len(paragraph) <= self.width and "\t" not in paragraph:
+                current += self.s(paragraph.strip(" "), style)  # fits: nothing to wrap
+                continue
+            placeholder = "\0" * used
             wrapped = textwrap.wrap(
                 paragraph,
                 width=self.width,
@@ -83,102 +100,124 @@ class _Layout:
             )
             if not wrapped:
                 continue
-            current.append(wrapped[0][len(placeholder) :], style=style)
+            current += self.s(wrapped[0][len(placeholder) :], style)
             for cont in wrapped[1:]:
-                self.lines.append(current)
-                current = Text(" " * indent, style=first.style)
-                current.append(cont[indent:], style=style)
-        self.lines.append(current)
+                self.lines.append(current.rstrip())
+                current = " " * indent + self.s(cont[indent:], style)
+        self.lines.append(current.rstrip())
 
-    def document(self, report: Report) -> list[Text]:
-        from rich.text import Text
-
-        header = Text.assemble(("slsalint", "bold"), f" {sanitize(report.tool_version)}")
+    def document(self, report: Report) -> list[str]:
         details = [f"fail-on {report.fail_on.value}"]
         if report.policy_path:
             details.append(f"policy {sanitize(report.policy_path)}")
         if report.packs:
             details.append("packs " + ", ".join(sanitize(p) for p in report.packs))
-        header.append(" — " + " · ".join(details), style="dim")
-        self.lines.append(header)
+        self.lines.append(
+            self.s("slsalint", "bold")
+            + f" {sanitize(report.tool_version)}"
+            + self.s(" — " + " · ".join(details), "dim")
+        )
+        if report.error is not None:
+            self.lines.append("")
+            head = self.s(f"error (exit {report.error.exit_code}): ", "bold red")
+            self.block(
+                head, len(f"error (exit {report.error.exit_code}): "), _safe(report.error.message), indent=2
+            )
+            self.lines.append("")
+            self.lines.append(self.s("no target was judged: the check fails", "bold red"))
+            return self.lines
         for result in report.results:
-            self.lines.append(Text(""))
+            self.lines.append("")
             self.target(result)
-        self.lines.append(Text(""))
-        self.lines.append(Text(summary_line(report), style="bold red" if report.exit_code else "bold green"))
+        self.lines.append("")
+        self.lines.append(self.s(summary_line(report), "bold red" if report.exit_code else "bold green"))
         return self.lines
 
     def target(self, result: TargetResult) -> None:
-        from rich.text import Text
-
         target = result.target
-        title = Text()
-        title.append(f"{sanitize(target.kind)} ", style="bold")
-        title.append(sanitize(target.reference), style="bold underline")
+        reference = sanitize(shorten_digests(target.reference))
+        kind = sanitize(target.kind)
+        title = self.s(reference, "bold underline")
+        if not reference.startswith(f"{kind} "):
+            title = self.s(f"{kind} ", "bold") + title
         if target.index_digest:
-            title.append(f"  index {sanitize(target.index_digest)}", style="dim")
+            title += self.s(f"  index {short_digest(target.index_digest)}", "dim")
         self.lines.append(title)
         if result.vsa is not None:
-            line = Text(" " * _PLATFORM_INDENT)
-            line.append(sanitize(result.vsa.describe()), style="green")
-            self.lines.append(line)
-
+            self.lines.append(" " * _PLATFORM_INDENT + self.s(_safe(result.vsa.describe()), "green"))
+        if target.kind != "image":
+            self.artifact(result)
+            return
         platforms = {p.label: p for p in target.platforms}
         for label, digest, findings in platform_groups(result):
-            line = Text(" " * _PLATFORM_INDENT)
             if label is None:
-                line.append("image-wide", style="bold magenta")
+                line = " " * _PLATFORM_INDENT + self.s("image-wide", "bold magenta")
             else:
-                line.append("platform ", style="bold")
-                line.append(sanitize(label), style="bold magenta")
+                line = (
+                    " " * _PLATFORM_INDENT
+                    + self.s("platform ", "bold")
+                    + self.s(sanitize(label), "bold magenta")
+                )
             if digest:
-                line.append(f"  {sanitize(digest)}", style="dim")
+                line += self.s(f"  {short_digest(digest)}", "dim")
             self.lines.append(line)
             pt = platforms.get(label) if label is not None else None
             if pt is not None:
                 self.evidence(pt.attestations)
-            if not findings:
-                self.lines.append(Text.assemble(" " * _FINDING_INDENT, ("no findings", "green")))
-            for finding in findings:
-                self.finding(finding)
+            self.findings(findings)
+
+    def artifact(self, result: TargetResult) -> None:
+        """Attestation files: one group, the evidence that was read and every finding."""
+        target = result.target
+        attestations = [a for p in target.platforms for a in p.attestations]
+        if attestations or not target.unmatched:
+            self.evidence(attestations)
+        for att in target.unmatched:
+            self.evidence_line(att, "names another subject: ")
+        findings = [f for _label, _d, group in platform_groups(result) for f in group]
+        self.findings(findings)
+
+    def findings(self, findings: list[Finding]) -> None:
+        if not findings:
+            self.lines.append(" " * _FINDING_INDENT + self.s("no findings", "green"))
+        for finding in findings:
+            self.finding(finding)
 
     def evidence(self, attestations: list[Attestation]) -> None:
-        from rich.text import Text
-
-        indent = _FINDING_INDENT
         if not attestations:
-            self.lines.append(Text(" " * indent + "evidence: no attestations found", style="dim"))
+            self.lines.append(self.s(" " * _FINDING_INDENT + "evidence: no attestations found", "dim"))
             return
         for att in attestations:
-            what = sanitize(att.predicate_type)
-            prov = att.provenance
-            if prov is not None:
-                what = f"provenance {sanitize(prov.flavor)} SLSA v{sanitize(prov.slsa_version)}"
-                if prov.is_buildkit:
-                    what += f" mode={prov.mode.value}"
-                if prov.builder_id:
-                    what += f" builder {sanitize(prov.builder_id)}"
-            elif att.is_sbom:
-                what = f"sbom {what}"
-            value = f"{what} ({sanitize(att.envelope)}) from {sanitize(str(att.source))}"
-            self.block(Text(" " * indent + "evidence: ", style="dim"), value, indent=indent + 2)
+            self.evidence_line(att)
+
+    def evidence_line(self, att: Attestation, prefix: str = "") -> None:
+        what = sanitize(att.predicate_type)
+        prov = att.provenance
+        if prov is not None:
+            what = f"provenance {sanitize(prov.flavor)} SLSA v{sanitize(prov.slsa_version)}"
+            if prov.is_buildkit:
+                what += f" mode={prov.mode.value}"
+            if prov.builder_id:
+                what += f" builder {sanitize(clip(prov.builder_id, 300))}"
+        elif att.is_sbom:
+            what = f"sbom {what}"
+        value = f"{prefix}{what} ({sanitize(att.envelope)}) from {_safe(str(att.source))}"
+        label = " " * _FINDING_INDENT + "evidence: "
+        self.block(self.s(label, "dim"), len(label), value, indent=_FINDING_INDENT + 2)
 
     def finding(self, finding: Finding) -> None:
-        from rich.text import Text
-
         waived = finding.waived
         dim = "dim" if waived else ""
-        head = Text(" " * _FINDING_INDENT, style=dim)
+        head = " " * _FINDING_INDENT
         if waived:
-            head.append("waived".ljust(_BADGE_WIDTH), style="italic")
+            badge = self.s("waived".ljust(_BADGE_WIDTH), "italic dim")
         else:
-            head.append(finding.level.value.ljust(_BADGE_WIDTH), style=_LEVEL_STYLE[finding.level])
-        head.append(sanitize(finding.rule_id), style="bold")
-        head.append(f" {sanitize(finding.rule_name)}")
-        if waived:
-            head.append(f" ({finding.level.value})")
-        head.append(": ")
-        self.block(head, sanitize(finding.message), indent=_DETAIL_INDENT)
+            badge = self.s(finding.level.value.ljust(_BADGE_WIDTH), _LEVEL_STYLE[finding.level])
+        rule = sanitize(finding.rule_id)
+        name = f" {sanitize(finding.rule_name)}" + (f" ({finding.level.value})" if waived else "") + ": "
+        head += badge + self.s(rule, "bold " + dim if dim else "bold") + self.s(name, dim)
+        width = _FINDING_INDENT + _BADGE_WIDTH + len(rule) + len(name)
+        self.block(head, width, _safe(finding.message), indent=_DETAIL_INDENT, style=dim)
 
         fields: list[tuple[str, str]] = []
         if finding.waiver is not None:
@@ -193,7 +232,11 @@ class _Layout:
             fields.append(("actual", show_value(finding.actual)))
         if finding.remediation:
             fields.append(("fix", finding.remediation))
-        for name, value in fields:
-            label = Text(" " * _DETAIL_INDENT, style=dim)
-            label.append(f"{name}: ", style="bold" if name == "fix" and not waived else "dim")
-            self.block(label, sanitize(value), indent=_DETAIL_INDENT + 2)
+        for field_name, value in fields:
+            label = f"{field_name}: "
+            styled = " " * _DETAIL_INDENT + self.s(
+                label, "bold" if field_name == "fix" and not waived else "dim"
+            )
+            self.block(
+                styled, _DETAIL_INDENT + len(label), _safe(value), indent=_DETAIL_INDENT + 2, style=dim
+            )

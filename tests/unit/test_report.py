@@ -260,7 +260,7 @@ def test_sarif_lists_every_rule_with_help_and_severity() -> None:
 
 def test_sarif_results_locations_and_suppressions() -> None:
     run = sarif_of(make_report(sarif_anchor=".github/workflows/release.yml"))["runs"][0]
-    assert run["automationDetails"] == {"id": "slsalint/"}
+    assert run["automationDetails"] == {"id": "slsalint/build/layout+ghcr.io/acme/app/"}
     assert run["invocations"] == [{"executionSuccessful": True, "exitCode": 1}]
     rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
     results = {r["ruleId"]: r for r in run["results"]}
@@ -269,16 +269,16 @@ def test_sarif_results_locations_and_suppressions() -> None:
         assert rule_ids[res["ruleIndex"]] == rid
         (location,) = res["locations"]
         assert location["physicalLocation"] == {
-            "artifactLocation": {"uri": ".github/workflows/release.yml"},
+            "artifactLocation": {"uri": ".github/workflows/release.yml", "uriBaseId": "%SRCROOT%"},
             "region": {"startLine": 1},
         }
 
     sl301 = results["SL301"]
     assert sl301["level"] == "error"
     text = sl301["message"]["text"]
-    assert "is not in the allowed list" in text
+    assert "is not in the allowed list (image ghcr.io/acme/app:v1.2.0, platform linux/amd64)" in text
     assert 'Expected: ["https://github.com/acme/*"]' in text
-    assert f"Actual: {EVIL_BUILDER}" in text
+    assert f"Actual: {sanitize(EVIL_BUILDER)}" in text
     assert "Fix: build with an allowed builder" in text
     names = [(loc["kind"], loc["fullyQualifiedName"]) for loc in sl301["locations"][0]["logicalLocations"]]
     assert names == [
@@ -317,15 +317,34 @@ def test_sarif_platform_digest_replaces_a_digest_in_the_reference() -> None:
     ]
 
 
-def test_sarif_anchor_falls_back_to_policy_then_default() -> None:
-    def uri(report: Report) -> str:
+def test_sarif_anchor_falls_back_to_policy_then_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "ci").mkdir()
+    monkeypatch.chdir(tmp_path / "ci")
+
+    def location(report: Report) -> dict[str, Any] | None:
         loc = sarif_of(report)["runs"][0]["results"][0]["locations"][0]
-        value: str = loc["physicalLocation"]["artifactLocation"]["uri"]
+        value: dict[str, Any] | None = loc.get("physicalLocation")
         return value
 
-    assert uri(make_report(policy_path="./ci/slsalint policy.yaml")) == "ci/slsalint%20policy.yaml"
-    assert uri(make_report(policy_path=None)) == "slsalint.yaml"
-    assert uri(make_report(sarif_anchor="/src/app/Dockerfile")) == "file:///src/app/Dockerfile"
+    def uri(report: Report) -> str:
+        loc = location(report)
+        assert loc is not None
+        assert loc["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+        value: str = loc["artifactLocation"]["uri"]
+        return value
+
+    # Relative to the git top level, not to the working directory; never with ../
+    assert uri(make_report(policy_path="./slsalint policy.yaml")) == "ci/slsalint%20policy.yaml"
+    assert uri(make_report(policy_path=None)) == "ci/slsalint.yaml"
+    assert uri(make_report(sarif_anchor=str(tmp_path / "Dockerfile"))) == "Dockerfile"
+    outside = sarif_of(make_report(sarif_anchor="/elsewhere/Dockerfile"))["runs"][0]
+    assert "physicalLocation" not in outside["results"][0]["locations"][0]
+    (note,) = outside["invocations"][0]["toolExecutionNotifications"]
+    assert note["descriptor"]["id"] == "anchor-outside-root"
+    assert outside["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.as_uri() + "/"
 
 
 def test_sarif_fingerprints_are_stable_and_ignore_wording() -> None:
@@ -338,13 +357,17 @@ def test_sarif_fingerprints_are_stable_and_ignore_wording() -> None:
     assert all(re.fullmatch(r"[0-9a-f]{32}", fp) for fp in first)
     assert len(set(first)) == 3
     assert fingerprints(make_report()) == first
-    reworded = make_report()
-    for f in reworded.results[0].findings:
+    reworded = make_report()  # findings with a pointer or values are identified by them, not by wording
+    for f in reworded.results[0].findings[:2]:
         f.message = "new wording"
     assert fingerprints(reworded) == first
-    moved = make_report()
-    moved.results[0].findings[0].digest = "sha256:" + "e" * 64
-    assert fingerprints(moved)[0] != first[0]
+    rebuilt = make_report()  # a rebuild: every digest differs, nothing else
+    rebuilt.results[0].findings[0].digest = "sha256:" + "e" * 64
+    rebuilt.results[0].findings[0].image = f"ghcr.io/acme/app:v1.2.0@sha256:{'f' * 64}"
+    assert fingerprints(rebuilt) == first
+    other = make_report()  # a different finding: another builder
+    other.results[0].findings[0].actual = "https://github.com/evil/*"
+    assert fingerprints(other)[0] != first[0]
 
 
 # --- JSON -------------------------------------------------------------------------------------
@@ -385,7 +408,7 @@ def test_json_document_content_and_key_order() -> None:
     out = render(make_report(), "json")
     assert out.startswith('{\n  "version": "slsalint.report/v1",\n  "tool": {')
     doc = json.loads(out)
-    assert list(doc) == ["version", "tool", "failOn", "exitCode", "summary", "rules", "targets"]
+    assert list(doc) == ["version", "tool", "failOn", "exitCode", "error", "summary", "rules", "targets"]
     assert doc["tool"] == {"name": "slsalint", "version": "0.1.0"}
     assert doc["failOn"] == "error"
     assert doc["exitCode"] == 1
@@ -422,6 +445,7 @@ def test_json_document_content_and_key_order() -> None:
         "expected",
         "actual",
         "remediation",
+        "location",
         "fingerprint",
         "waived",
         "waiver",
@@ -487,15 +511,16 @@ def test_text_groups_findings_and_ends_with_summary() -> None:
     assert lines[-1] == "1 error, 1 warning, 0 notes, 1 waived — 2 targets checked, 3 platforms (exit 1)"
     order = [
         out.index(f"image {IMAGE}"),
-        out.index(f"platform linux/amd64  {AMD64}"),
+        out.index(f"platform linux/amd64  sha256:{'a' * 12}"),
         out.index("error   SL301 builder-untrusted"),
-        out.index(f"platform linux/arm64  {ARM64}"),
+        out.index(f"platform linux/arm64  sha256:{'b' * 12}"),
         out.index("warning SL302 provenance-mode-min"),
         out.index("waived  SL102 sbom-missing"),
         out.index(f"image {CLEAN_IMAGE}"),
     ]
     assert order == sorted(order)
-    assert "source: " + SOURCE in out
+    assert f"source: buildkit-attestation-manifest {IMAGE}@sha256:{'1' * 12}" in out
+    assert AMD64 not in out  # digests are shown short
     assert "pointer: /predicate/builder/id" in out
     assert 'expected: ["https://github.com/acme/*"]' in out
     assert "actual: min" in out
@@ -542,37 +567,49 @@ def junit_of(report: Report) -> ET.Element:
 def test_junit_parses_and_counts() -> None:
     root = junit_of(make_report())
     assert root.tag == "testsuites"
-    assert (root.get("tests"), root.get("failures"), root.get("skipped"), root.get("errors")) == (
-        "13",
-        "1",
-        "1",
-        "0",
-    )
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("12", "1", "0")
     image, clean = root.findall("testsuite")
     assert image.get("name") == IMAGE
     assert (image.get("tests"), image.get("failures"), image.get("skipped")) == ("8", "1", "1")
-    cases = {c.get("name"): c for c in image.findall("testcase")}
-    assert "SL501 linux/amd64" not in cases  # off: did not run
-    failure = cases["SL301 linux/amd64"].find("failure")
+    cases = {(c.get("classname") or "", c.get("name") or ""): c for c in image.findall("testcase")}
+    amd64, arm64 = "ghcr_io/acme/app:v1_2_0.linux/amd64", "ghcr_io/acme/app:v1_2_0.linux/arm64"
+    assert all(c.get("time") == "0.000" for c in image.findall("testcase"))
+    assert not any(name.startswith("SL501") for _, name in cases)  # off: did not run
+    sl301 = next(c for (cls, name), c in cases.items() if cls == amd64 and name.startswith("SL301"))
+    failure = sl301.find("failure")
     assert failure is not None
     assert failure.get("type") == "error"
     assert failure.get("message") == "builder [bold red]x[/]\\x1b[31m is not in the allowed list"
     assert "fix: build with an allowed builder" in (failure.text or "")
-    warning = cases["SL302 linux/arm64"]
+    warning = next(c for (cls, name), c in cases.items() if cls == arm64 and "SL302" in name)
+    assert warning.get("name", "").startswith("[warning] SL302 provenance-mode-min: ")  # visible
     assert warning.find("failure") is None
     assert "mode=min | no <script>" in (warning.findtext("system-out") or "")
-    skipped = cases["SL102 linux/arm64"].find("skipped")
+    waived = next(c for (cls, name), c in cases.items() if cls == arm64 and name.startswith("SL102"))
+    skipped = waived.find("skipped")
     assert skipped is not None
-    assert skipped.get("message") == "waived: arm64 built by the legacy pipeline"
-    assert cases["SL101 linux/arm64"].find("*") is None
-    assert (clean.get("tests"), clean.get("failures"), clean.get("skipped")) == ("5", "0", "0")
-    assert "all rules" in [c.get("name") for c in clean.findall("testcase")]
+    assert skipped.get("message") == (
+        "waived until 2026-12-31 by release-team@example.com, ticket FLEET-1234: "
+        "arm64 built by the legacy pipeline"
+    )
+    assert cases[(arm64, "SL101 provenance-missing")].find("*") is None
+    assert (clean.get("tests"), clean.get("failures"), clean.get("skipped")) == ("4", "0", "0")
+    assert [c.get("name") for c in clean.findall("testcase")] == [
+        "SL101 provenance-missing",
+        "SL102 sbom-missing",
+        "SL301 builder-untrusted",
+        "SL302 provenance-mode-min",
+    ]
 
 
 def test_junit_fail_on_warning_turns_warnings_into_failures() -> None:
     root = junit_of(make_report(fail_on=Level.WARNING))
     assert root.get("failures") == "2"
-    (failure,) = [c for c in root.iter("testcase") if c.get("name") == "SL302 linux/arm64"]
+    (failure,) = [
+        c
+        for c in root.iter("testcase")
+        if (c.get("name") or "").startswith("SL302 ") and c.find("*") is not None
+    ]
     assert failure.find("failure") is not None
     assert junit_of(passing_report()).get("failures") == "0"
 
@@ -586,30 +623,34 @@ def test_markdown_verdict_counts_and_waivers() -> None:
     assert "| 1 | 1 | 0 | 1 | 2 | error | 1 |" in out
     assert "| Level | Rule | Platform | Message | Fix |" in out
     assert "No findings." in out
-    waived_row = next(line for line in out.splitlines() if line.startswith("| SL102"))
-    for text in ("arm64 built by the legacy pipeline", "release\\-team\\@example\\.com", "2026\\-12\\-31"):
+    assert "### Overview" in out
+    assert out.index("### Overview") < out.index("### Details")
+    waived_row = next(line for line in out.splitlines() if line.startswith("| SL102") and "legacy" in line)
+    for text in ("arm64 built by the legacy pipeline", "release-team\\@example.com", "2026-12-31"):
         assert text in waived_row
     assert render(passing_report(), "markdown").startswith("## ✅ slsalint")
 
 
 def test_markdown_escapes_pipes_newlines_and_html() -> None:
     out = render(make_report(), "markdown")
-    row = next(line for line in out.splitlines() if "SL302" in line)
+    row = next(line for line in out.splitlines() if "SL302" in line and "mode=min" in line)
     unescaped_pipes = len(re.findall(r"(?<!\\)\|", row))
     assert unescaped_pipes == 6  # five columns
-    assert "&#124;" in row
+    assert "mode=min \\| no" in row
     assert "<script>" not in out
     assert "&lt;script&gt;" in row
     assert "<br>second line" in row
     assert "\x1b" not in out
     assert "\\[bold red\\]x\\[/\\]\\\\x1b\\[31m" in out
+    assert "\\-" not in out and "\\." not in out  # no backslash noise for harmless punctuation
 
 
 def test_markdown_neutralises_links_and_code() -> None:
     report = make_report()
     report.results[0].findings[0].message = "see [here](https://evil.example) ![x](y) `code` **b**"
-    row = next(line for line in render(report, "markdown").splitlines() if "SL301" in line)
+    row = next(line for line in render(report, "markdown").splitlines() if "SL301" in line and "here" in line)
     assert "[here](" not in row
     assert "![x]" not in row
-    assert "`" not in row
     assert "**" not in row
+    assert "https\\://evil" in row  # no autolink
+    assert "`code`" in row  # backticked text stays a code span (nothing inside is interpreted)

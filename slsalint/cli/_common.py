@@ -3,6 +3,7 @@ definitions several commands share (each written once here as an ``Annotated`` a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass
@@ -174,7 +175,8 @@ def write_output(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. the parent is a file: there is no tmp to remove
+            tmp.unlink(missing_ok=True)
         raise ConfigError(f"{path}: cannot write report: {exc.strerror or exc}") from None
 
 

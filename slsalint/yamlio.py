@@ -221,6 +221,8 @@ def round_trip(*, dates_as_text: bool = True) -> Any:
             return event
 
     class _Constructor(RoundTripConstructor):
+        dates_as_text = True
+
         def construct_yaml_str(self, node: Any) -> Any:
             return self.construct_scalar(node)  # ``!!str 1`` is the string "1", not a tagged value
 
@@ -229,9 +231,45 @@ def round_trip(*, dates_as_text: bool = True) -> Any:
         _Constructor.add_constructor(f"{_CORE}timestamp", _Constructor.construct_yaml_str)
     yaml = YAML(typ="rt")
     yaml.Parser = _Parser
-    if dates_as_text:
-        yaml.Constructor = _Constructor
+    _Constructor.dates_as_text = dates_as_text
+    yaml.Constructor = _Constructor
     return yaml
+
+
+_PLAIN_TYPES = (str, int, float, type(None))
+
+
+def _check_values(document: Any, *, dates: bool) -> None:
+    """Every value built is a plain one (string, number, boolean, null, list, mapping; a date when
+    editing): whatever the guard did not foresee (a merge key outside a mapping, an implicit tag)
+    is refused rather than handed to the caller."""
+    import datetime as dt
+
+    allowed = (*_PLAIN_TYPES, dt.date) if dates else _PLAIN_TYPES
+    seen: set[int] = set()
+    pending = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            pending.extend(item)
+        elif not isinstance(item, allowed) or (isinstance(item, dt.datetime) and not dates):
+            line = getattr(getattr(item, "lc", None), "line", None)
+            raise _Refused(line + 1 if isinstance(line, int) else None, f"unsupported value {_short(item)}")
+
+
+def _short(value: Any) -> str:
+    text = getattr(value, "value", None)
+    shown = repr(text if isinstance(text, str) else str(value))
+    return shown if len(shown) <= 40 else shown[:39] + "…"
 
 
 def _first_line(text: str) -> str:
@@ -255,7 +293,9 @@ def loads(text: str, name: str | Path, *, yaml: Any = None) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ruamel warns on stderr of what the guard refuses anyway
-            return yaml.load(text)
+            document = yaml.load(text)
+        _check_values(document, dates=not getattr(yaml.Constructor, "dates_as_text", True))
+        return document
     except _Refused as exc:
         where = f"{name}:{exc.line}" if exc.line else str(name)
         raise ConfigError(f"{where}: invalid YAML: {exc.problem}") from None

@@ -4,7 +4,9 @@ definitions several commands share (each written once here as an ``Annotated`` a
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from slsalint.errors import ConfigError
+from slsalint.errors import ConfigError, OperationalError, SlsalintError
 
 if TYPE_CHECKING:
     from slsalint.sources.github import GitHubSettings
@@ -167,7 +169,23 @@ def parse_outputs(formats: list[str], output: Path | None) -> list[Output]:
 
 
 def write_output(path: Path, text: str) -> None:
-    """Write a report file atomically (a reader never sees half a report)."""
+    """Write a report file atomically (a reader never sees half a report).
+
+    A destination that exists and is not a regular file is never replaced: a terminal, a pipe or
+    a device such as ``/dev/stdout`` or ``/dev/null`` is written to as it is (a FIFO without a
+    reader is an error rather than a wait); a directory, a socket or a block device is refused."""
+    try:
+        mode: int | None = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise _write_error(path, exc) from None
+    if mode is not None and not stat.S_ISREG(mode):
+        if not (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file, a terminal or a pipe"
+            raise ConfigError(f"{path}: cannot write report: is {kind}")
+        _write_stream(path, text)
+        return
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         if path.parent and not path.parent.exists():
@@ -177,7 +195,33 @@ def write_output(path: Path, text: str) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):  # e.g. the parent is a file: there is no tmp to remove
             tmp.unlink(missing_ok=True)
-        raise ConfigError(f"{path}: cannot write report: {exc.strerror or exc}") from None
+        raise _write_error(path, exc) from None
+
+
+def _write_stream(path: Path, text: str) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise ConfigError(f"{path}: cannot write report: a FIFO with no reader") from None
+        raise _write_error(path, exc) from None
+    try:
+        os.set_blocking(fd, True)  # O_NONBLOCK was only for the open
+        data = text.encode("utf-8")
+        while data:
+            data = data[os.write(fd, data) :]
+    except OSError as exc:
+        raise _write_error(path, exc) from None
+    finally:
+        os.close(fd)
+
+
+def _write_error(path: Path, exc: OSError) -> SlsalintError:
+    """A report that cannot be written: a wrong destination is exit 2, a full or failing disk 3."""
+    message = f"{path}: cannot write report: {exc.strerror or exc}"
+    if exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EROFS):
+        return OperationalError(message)
+    return ConfigError(message)
 
 
 def use_color(stream: object) -> bool:

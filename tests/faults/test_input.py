@@ -270,6 +270,12 @@ ROWS = [
         policy_key_fifo),
     Row(Fault("output-under-a-file", 2, r"^slsalint: error: good.json/x: cannot write report: Not a directory$"),
         files(["check", "--attestation", "good.json", "-o", "good.json/x"])),
+    Row(Fault("output-a-directory", 2, r"^slsalint: error: d: cannot write report: is a directory$"),
+        files(["check", "--attestation", "good.json", "-o", "d"], d="DIR")),
+    Row(Fault("output-a-fifo-without-reader", 2, r"^slsalint: error: o.sarif: cannot write report: a FIFO with no reader$"),
+        files(["check", "--attestation", "good.json", "--format", "sarif=o.sarif"], o__sarif="FIFO")),
+    Row(Fault("output-device-full", 3, r"^slsalint: error: /dev/full: cannot write report: No space left on device$"),
+        files(["check", "--attestation", "good.json", "--format", "json=/dev/full"])),
     # --- policy YAML: exit 2 naming the file and line ------------------------------------------
     Row(Fault("policy-month-13", 2, r"^slsalint: error: p.yaml:2: /exceptions-horizon-days: '2026-13-01' is not of type"),
         policy("version: 1\nexceptions-horizon-days: 2026-13-01\n")),

@@ -33,6 +33,7 @@ from slsalint.model import EvidenceSource, Level
 from slsalint.policy import PlannedRule
 from slsalint.signing import SigningSettings
 from slsalint.sources.oci import Collected, RawEvidence
+from tests.fuzz.cli import run_cli
 
 DIGEST = "sha256:" + "ab" * 32
 NAMES = ["att.json", "att.intoto.jsonl", "bundle.sigstore.json", "statement"]
@@ -268,3 +269,27 @@ def test_whatever_decodes_is_checked_without_crashing(
     for finding in findings:
         json.dumps(finding.message)
         finding.message.encode("utf-8")
+
+
+@given(
+    documents() | st.binary(max_size=512).map(lambda b: (b, None, None)),
+    st.sampled_from(NAMES),
+    st.booleans(),
+)
+def test_the_cli_judges_every_attestation(document: tuple[bytes, Any, Any], name: str, subject: bool) -> None:
+    """``slsalint check --attestation FILE`` on any bytes: exit 0 or 1 with a report, never an
+    internal error; broken bytes are never a pass."""
+    import tempfile
+    from pathlib import Path
+
+    data, _, _ = document
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        extra = ["--subject", DIGEST] if subject else []
+        code, stderr = run_cli(["check", "--attestation", str(path), "--format", "json", *extra])
+    assert code in (0, 1), stderr
+    try:
+        decode_document(data, name=name)
+    except DecodeError:
+        assert code == 1, "an attestation that does not decode passed the gate"

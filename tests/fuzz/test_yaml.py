@@ -25,6 +25,7 @@ from slsalint.exceptions import UNWAIVABLE, exceptions_from_document, parse_text
 from slsalint.model import Level
 from slsalint.policy import available_packs, load_pack, load_policy, plan_rules
 from slsalint.resources import RULES_DIR
+from tests.fuzz.cli import run_cli
 
 DAY = dt.date(2026, 3, 1)
 YAML_TOKENS = st.sampled_from(
@@ -400,3 +401,45 @@ def test_mutated_pack(text: str) -> None:
             _check_refusal(exc, str(path))
             return
     assert pack.rules.get("SL105") is None or pack.rules["SL105"].level in (None, Level.ERROR)
+
+
+GOOD_STATEMENT = json.dumps(
+    {
+        "_type": "https://in-toto.io/Statement/v0.1",
+        "subject": [{"name": "x", "digest": {"sha256": "ab" * 32}}],
+        "predicateType": "https://slsa.dev/provenance/v0.2",
+        "predicate": {"builder": {"id": "https://github.com/o/r/.github/workflows/b.yml@refs/heads/main"}},
+    }
+)
+
+
+@given(policies() | mutations(REAL_POLICY).map(lambda t: {"__text__": t}), exceptions_files() | st.none())
+def test_the_cli_never_fails_open_on_configuration(document: dict[str, Any], exceptions: Any) -> None:
+    """``slsalint check`` with any policy and exceptions file: a report (0/1) or one configuration
+    error line (2); never an internal error, and never a pass when an exception names SL105/SL904."""
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        text = document.pop("__text__", None) or json.dumps(document)
+        path = _write_policy(directory, text)
+        (directory / "a.json").write_text(GOOD_STATEMENT)
+        argv = [
+            "check",
+            "--attestation",
+            str(directory / "a.json"),
+            "--policy",
+            str(path),
+            "--format",
+            "json",
+        ]
+        if exceptions is not None:
+            (directory / "x.yaml").write_text(exceptions[0])
+            argv += ["--exceptions", str(directory / "x.yaml")]
+        code, stderr = run_cli(argv)
+    assert code in (0, 1, 2), stderr
+    if code == 2:
+        lines = stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("slsalint: error: "), stderr
+    if exceptions is not None and code in (0, 1):
+        assert not any(_forbidden(e.get("rule")) for e in exceptions[1]), (
+            "a never-waivable exception was used"
+        )

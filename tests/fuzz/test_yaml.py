@@ -97,34 +97,31 @@ scalar_tokens = st.sampled_from(
 )
 
 
-@st.composite
-def yaml_nodes(draw: st.DrawFn, depth: int = 0, anchors: list[str] | None = None) -> str:
-    anchors = anchors if anchors is not None else []
-    choice = draw(st.integers(0, 5 if depth < 6 else 1))
-    anchor = ""
-    if draw(st.integers(0, 4)) == 0:
-        name = draw(st.sampled_from("xyz"))
-        anchor = f"&{name} "
-        anchors.append(name)
-    if choice == 0:
-        return anchor + draw(scalar_tokens)
-    if choice == 1 and anchors:
-        return "*" + draw(st.sampled_from(anchors))
-    if choice in (2, 3):
-        items = draw(st.lists(yaml_nodes(depth + 1, anchors), max_size=4))
-        return anchor + "[" + ", ".join(items) + "]"
-    pairs = draw(
-        st.lists(st.tuples(yaml_nodes(depth + 1, anchors), yaml_nodes(depth + 1, anchors)), max_size=4)
-    )
-    return (
-        anchor
-        + "{"
-        + ", ".join(f"? {k} : {v}" if draw(st.booleans()) else f"{k}: {v}" for k, v in pairs)
-        + "}"
-    )
+anchor_prefix = st.sampled_from(["", "", "", "&x ", "&y ", "&z "])
 
 
-@given(yaml_nodes(), st.integers(0, 80))
+def _flow(items: st.SearchStrategy[list[str]], keyed: bool) -> st.SearchStrategy[str]:
+    if keyed:
+        pairs = st.lists(st.tuples(items.map(" ".join), items.map(" ".join), st.booleans()), max_size=3)
+        text = pairs.map(
+            lambda ps: "{" + ", ".join(f"? {k} : {v}" if c else f"{k}: {v}" for k, v, c in ps) + "}"
+        )
+    else:
+        text = items.map(lambda xs: "[" + ", ".join(xs) + "]")
+    return st.tuples(anchor_prefix, text).map("".join)
+
+
+yaml_nodes = st.recursive(
+    st.tuples(anchor_prefix, scalar_tokens).map("".join) | st.sampled_from(["*x", "*y", "*z"]),
+    lambda inner: (
+        _flow(st.lists(inner, max_size=3), keyed=False)
+        | _flow(st.lists(inner, min_size=1, max_size=1), keyed=True)
+    ),
+    max_leaves=30,
+)
+
+
+@given(yaml_nodes, st.integers(0, 80))
 def test_generated_documents(node: str, wrap: int) -> None:
     _load("[" * wrap + node + "]" * wrap)
     _load(f"a: {node}\nb: {node}\n")

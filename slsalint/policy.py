@@ -269,6 +269,15 @@ def _unknown_pack(name: str, rules_dir: Path = RULES_DIR) -> str:
     return f"unknown pack {name!r} (available: {', '.join(available_packs(rules_dir))})"
 
 
+def default_policy() -> Path | None:
+    """``./slsalint.yaml`` when anything has that name, else None. A directory, a FIFO or a
+    dangling symlink named so is returned too (and refused when loaded): a policy the user meant
+    to apply is never silently replaced by the defaults."""
+    import os
+
+    return DEFAULT_POLICY if os.path.lexists(DEFAULT_POLICY) else None
+
+
 def load_policy(path: Path) -> Policy:
     document = load_yaml(path, what="policy file")
     if document is None:
@@ -410,6 +419,7 @@ __all__ = [
     "Policy",
     "RuleSetting",
     "available_packs",
+    "default_policy",
     "load_pack",
     "load_policy",
     "plan_rules",

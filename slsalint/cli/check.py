@@ -109,7 +109,7 @@ def check(
 ) -> None:
     """Check provenance against the policy; exit 1 when a finding at or above --fail-on remains."""
     from slsalint.engine import LintOptions, LintRequest, lint
-    from slsalint.policy import DEFAULT_POLICY, Policy, load_policy
+    from slsalint.policy import Policy, default_policy, load_policy
     from slsalint.report import render
 
     outputs = parse_outputs(fmt, output)
@@ -160,8 +160,8 @@ def check(
     )
     if policy is not None:
         loaded = load_policy(policy)
-    elif DEFAULT_POLICY.is_file():
-        loaded = load_policy(DEFAULT_POLICY)
+    elif (found := default_policy()) is not None:
+        loaded = load_policy(found)
     else:
         loaded = Policy()
     from slsalint.exceptions import load_for_policy

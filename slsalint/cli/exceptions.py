@@ -57,12 +57,12 @@ FORMAT_OPTION = typer.Option("text", "--format", "-f", help="text or json.")
 
 
 def _policy(path: Path | None) -> Policy | None:
-    from slsalint.policy import DEFAULT_POLICY, load_policy
+    from slsalint.policy import default_policy, load_policy
 
     if path is not None:
         return load_policy(path)
-    if DEFAULT_POLICY.is_file():
-        return load_policy(DEFAULT_POLICY)
+    if (found := default_policy()) is not None:
+        return load_policy(found)
     return None
 
 

@@ -149,6 +149,12 @@ def unix_socket(tmp: Path) -> Sequence[str]:
     return ["check", "--attestation", "s.json"]
 
 
+def dangling_default_policy(tmp: Path) -> Sequence[str]:
+    (tmp / "good.json").write_text(GOOD)
+    (tmp / "slsalint.yaml").symlink_to(tmp / "moved-away.yaml")
+    return ["check", "--attestation", "good.json"]
+
+
 def policy_key_fifo(tmp: Path) -> Sequence[str]:
     (tmp / "good.json").write_text(GOOD)
     fifo(tmp, "cosign.pub")
@@ -252,6 +258,12 @@ ROWS = [
         policy("version: 1\n".encode("utf-16"))),
     Row(Fault("policy-too-large", 2, r"^slsalint: error: p.yaml: is 1 MiB, larger than the limit of 1 MiB$"),
         policy("version: 1\n#" + "x" * (1024 * 1024))),
+    Row(Fault("default-policy-dangling-symlink", 2, r"^slsalint: error: slsalint.yaml: no such policy file$"),
+        dangling_default_policy),
+    Row(Fault("default-policy-a-directory", 2, r"^slsalint: error: slsalint.yaml: is a directory, not a regular file$"),
+        files(["check", "--attestation", "good.json"], slsalint__yaml="DIR")),
+    Row(Fault("default-policy-a-fifo-for-exceptions-list", 2, r"^slsalint: error: slsalint.yaml: is a FIFO, not a regular"),
+        files(["exceptions", "list", "e.yaml"], slsalint__yaml="FIFO", e__yaml=entry())),
     Row(Fault("policy-io-error", 3, r"^slsalint: error: /proc/self/mem: read failed: Input/output error$"),
         files(["check", "--attestation", "good.json", "--policy", "/proc/self/mem"])),
     Row(Fault("exceptions-dev-zero", 2, r"^slsalint: error: /dev/zero: is a character device, not a regular file$"),

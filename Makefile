@@ -48,6 +48,7 @@ bench: $(STAMP) system-deps
 	$(BIN)/python benchmarks/registry_roundtrips.py
 	$(BIN)/python benchmarks/verify.py
 	$(BIN)/python benchmarks/rego.py
+	$(BIN)/python benchmarks/config_bombs.py
 
 ## docs: regenerate the per-rule pages in docs/rules/ from the rule metadata
 docs: $(STAMP)

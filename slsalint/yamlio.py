@@ -305,7 +305,9 @@ def loads(text: str, name: str | Path, *, yaml: Any = None) -> Any:
         problem = exc.problem or exc.context or "cannot be parsed"
         raise ConfigError(f"{name}{line}: invalid YAML: {_first_line(str(problem))}") from None
     except YAMLError as exc:
-        raise ConfigError(f"{name}: invalid YAML: {_first_line(str(exc))}") from None
+        position = getattr(exc, "position", None)  # a ReaderError: a character that is not allowed
+        line = f":{text.count(chr(10), 0, position) + 1}" if isinstance(position, int) else ""
+        raise ConfigError(f"{name}{line}: invalid YAML: {_first_line(str(exc))}") from None
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         # A value the loader cannot build (whatever the guard did not foresee): still one line.
         raise ConfigError(f"{name}: invalid YAML: {_first_line(str(exc)) or type(exc).__name__}") from None

@@ -317,7 +317,7 @@ ROWS = [
         policy("%YAML 1.1\n---\nversion: 1\n")),
     Row(Fault("policy-two-documents", 2, r"^slsalint: error: p.yaml:2: invalid YAML: but found another document$"),
         policy("version: 1\n---\nversion: 1\n")),
-    Row(Fault("policy-nul-character", 2, r"^slsalint: error: p.yaml: invalid YAML: unacceptable character #x0000"),
+    Row(Fault("policy-nul-character", 2, r"^slsalint: error: p.yaml:2: invalid YAML: unacceptable character #x0000"),
         policy("version: 1\nfail-on: \x00\n")),
     Row(Fault("policy-empty", 2, r"^slsalint: error: p.yaml: empty policy file \(expected at least 'version: 1'\)$"),
         policy("# nothing\n")),

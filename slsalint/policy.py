@@ -37,12 +37,12 @@ def load_yaml(path: Path, *, what: str = "file") -> Any:
     return yamlio.load(path, what=what)
 
 
-def parse_yaml(text: str, path: Path) -> Any:
+def parse_yaml(text: str, path: Path, *, dates_as_text: bool = True) -> Any:
     """Parse configuration YAML text with line information; ``path`` names it in the one-line
-    error. Dates stay text (see ``slsalint.yamlio``)."""
+    error. Dates stay text unless ``dates_as_text`` is false (see ``slsalint.yamlio``)."""
     from slsalint import yamlio
 
-    return yamlio.loads(text, path)
+    return yamlio.loads(text, path, yaml=yamlio.round_trip(dates_as_text=dates_as_text))
 
 
 def line_of(document: Any, pointer: str) -> int | None:

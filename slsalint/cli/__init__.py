@@ -64,24 +64,26 @@ def _root(
 
 
 INPUT_OPTIONS = frozenset(
-    {
-        "-a",
-        "--attestation",
-        "-p",
-        "--policy",
-        "--exceptions",
-        "--rego",
-        "--key",
-        "--trusted-root",
-        "--artifact",
-    }
+    {"-a", "--attestation", "-p", "--policy", "--exceptions", "--rego", "--key", "--trusted-root"}
+    | {"--artifact", "--vsa-key", "--accept-vsa", "--public-key-path", "--attestation-path"}
 )
 """Options whose value names an input, for the internal-error message."""
-_VALUE_OPTIONS = frozenset(
-    {*INPUT_OPTIONS, "-f", "--format", "-o", "--output", "--platform", "--subject", "--pack", "--enable"}
-    | {"--disable", "--fail-on", "--sarif-anchor", "--rule", "--component", "--reason", "--owner"}
-    | {"--expires", "--ticket", "--digest", "--as-of", "--horizon-days", "--warning-days"}
-)
+
+
+def _value_options() -> set[str]:
+    """Every option of every command that takes a value (so its value is not read as a target)."""
+    import typer.main
+
+    found: set[str] = set()
+    pending = [typer.main.get_command(app)]
+    while pending:
+        command = pending.pop()
+        for param in command.params:
+            if getattr(param, "param_type_name", "") == "option" and not getattr(param, "is_flag", False):
+                found.update(param.opts)
+                found.update(param.secondary_opts)
+        pending.extend(getattr(command, "commands", {}).values())
+    return found
 
 
 def _command_and_inputs(argv: Sequence[str]) -> tuple[str, list[str]]:
@@ -90,13 +92,17 @@ def _command_and_inputs(argv: Sequence[str]) -> tuple[str, list[str]]:
     words: list[str] = []
     inputs: list[str] = []
     groups = {"rules", "packs", "exceptions", "components"}
+    try:
+        takes_value = _value_options() | INPUT_OPTIONS
+    except Exception:  # the message must be made whatever happened
+        takes_value = set(INPUT_OPTIONS)
     args = list(argv)
     i = 0
     while i < len(args):
         arg = args[i]
         option, eq, value = arg.partition("=")
         if arg.startswith("-") and arg != "-":
-            takes = option in _VALUE_OPTIONS and not eq
+            takes = option in takes_value and not eq
             if option in INPUT_OPTIONS:
                 given = value if eq else (args[i + 1] if i + 1 < len(args) else "")
                 inputs.append(f"{option} {given}")

@@ -70,3 +70,9 @@ def test_subcommands_and_many_inputs() -> None:
     many = internal_error_message(exc, ["check", *[f"oci:d{i}" for i in range(9)]])
     assert "on oci:d0, oci:d1, oci:d2, oci:d3, oci:d4, oci:d5 and 3 more: " in many
     assert internal_error_message(exc, []).startswith("internal error while running slsalint: ")
+
+
+def test_option_values_are_not_taken_for_inputs() -> None:
+    argv = ["check", "--timeout", "30", "--rego-timeout=5", "oci:app", "--vsa-key", "k.pem", "--offline"]
+    message = internal_error_message(KeyError("x"), argv)
+    assert "on oci:app, --vsa-key k.pem: " in message, message

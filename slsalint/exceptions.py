@@ -280,8 +280,16 @@ def _entry_name(document: Any, index: int) -> str:
         return f"exception #{index + 1}"
     if not isinstance(raw, Mapping):
         return f"exception #{index + 1}"
-    parts = [str(raw[k]) for k in ("rule", "component") if isinstance(raw.get(k), str)]
+    parts = [_shown(raw[k]) for k in ("rule", "component") if isinstance(raw.get(k), str)]
     return f"exception #{index + 1}" + (f" ({' for '.join(parts)})" if parts else "")
+
+
+def _shown(value: str) -> str:
+    """A value from the file as it goes into a one-line message: quoted and escaped when it holds
+    a line break or another character that is not printable."""
+    text = str(value)
+    shown = text if text.isprintable() else repr(text)
+    return shown if len(shown) <= 80 else shown[:79] + "…"
 
 
 def _schema_error(path: Path, document: Any) -> ConfigError | None:

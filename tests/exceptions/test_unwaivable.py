@@ -172,3 +172,19 @@ def test_disable_refuses_them(tmp_path: Path, flag: str, message: str) -> None:
     assert result.returncode == 2, result.stdout
     assert result.stderr.startswith(f"slsalint: error: {message}"), result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_values_with_line_breaks_stay_on_one_line_in_messages(tmp_path: Path) -> None:
+    from slsalint.errors import ConfigError
+    from slsalint.exceptions import load_exceptions
+
+    path = tmp_path / "e.yaml"
+    path.write_text(
+        "version: 1\nexceptions:\n  - rule: SL302\n    component: '\n\n*/o/app'\n"
+        "    reason: r\n    owner: o\n    expires: 2026-03-20\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_exceptions(path, today=DAY)
+    message = str(caught.value)
+    assert "\n" not in message, message
+    assert "exception #1 (SL302 for '\\n*/o/app')" in message, message

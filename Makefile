@@ -83,6 +83,7 @@ bench: $(STAMP) system-deps
 	$(BIN)/python benchmarks/verify.py
 	$(BIN)/python benchmarks/rego.py
 	$(BIN)/python benchmarks/report_render.py
+	$(BIN)/python benchmarks/config_bombs.py
 
 ## docs: regenerate the per-rule pages in docs/rules/ from the rule metadata, then build the site
 docs: $(STAMP)

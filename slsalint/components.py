@@ -43,7 +43,6 @@ Nothing here performs network I/O; reading an OCI layout's ``index.json`` is the
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -287,10 +286,13 @@ def _layout_entry_annotations(
     path: Path, tag: str | None, digest: str | None, digests: tuple[str, ...]
 ) -> dict[str, str]:
     """Annotations of the ``index.json`` entry of the checked image (empty when not found)."""
+    from slsalint import fileio, jsonio
+    from slsalint.sources.layout import DEFAULT_MAX_BLOB
+
     try:
-        index = json.loads((path / "index.json").read_bytes())
-    except (OSError, ValueError):
-        return {}
+        index = jsonio.loads(fileio.read_bytes(path / "index.json", limit=DEFAULT_MAX_BLOB))
+    except (fileio.FileReadError, jsonio.JSONError):
+        return {}  # the layout reader reports the unreadable index itself (exit 3)
     entries = (
         [e for e in (index.get("manifests") or []) if isinstance(e, dict)] if isinstance(index, dict) else []
     )

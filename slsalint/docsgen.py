@@ -11,6 +11,27 @@ from pathlib import Path
 from slsalint.model import RuleMeta
 
 
+def _selection(meta: RuleMeta, packs: list[str]) -> list[str]:
+    from slsalint.exceptions import COULD_NOT_JUDGE, EXCEPTION_NOTES
+
+    if meta.id in COULD_NOT_JUDGE:
+        return [
+            "- Packs: all (it runs whatever the packs say)",
+            "- Always an `error`: it cannot be disabled, lowered or waived by an exception, because it "
+            "means slsalint could not judge (see [security.md](../security.md))",
+        ]
+    if meta.id in EXCEPTION_NOTES:
+        return [
+            "- Packs: all (reported whenever an exceptions file is used)",
+            f"- Level set in the policy file (`rules: {{{meta.id}: {{level: warning}}}}`; `off` drops it); "
+            "never waivable",
+        ]
+    return [
+        f"- Packs: {', '.join(f'`{p}`' for p in packs) if packs else 'none (enable it explicitly)'}",
+        f"- Select with `--enable {meta.id}` or `--enable {meta.name}`; disable with `--disable {meta.id}`",
+    ]
+
+
 def rule_page(meta: RuleMeta, packs: list[str]) -> str:
     lines = [
         f"# {meta.id} {meta.name}",
@@ -19,8 +40,7 @@ def rule_page(meta: RuleMeta, packs: list[str]) -> str:
         "",
         f"- Default level: `{meta.level.value}`",
         f"- Security severity (SARIF): {meta.security_severity:.1f}",
-        f"- Packs: {', '.join(f'`{p}`' for p in packs) if packs else 'none (enable it explicitly)'}",
-        f"- Select with `--enable {meta.id}` or `--enable {meta.name}`; disable with `--disable {meta.id}`",
+        *_selection(meta, packs),
         "",
         meta.doc,
         "",

@@ -1,18 +1,21 @@
 """Decoding of attestation containers: DSSE envelopes, Sigstore bundles, JSON Lines, raw statements.
 
 Decoding never verifies signatures; it only turns bytes into in-toto statements and says clearly
-what is wrong when it cannot. Signed payloads are parsed strictly: duplicate JSON keys are rejected,
-since two parsers may disagree on which value was signed.
+what is wrong when it cannot. All JSON is read with ``slsalint.jsonio`` (NaN, Infinity, overflowing
+numbers, over-long integers, deep nesting and lone surrogates are refused), and signed payloads
+also refuse duplicate keys, since two parsers may disagree on which value was signed. Every failure
+is a ``DecodeError`` with one line naming the document (and the line of a JSON Lines file).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from slsalint import jsonio
 
 DSSE_MEDIA_TYPE = "application/vnd.dsse.envelope.v1+json"
 IN_TOTO_MEDIA_TYPE = "application/vnd.in-toto+json"
@@ -78,37 +81,13 @@ def b64decode(value: str | bytes, *, what: str = "value") -> bytes:
         raise DecodeError(f"{what} is not valid base64: {exc}") from None
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise DecodeError(f"duplicate JSON key {key!r} in signed payload")
-            seen.add(key)
-    return out
-
-
-def loads_strict(data: bytes | str) -> Any:
-    """Parse JSON, rejecting duplicate keys (used for every signed payload)."""
+def parse_json(data: bytes | str, where: str, *, signed: bool = False) -> Any:
+    """One JSON document, strictly (``slsalint.jsonio``); ``signed`` also refuses duplicate keys.
+    Raises DecodeError naming ``where``."""
     try:
-        return json.loads(data, object_pairs_hook=_reject_duplicates)
-    except DecodeError:
-        raise
-    except UnicodeDecodeError:
-        raise DecodeError("not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise DecodeError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-
-
-def loads(data: bytes | str) -> Any:
-    """Parse JSON with a one-line DecodeError on failure."""
-    try:
-        return json.loads(data)
-    except UnicodeDecodeError:
-        raise DecodeError("not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise DecodeError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        return jsonio.loads(data, unique_keys=signed)
+    except jsonio.JSONError as exc:
+        raise DecodeError(f"{where}: {exc}") from None
 
 
 def _check_statement(obj: Any, where: str) -> dict[str, Any]:
@@ -145,7 +124,7 @@ def decode_dsse(envelope: Any, *, where: str = "DSSE envelope") -> Decoded:
     if payload_type != IN_TOTO_PAYLOAD_TYPE:
         raise DecodeError(f"{where} has payloadType {payload_type!r}, expected {IN_TOTO_PAYLOAD_TYPE!r}")
     payload = b64decode(payload_b64, what=f"{where} payload")
-    statement = _check_statement(loads_strict(payload), f"{where} payload")
+    statement = _check_statement(parse_json(payload, f"{where} payload", signed=True), f"{where} payload")
     return Decoded("dsse", statement, payload, container=envelope)
 
 
@@ -183,43 +162,41 @@ def decode_object(obj: Any, *, where: str) -> Decoded:
 
 
 def decode_document(data: bytes, *, name: str, media_type: str | None = None) -> list[Decoded]:
-    """Decode a file or blob: one JSON document, or JSON Lines (``.jsonl``) of documents.
+    """Decode a file or blob: one JSON document, or JSON Lines of documents.
 
-    Raises DecodeError naming ``name`` (and the line) for the first malformed document: a file
-    with a bad line is not partially accepted.
+    A document is JSON Lines when its name ends in ``.jsonl``, or when it is not one JSON document
+    but its first line is (several documents on separate lines). Blank lines of JSON Lines are
+    skipped. Raises DecodeError naming ``name`` (and the line) for the first malformed document:
+    a file with a bad line is not partially accepted.
     """
     if not data.strip():
         raise DecodeError(f"{name}: empty")
     if media_type == IN_TOTO_MEDIA_TYPE:
-        statement = _check_statement(_loads_named(data, name), name)
+        statement = _check_statement(parse_json(data, name), name)
         return [Decoded("statement", statement, data)]
     if media_type == DSSE_MEDIA_TYPE:
-        return [_named(decode_dsse, _loads_named(data, name), name)]
+        return [decode_dsse(parse_json(data, name), where=name)]
     if media_type is not None and media_type in BUNDLE_MEDIA_TYPES:
-        return [_named(decode_bundle, _loads_named(data, name), name)]
-    jsonl = name.endswith(".jsonl")
-    if not jsonl:
+        return [decode_bundle(parse_json(data, name), where=name)]
+    lines = data.splitlines()
+    if not name.endswith(".jsonl"):
         try:
-            obj = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            # Several JSON documents on separate lines are JSON Lines whatever the name says.
-            lines = [ln for ln in data.splitlines() if ln.strip()]
-            if len(lines) < 2:
-                _loads_named(data, name)  # raises with the parser's message
+            obj = parse_json(data, name)
+        except DecodeError:
+            first = next((line for line in lines if line.strip()), b"")
+            if len(lines) < 2 or not _is_json(first):
                 raise
-            jsonl = True
         else:
-            decoded = _named(decode_object, obj, name)
+            decoded = decode_object(obj, where=name)
             if decoded.envelope == "statement":
                 decoded = Decoded("statement", decoded.statement, data)
             return [decoded]
     out: list[Decoded] = []
-    for lineno, line in enumerate(data.splitlines(), start=1):
+    for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         where = f"{name} line {lineno}"
-        obj = _loads_named(line, where)
-        item = decode_object(obj, where=where)
+        item = decode_object(parse_json(line, where), where=where)
         if item.envelope == "statement":
             item = Decoded("statement", item.statement, line.strip())
         out.append(
@@ -228,13 +205,9 @@ def decode_document(data: bytes, *, name: str, media_type: str | None = None) ->
     return out
 
 
-def _loads_named(data: bytes, name: str) -> Any:
+def _is_json(line: bytes) -> bool:
     try:
-        return loads(data)
-    except DecodeError as exc:
-        raise DecodeError(f"{name}: {exc}") from None
-
-
-def _named(func: Any, obj: Any, name: str) -> Decoded:
-    result: Decoded = func(obj, where=name)
-    return result
+        jsonio.loads(line)
+    except jsonio.JSONError:
+        return False
+    return True

@@ -13,16 +13,20 @@ exceptions:
     expires: 2026-12-31         # last day (UTC) it applies; at most the horizon from today
 ```
 
-Loading never fails open: a malformed or missing field, an unknown rule, a date that does not
-exist, an expiry beyond the horizon (``exceptions-horizon-days``, default 180) or two entries with
-the same scope is a ConfigError (exit 2) naming the file, the line and the entry.
+Loading never fails open: a malformed or missing field, an unknown rule, a rule that is never
+waivable (SL105 envelope-invalid and SL904 rule-error mean "could not judge"; SL901-SL903 report on
+exceptions), a wildcard in ``rule``, a date that does not exist, an expiry beyond the horizon
+(``exceptions-horizon-days``, default 180) or two entries with the same scope is a ConfigError
+(exit 2) naming the file, the line and the entry.
 
-Applying (:func:`apply_exceptions`, after the checks ran): a finding matched by an exception that
-has not expired gets a :class:`~slsalint.model.Waiver` and stays in the report. An expired exception
-waives nothing: its findings stay active and SL901 is added. An exception whose scope (component
-or glob, platforms, digest) covers a checked image but that matched no finding adds SL902; one that
-waived findings and expires within the warning window (``exceptions-warning-days``, default 14)
-adds SL903. Exceptions for images not checked in this run are out of scope and not reported.
+Applying (:func:`apply_exceptions`, after the checks ran) never waives an SL105 or SL904 finding,
+whatever the exceptions say, and an entry naming one cannot be built. A finding matched by an
+exception that has not expired gets a :class:`~slsalint.model.Waiver` and stays in the report. An
+expired exception waives nothing: its findings stay active and SL901 is added. An exception whose
+scope (component or glob, platforms, digest) covers a checked image but that matched no finding
+adds SL902; one that waived findings and expires within the warning window
+(``exceptions-warning-days``, default 14) adds SL903. Exceptions for images not checked in this run
+are out of scope and not reported.
 """
 
 from __future__ import annotations
@@ -46,8 +50,14 @@ DEFAULT_HORIZON_DAYS = 180
 DEFAULT_WARNING_DAYS = 14
 FIELD_ORDER = ("rule", "component", "platforms", "digest", "reason", "owner", "ticket", "expires")
 """Key order of an entry written by ``slsalint exceptions add``."""
-UNWAIVABLE = frozenset({"SL901", "SL902", "SL903"})
-"""Findings about exceptions themselves cannot be waived."""
+COULD_NOT_JUDGE = frozenset({"SL105", "SL904"})
+"""Findings that mean slsalint could not judge something (evidence it could not read, a rule that
+failed to evaluate): never waivable, so a run that could not judge never passes."""
+EXCEPTION_NOTES = frozenset({"SL901", "SL902", "SL903"})
+"""Findings about exceptions themselves: not waivable either."""
+UNWAIVABLE = COULD_NOT_JUDGE | EXCEPTION_NOTES
+"""Every rule no exception may name or waive."""
+_WILDCARD = re.compile(r"[*?\[\]{}]")
 
 _DATE = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _USER_RULE_ID = re.compile(r"\A[A-Za-z]{2,}[0-9]{3}\Z")
@@ -79,16 +89,37 @@ def parse_date(value: Any, what: str) -> dt.date:
         raise ConfigError(f"{what}: {text!r} is not a real date ({exc})") from None
 
 
+def unwaivable_reason(rule_id: str) -> str | None:
+    """Why the rule ``rule_id`` can never be waived, or None when it can."""
+    if rule_id in COULD_NOT_JUDGE:
+        what = (
+            "evidence that could not be read" if rule_id == "SL105" else "a rule that could not be evaluated"
+        )
+        return f"means {what} (slsalint could not judge), which is never waivable"
+    if rule_id in EXCEPTION_NOTES:
+        return "reports on exceptions and cannot be waived"
+    return None
+
+
+def wildcard_message(rule: str) -> str:
+    return (
+        f"rule {rule!r} is a wildcard; an exception names one rule by id or name (a wildcard would "
+        "also cover SL105 and SL904, which are never waivable)"
+    )
+
+
 def normalize_rule(rule: str, what: str) -> str:
-    """A rule id or name as the id it selects; ConfigError for unknown or unwaivable rules."""
+    """A rule id or name as the id it selects; ConfigError for unknown or unwaivable rules and
+    for wildcards."""
     from slsalint.checks import builtin_rules
 
+    if _WILDCARD.search(rule) or rule.strip().lower() in ("all", "any"):
+        raise ConfigError(f"{what}: {wildcard_message(rule)}")
     for meta in builtin_rules():
         if rule.upper() == meta.id or rule.lower() == meta.name:
-            if meta.id in UNWAIVABLE:
-                raise ConfigError(
-                    f"{what}: {meta.id} ({meta.name}) reports on exceptions and cannot be waived"
-                )
+            reason = unwaivable_reason(meta.id)
+            if reason is not None:
+                raise ConfigError(f"{what}: {meta.id} ({meta.name}) {reason}")
             return meta.id
     if rule.upper().startswith("SL") and _USER_RULE_ID.match(rule):
         raise ConfigError(f"{what}: unknown rule {rule!r} (see `slsalint rules list`)")
@@ -115,6 +146,11 @@ class ExceptionEntry:
     ticket: str | None = None
     platforms: tuple[Platform, ...] = ()
     digest: str | None = None
+
+    def __post_init__(self) -> None:
+        reason = unwaivable_reason(self.rule.upper())
+        if reason is not None:
+            raise ValueError(f"exception #{self.number}: {self.rule} {reason}")
 
     @property
     def number(self) -> int:
@@ -176,7 +212,7 @@ class ExceptionEntry:
 
     def matches(self, finding: Finding, target: Target) -> bool:
         """Whether this exception (already known to cover ``target``) applies to ``finding``."""
-        if finding.rule_id != self.rule:
+        if finding.rule_id != self.rule or finding.rule_id in UNWAIVABLE:
             return False
         if self.platforms:
             try:
@@ -217,32 +253,24 @@ class ExceptionsFile:
 
 
 def read_document(path: Path) -> Any:
-    """Parse the file with ruamel (line numbers kept), dates left as strings so that an impossible
-    date is reported by :func:`load_exceptions` with its entry rather than by the YAML parser."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such exceptions file") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, not an exceptions file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    return parse_text(text, path)
+    """Parse the file with ruamel (line numbers kept; ``slsalint.yamlio``), dates left as strings
+    so that an impossible date is reported by :func:`load_exceptions` with its entry."""
+    from slsalint import yamlio
+
+    return yamlio.load(path, what="exceptions file")
 
 
 def parse_text(text: str, path: Path) -> Any:
     """Parse exceptions-file text (see :func:`read_document`); ``path`` names it in errors."""
-    from slsalint.policy import parse_yaml
+    from slsalint import yamlio
 
-    return parse_yaml(text, path, dates_as_text=True)
+    return yamlio.loads(text, path)
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+    from slsalint.yamlio import plain
+
+    return plain(value)
 
 
 def _entry_name(document: Any, index: int) -> str:
@@ -252,8 +280,16 @@ def _entry_name(document: Any, index: int) -> str:
         return f"exception #{index + 1}"
     if not isinstance(raw, Mapping):
         return f"exception #{index + 1}"
-    parts = [str(raw[k]) for k in ("rule", "component") if isinstance(raw.get(k), str)]
+    parts = [_shown(raw[k]) for k in ("rule", "component") if isinstance(raw.get(k), str)]
     return f"exception #{index + 1}" + (f" ({' for '.join(parts)})" if parts else "")
+
+
+def _shown(value: str) -> str:
+    """A value from the file as it goes into a one-line message: quoted and escaped when it holds
+    a line break or another character that is not printable."""
+    text = str(value)
+    shown = text if text.isprintable() else repr(text)
+    return shown if len(shown) <= 80 else shown[:79] + "…"
 
 
 def _schema_error(path: Path, document: Any) -> ConfigError | None:
@@ -281,6 +317,14 @@ def _schema_error(path: Path, document: Any) -> ConfigError | None:
             message = f"platform {message.split(' does not match')[0]} is not os/arch[/variant]"
         elif field_name in ("reason", "owner", "ticket") and "does not match" in message:
             message = f"{field_name} must not be blank"
+        elif field_name == "rule" and len(parts) == 4:
+            value = _plain(document["exceptions"][int(parts[2])]["rule"])
+            if isinstance(value, str) and (
+                _WILDCARD.search(value) or value.strip().lower() in ("all", "any")
+            ):
+                message = wildcard_message(value)
+            elif isinstance(value, str):
+                message = f"rule {value!r} is not a rule id (SL302) or name (provenance-mode-min)"
         return ConfigError(f"{where}: {name}: {message}{more}")
     return ConfigError(f"{where}: {first.pointer or '/'}: {first.message}{more}")
 
@@ -421,7 +465,7 @@ def apply_exceptions(
         blocked_here: dict[int, list[Finding]] = {}
         for finding in list(result.findings):
             if finding.waived or finding.rule_id in UNWAIVABLE:
-                continue
+                continue  # could-not-judge findings and exception notes are never waived
             candidates = [u for u in in_scope if u.entry.matches(finding, target)]
             if not candidates:
                 continue
@@ -543,6 +587,7 @@ def _unused_finding(
 
 
 __all__ = [
+    "COULD_NOT_JUDGE",
     "DEFAULT_HORIZON_DAYS",
     "DEFAULT_WARNING_DAYS",
     "ExceptionEntry",

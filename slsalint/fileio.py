@@ -6,7 +6,7 @@ refused without blocking on it), and never more than a bound: a file larger than
 refused rather than read in part. Every failure is a ``FileReadError`` (an ``OSError``) whose
 ``str()`` is one line naming the file and the problem; callers map it to their exit code (a file
 the user named that cannot be used is a configuration error, a fault while reading evidence is
-operational).
+operational: ``FileReadError.fault`` is true for those).
 """
 
 from __future__ import annotations
@@ -14,19 +14,38 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 DEFAULT_LIMIT = 64 * 1024 * 1024
 """Largest file read by default (bytes)."""
 
 
-class FileReadError(OSError):
-    """A file could not be read; ``str()`` is one line naming it."""
+USER_ERRORS = frozenset(
+    {errno.ENOENT, errno.ENOTDIR, errno.EACCES, errno.EPERM, errno.ELOOP, errno.ENAMETOOLONG, errno.EISDIR}
+)
+"""``errno`` values that say the name is wrong (not a fault of the machine)."""
 
-    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
+
+class FileReadError(OSError):
+    """A file could not be read; ``str()`` is one line naming it.
+
+    ``reason`` says why: ``missing``, ``not-regular``, ``permission``, ``too-large``, ``not-text``
+    (the name or the file is not usable: a configuration error), or ``fault`` (an I/O error while
+    opening or reading a usable file: operational, worth retrying)."""
+
+    def __init__(self, path: str | os.PathLike[str], problem: str, *, reason: str = "fault") -> None:
         super().__init__(f"{os.fspath(path)}: {problem}")
         self.path = os.fspath(path)
         self.problem = problem
+        self.reason = reason
+
+    @property
+    def fault(self) -> bool:
+        """True for an I/O fault (exit 3 for evidence and configuration alike)."""
+        return self.reason == "fault"
 
     def __str__(self) -> str:
         return f"{self.path}: {self.problem}"
@@ -53,49 +72,74 @@ def _size(value: int) -> str:
     return f"{value} bytes"
 
 
-def read_bytes(path: str | os.PathLike[str], *, limit: int = DEFAULT_LIMIT) -> bytes:
-    """The whole content of the regular file ``path``, at most ``limit`` bytes."""
+def _os_error(path: str | os.PathLike[str], exc: OSError, doing: str) -> FileReadError:
+    if isinstance(exc, FileNotFoundError):
+        return FileReadError(path, "no such file", reason="missing")
+    if isinstance(exc, PermissionError):
+        return FileReadError(path, "permission denied", reason="permission")
+    text = exc.strerror or errno.errorcode.get(exc.errno or 0, "") or f"cannot {doing}"
+    if exc.errno in USER_ERRORS:
+        return FileReadError(path, text[0].lower() + text[1:], reason="missing")
+    return FileReadError(path, f"{doing} failed: {text}", reason="fault")
+
+
+@contextmanager
+def open_regular(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """The regular file ``path`` opened for reading (unbuffered), never blocking on a FIFO or
+    device: anything else raises ``FileReadError`` before a byte is read. For files read in a
+    stream (an artifact to hash); ``read_bytes`` reads a whole file with a bound."""
     try:
         mode = Path(path).stat().st_mode
-    except FileNotFoundError:
-        raise FileReadError(path, "no such file") from None
     except OSError as exc:
-        raise FileReadError(path, exc.strerror or "cannot be examined") from None
+        raise _os_error(path, exc, "examine") from None
     if not stat.S_ISREG(mode):
-        raise FileReadError(path, f"is {_kind(mode)}, not a regular file")
+        raise FileReadError(path, f"is {_kind(mode)}, not a regular file", reason="not-regular")
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise FileReadError(path, "no such file") from None
-    except PermissionError:
-        raise FileReadError(path, "permission denied") from None
     except OSError as exc:
-        raise FileReadError(
-            path, exc.strerror or errno.errorcode.get(exc.errno or 0, "cannot open")
-        ) from None
+        raise _os_error(path, exc, "open") from None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise FileReadError(path, f"is {_kind(info.st_mode)}, not a regular file")
-        if info.st_size > limit:
-            raise FileReadError(path, f"is {_size(info.st_size)}, larger than the limit of {_size(limit)}")
+        if not stat.S_ISREG(info.st_mode):  # replaced between the two looks
+            raise FileReadError(path, f"is {_kind(info.st_mode)}, not a regular file", reason="not-regular")
+        handle = os.fdopen(fd, "rb", buffering=0)
+    except BaseException:
+        os.close(fd)
+        raise
+    with handle:
+        yield handle
+
+
+def read_chunks(handle: BinaryIO, path: str | os.PathLike[str], size: int = 1 << 20) -> Iterator[bytes]:
+    """The content of a file from ``open_regular`` in chunks; an I/O error is a ``fault``."""
+    while True:
+        try:
+            chunk = handle.read(size)
+        except OSError as exc:
+            raise FileReadError(path, f"read failed: {exc.strerror or exc}") from None
+        if not chunk:
+            return
+        yield chunk
+
+
+def read_bytes(path: str | os.PathLike[str], *, limit: int = DEFAULT_LIMIT) -> bytes:
+    """The whole content of the regular file ``path``, at most ``limit`` bytes."""
+    with open_regular(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise FileReadError(
+                path, f"is {_size(size)}, larger than the limit of {_size(limit)}", reason="too-large"
+            )
         chunks: list[bytes] = []
         total = 0
-        while True:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
-            if not chunk:
-                break
+        for chunk in read_chunks(handle, path, min(1 << 20, limit + 1)):
             chunks.append(chunk)
             total += len(chunk)
             if total > limit:
-                raise FileReadError(path, f"grew past the limit of {_size(limit)} while being read")
+                raise FileReadError(
+                    path, f"grew past the limit of {_size(limit)} while being read", reason="too-large"
+                )
         return b"".join(chunks)
-    except FileReadError:
-        raise
-    except OSError as exc:
-        raise FileReadError(path, f"read failed: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
 
 
 def read_text(path: str | os.PathLike[str], *, limit: int = DEFAULT_LIMIT) -> str:
@@ -104,7 +148,7 @@ def read_text(path: str | os.PathLike[str], *, limit: int = DEFAULT_LIMIT) -> st
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise FileReadError(path, f"is not UTF-8 text (byte {exc.start})") from None
+        raise FileReadError(path, f"is not UTF-8 text (byte {exc.start})", reason="not-text") from None
 
 
 def is_regular(path: Path) -> bool:

@@ -7,6 +7,9 @@ JSON from outside is read strictly and bounded, whatever carries it:
   slip past a policy.
 - Nesting is bounded (``MAX_DEPTH``), so no later walk over the value can exhaust the stack.
 - Integers are bounded in length (``MAX_INT_DIGITS``).
+- Strings (and keys) holding a lone UTF-16 surrogate (``"\\ud800"``) are refused: they are not
+  text, and writing them into a report would fail.
+- A byte order mark is refused (RFC 8259 forbids sending one).
 - Duplicate object keys are refused where asked (every signed payload), so a verifier and a policy
   cannot read two different values from one signed document.
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 MAX_DEPTH = 64
@@ -25,6 +29,10 @@ MAX_DEPTH = 64
 SBOMs stay under 20)."""
 MAX_INT_DIGITS = 64
 """Longest integer literal accepted, in digits."""
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""Where a lone surrogate could come from (a valid pair is checked like the rest)."""
 
 
 class JSONError(ValueError):
@@ -78,12 +86,33 @@ def depth_exceeds(value: Any, limit: int = MAX_DEPTH) -> bool:
     return True
 
 
+def _has_lone_surrogate(value: Any) -> bool:
+    """True when a string or key anywhere in ``value`` is not encodable text (iterative)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is str:
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif kind is dict:
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif kind is list:
+            pending.extend(item)
+    return False
+
+
 def loads(data: bytes | str, *, unique_keys: bool = False, max_depth: int = MAX_DEPTH) -> Any:
     """Parse one JSON document strictly (see the module documentation); raises ``JSONError``."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
-    except UnicodeDecodeError:
-        raise JSONError("not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        raise JSONError(f"not UTF-8 text (byte {exc.start})") from None
+    if text.startswith("\ufeff"):
+        raise JSONError("starts with a byte order mark (JSON must not)")
     try:
         value = json.loads(
             text,
@@ -95,13 +124,16 @@ def loads(data: bytes | str, *, unique_keys: bool = False, max_depth: int = MAX_
     except JSONError:
         raise
     except json.JSONDecodeError as exc:
-        raise JSONError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        problem = exc.msg.removesuffix(" at")  # "Unterminated string starting at" + the position
+        raise JSONError(f"not valid JSON: {problem} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise JSONError(f"not acceptable JSON: nested more than {max_depth} levels deep") from None
     except ValueError as exc:  # e.g. an integer past the interpreter's digit limit
         raise JSONError(f"not acceptable JSON: {exc}") from None
     if depth_exceeds(value, max_depth):
         raise JSONError(f"not acceptable JSON: nested more than {max_depth} levels deep")
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+        raise JSONError("not acceptable JSON: a string holds a lone UTF-16 surrogate")
     return value
 
 
@@ -109,7 +141,8 @@ def load_object(data: bytes | str, *, unique_keys: bool = False) -> dict[str, An
     """Like ``loads``, and the document must be a JSON object."""
     value = loads(data, unique_keys=unique_keys)
     if not isinstance(value, dict):
-        raise JSONError(f"not a JSON object (a {type_name(value)})")
+        kind = type_name(value)
+        raise JSONError(f"not a JSON object ({'an' if kind[0] in 'aeiou' else 'a'} {kind})")
     return value
 
 

@@ -24,45 +24,25 @@ from slsalint.resources import RULES_DIR
 DEFAULT_POLICY = Path("slsalint.yaml")
 DEFAULT_PACKS = ("recommended",)
 ALWAYS_ON = frozenset({"SL105"})
-"""Rules that run whatever the packs say (evidence that cannot be read never passes silently);
-they can still be lowered or disabled explicitly."""
+"""Rules that run whatever the packs say, always at ``error`` (evidence that cannot be read never
+passes): a policy, pack or flag that lowers or disables them is a configuration error. SL904 (a
+rule that failed to evaluate) is added by the engine and cannot be configured at all."""
 
 
-def load_yaml(path: Path) -> Any:
-    """Parse a YAML file keeping line information (ruamel round-trip nodes)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    return parse_yaml(text, path)
+def load_yaml(path: Path, *, what: str = "file") -> Any:
+    """Read and parse a configuration YAML file keeping line information (``slsalint.yamlio``:
+    regular files only, bounded size, nesting and aliases; one-line ConfigError naming the file)."""
+    from slsalint import yamlio
+
+    return yamlio.load(path, what=what)
 
 
-def parse_yaml(text: str, path: Path, *, dates_as_text: bool = False) -> Any:
-    """Parse YAML text with line information; ``path`` names it in the one-line error.
+def parse_yaml(text: str, path: Path, *, dates_as_text: bool = True) -> Any:
+    """Parse configuration YAML text with line information; ``path`` names it in the one-line
+    error. Dates stay text unless ``dates_as_text`` is false (see ``slsalint.yamlio``)."""
+    from slsalint import yamlio
 
-    ``dates_as_text`` keeps ``2026-12-31`` a string, so a caller can report an impossible date
-    with its entry rather than as a YAML error."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.constructor import RoundTripConstructor
-    from ruamel.yaml.error import YAMLError
-
-    yaml = YAML(typ="rt")
-    if dates_as_text:
-
-        class _DatesAsText(RoundTripConstructor):
-            pass
-
-        _DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", _DatesAsText.construct_yaml_str)
-        yaml.Constructor = _DatesAsText
-    try:
-        return yaml.load(text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}{line}: invalid YAML: {problem}") from None
+    return yamlio.loads(text, path, yaml=yamlio.round_trip(dates_as_text=dates_as_text))
 
 
 def line_of(document: Any, pointer: str) -> int | None:
@@ -105,11 +85,9 @@ def validate_file(path: Path, document: Any, schema: str) -> None:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+    from slsalint.yamlio import plain
+
+    return plain(value)
 
 
 @dataclass
@@ -218,12 +196,21 @@ def _rule_settings(
                 deferred.append(DeferredSetting(str(key), level, where))
             continue
         level = value.pop("level", None)
+        if check.id in ALWAYS_ON and level not in (None, Level.ERROR.value):
+            raise ConfigError(f"{where}: {_always_on(check)}")
         options = value
         _validate_options(check, options, where)
         if check.id in out:
             raise ConfigError(f"{where}: rule {check.id} is configured twice")
         out[check.id] = RuleSetting(Level(level) if level else None, options)
     return out
+
+
+def _always_on(check: type[Check]) -> str:
+    return (
+        f"{check.id} ({check.name}) is always an error and cannot be lowered or disabled: evidence "
+        "that cannot be read means slsalint could not judge, and that never passes"
+    )
 
 
 def _validate_options(check: type[Check], options: dict[str, Any], where: str) -> None:
@@ -287,8 +274,17 @@ def _unknown_pack(name: str, rules_dir: Path = RULES_DIR) -> str:
     return f"unknown pack {name!r} (available: {', '.join(available_packs(rules_dir))})"
 
 
+def default_policy() -> Path | None:
+    """``./slsalint.yaml`` when anything has that name, else None. A directory, a FIFO or a
+    dangling symlink named so is returned too (and refused when loaded): a policy the user meant
+    to apply is never silently replaced by the defaults."""
+    import os
+
+    return DEFAULT_POLICY if os.path.lexists(DEFAULT_POLICY) else None
+
+
 def load_policy(path: Path) -> Policy:
-    document = load_yaml(path)
+    document = load_yaml(path, what="policy file")
     if document is None:
         raise ConfigError(f"{path}: empty policy file (expected at least 'version: 1')")
     if not isinstance(document, dict):
@@ -432,8 +428,15 @@ def plan_rules(
             merged.level = None
     for key in disable or []:
         check = find_check(key)
+        if check is None and key.strip() in (RULE_ERROR.id, RULE_ERROR.name, RULE_ERROR.id.lower()):
+            raise ConfigError(
+                f"--disable {key}: {RULE_ERROR.id} ({RULE_ERROR.name}) cannot be disabled: a rule that "
+                "fails to evaluate is always an error"
+            )
         if check is None:
             raise ConfigError(f"--disable {key}: unknown rule (see `slsalint rules list`)")
+        if check.id in ALWAYS_ON:
+            raise ConfigError(f"--disable {key}: {_always_on(check)}")
         settings.setdefault(check.id, RuleSetting()).level = Level.OFF
     planned = []
     for check in CHECKS:
@@ -456,6 +459,7 @@ __all__ = [
     "Policy",
     "RuleSetting",
     "available_packs",
+    "default_policy",
     "load_pack",
     "load_policy",
     "plan_rules",

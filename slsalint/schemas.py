@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
-import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -57,6 +56,8 @@ PREDICATE_SCHEMAS: dict[str, str] = {
 }
 """``predicateType`` -> predicate schema name (other predicate types have no predicate schema)."""
 
+SCHEMA_LIMIT = 8 * 1024 * 1024
+"""Largest schema file read (the shipped ones are a few KiB)."""
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _MAX_VALUE_REPR = 80
 
@@ -85,9 +86,17 @@ def schema_path(name: str) -> Path:
 @functools.cache
 def load_schema(name: str) -> dict[str, Any]:
     """The parsed schema ``name`` (cached: callers must not modify it)."""
+    from slsalint import fileio, jsonio
+
     path = schema_path(name)
-    with path.open(encoding="utf-8") as handle:
-        schema = json.load(handle)
+    try:
+        schema = jsonio.loads(fileio.read_bytes(path, limit=SCHEMA_LIMIT))
+    except fileio.FileReadError as exc:
+        if exc.reason == "missing":
+            raise FileNotFoundError(f"no schema named {name!r} ({exc})") from None
+        raise ValueError(f"shipped schema {exc}") from None
+    except jsonio.JSONError as exc:
+        raise ValueError(f"shipped schema {path}: {exc}") from None
     if not isinstance(schema, dict):
         raise ValueError(f"{path}: a JSON Schema must be an object")
     return schema

@@ -209,7 +209,7 @@ def settings_from_flags(
             )
         )
     for path in keys:
-        if not path.is_file():
+        if not path.exists():
             raise ConfigError(f"--key {path}: no such file")
         signers.append(with_loaded_key(SignerPolicy(key=path, name=f"--key {path}"), "--key "))
     required = parse_annotations(annotations)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Sequence
+from pathlib import Path
 
 import typer
 
@@ -61,6 +63,105 @@ def _root(
     STATE.debug = debug or bool(os.environ.get("SLSALINT_DEBUG"))
 
 
+INPUT_OPTIONS = frozenset(
+    {"-a", "--attestation", "-p", "--policy", "--exceptions", "--rego", "--key", "--trusted-root"}
+    | {"--artifact", "--vsa-key", "--accept-vsa", "--public-key-path", "--attestation-path"}
+)
+"""Options whose value names an input, for the internal-error message."""
+
+
+def _value_options() -> set[str]:
+    """Every option of every command that takes a value (so its value is not read as a target)."""
+    import typer.main
+
+    found: set[str] = set()
+    pending = [typer.main.get_command(app)]
+    while pending:
+        command = pending.pop()
+        for param in command.params:
+            if getattr(param, "param_type_name", "") == "option" and not getattr(param, "is_flag", False):
+                found.update(param.opts)
+                found.update(param.secondary_opts)
+        pending.extend(getattr(command, "commands", {}).values())
+    return found
+
+
+def _command_and_inputs(argv: Sequence[str]) -> tuple[str, list[str]]:
+    """``("check", ["oci:x", "--policy p.yaml"])`` from the arguments, for the internal-error
+    message (best effort: it must never fail itself)."""
+    words: list[str] = []
+    inputs: list[str] = []
+    groups = {"rules", "packs", "exceptions", "components"}
+    try:
+        takes_value = _value_options() | INPUT_OPTIONS
+    except Exception:  # the message must be made whatever happened
+        takes_value = set(INPUT_OPTIONS)
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        option, eq, value = arg.partition("=")
+        if arg.startswith("-") and arg != "-":
+            takes = option in takes_value and not eq
+            if option in INPUT_OPTIONS:
+                given = value if eq else (args[i + 1] if i + 1 < len(args) else "")
+                inputs.append(f"{option} {given}")
+            i += 2 if takes else 1
+            continue
+        if not words or (words[-1] in groups and len(words) == 1):
+            words.append(arg)
+        else:
+            inputs.append(arg)
+        i += 1
+    return " ".join(words), inputs
+
+
+_PLAIN = {
+    RecursionError: "the input is nested too deeply to process",
+    MemoryError: "it ran out of memory",
+    UnicodeError: "text that cannot be encoded or decoded",
+    KeyError: "a value it expected is missing",
+    IndexError: "a list is shorter than it expected",
+    TypeError: "a value has an unexpected type",
+    AttributeError: "a value has an unexpected type",
+}
+
+
+def _problem(exc: BaseException) -> str:
+    """What went wrong, in words (not the interpreter's message), with where it happened."""
+    problem = next((text for kind, text in _PLAIN.items() if isinstance(exc, kind)), None)
+    if problem is None:
+        detail = " ".join(str(exc).split())[:160]
+        if isinstance(exc, OSError) and exc.strerror:
+            detail = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+        problem = f"an unexpected failure ({detail})" if detail else "an unexpected failure"
+    package = Path(__file__).resolve().parents[1]
+    where = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        try:
+            relative = Path(frame.filename).resolve().relative_to(package)
+        except ValueError:
+            continue  # not slsalint's own code (the standard library, a dependency)
+        where = f" at {package.name}/{relative.as_posix()}:{frame.lineno}"
+        break
+    return f"{problem} ({type(exc).__name__}{where})"
+
+
+def internal_error_message(exc: BaseException, argv: Sequence[str]) -> str:
+    """The one line shown for a bug: the command, the inputs it was given, what went wrong."""
+    try:
+        command, inputs = _command_and_inputs(argv)
+    except Exception:  # pragma: no cover - the message must be made whatever argv holds
+        command, inputs = "", []
+    shown = ", ".join(inputs[:6]) + (f" and {len(inputs) - 6} more" if len(inputs) > 6 else "")
+    running = f"`slsalint {command}`" if command else "slsalint"
+    on = f" on {shown}" if shown else ""
+    return (
+        f"internal error while running {running}{on}: {_problem(exc)}. This is a bug; please report "
+        "it with the command you ran" + ("" if STATE.debug else " and the output of --debug")
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: maps every failure to its exit code with a one-line message."""
     try:
@@ -87,11 +188,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if STATE.debug:
             traceback.print_exc()
-        fail(
-            f"internal error: {type(exc).__name__}: {exc}. This is a bug; please report it with the "
-            "command you ran" + ("" if STATE.debug else " and the output of --debug"),
-            4,
-        )
+        fail(internal_error_message(exc, sys.argv[1:] if argv is None else argv), 4)
 
 
-__all__ = ["app", "main"]
+__all__ = ["app", "internal_error_message", "main"]

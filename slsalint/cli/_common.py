@@ -4,6 +4,7 @@ definitions several commands share (each written once here as an ``Annotated`` a
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import sys
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from slsalint.errors import ConfigError
+from slsalint.errors import ConfigError, OperationalError, SlsalintError
 
 if TYPE_CHECKING:
     from slsalint.sources.github import GitHubSettings
@@ -250,16 +251,27 @@ def existing_size(path: Path) -> int:
 def write_output(path: Path, text: str, *, append: bool = False) -> None:
     """Write a report file: atomically (a reader never sees half a report), or appended.
 
-    A destination that exists and is not a regular file (``/dev/stdout``, a FIFO) is written in
-    place; a symbolic link is followed. Every failure is a ConfigError naming ``path``."""
+    A symbolic link is followed. A destination that exists and is not a regular file is never
+    replaced: a terminal, a pipe or a device such as ``/dev/stdout`` or ``/dev/null`` is written
+    to as it is (a FIFO without a reader is an error rather than a wait); a directory, a socket or
+    a block device is refused. A wrong destination is exit 2, a full or failing disk exit 3."""
     tmp: Path | None = None
     try:
         target = Path(os.path.realpath(path)) if path.is_symlink() else path
+        try:
+            mode: int | None = target.stat().st_mode
+        except FileNotFoundError:
+            mode = None
+        if mode is not None and not stat.S_ISREG(mode):
+            if not (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+                kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file, a terminal or a pipe"
+                raise ConfigError(f"{path}: cannot write report: is {kind}")
+            _write_stream(path, target, text)
+            return
         if not target.parent.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-        special = target.exists() and not target.is_file()
-        if append or special:
-            with target.open("a" if append else "w", encoding="utf-8") as stream:
+        if append:
+            with target.open("a", encoding="utf-8") as stream:
                 stream.write(text)
             return
         tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
@@ -267,11 +279,37 @@ def write_output(path: Path, text: str, *, append: bool = False) -> None:
         tmp.replace(target)
         tmp = None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot write report: {exc.strerror or exc}") from None
+        raise _write_error(path, exc) from None
     finally:
         if tmp is not None:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError):  # e.g. the parent is a file: there is no tmp to remove
                 tmp.unlink()
+
+
+def _write_stream(path: Path, target: Path, text: str) -> None:
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise ConfigError(f"{path}: cannot write report: a FIFO with no reader") from None
+        raise _write_error(path, exc) from None
+    try:
+        os.set_blocking(fd, True)  # O_NONBLOCK was only for the open
+        data = text.encode("utf-8")
+        while data:
+            data = data[os.write(fd, data) :]
+    except OSError as exc:
+        raise _write_error(path, exc) from None
+    finally:
+        os.close(fd)
+
+
+def _write_error(path: Path, exc: OSError) -> SlsalintError:
+    """A report that cannot be written: a wrong destination is exit 2, a full or failing disk 3."""
+    message = f"{path}: cannot write report: {exc.strerror or exc}"
+    if exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EROFS):
+        return OperationalError(message)
+    return ConfigError(message)
 
 
 def use_color(stream: object) -> bool:

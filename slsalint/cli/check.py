@@ -362,7 +362,7 @@ def _run(
     """Everything ``check`` does between parsing its report destinations and writing them; also
     returns what is left to do once the reports are written (producing VSAs), if anything."""
     from slsalint.engine import LintOptions, LintRequest, lint
-    from slsalint.policy import DEFAULT_POLICY, Policy, load_policy
+    from slsalint.policy import Policy, default_policy, load_policy
 
     github = github_settings(github_attestations, github_api_url)
     targets = list(dict.fromkeys(targets or []))  # each image once, in the order given
@@ -417,8 +417,8 @@ def _run(
     )
     if policy is not None:
         loaded = load_policy(policy)
-    elif DEFAULT_POLICY.is_file():
-        loaded = load_policy(DEFAULT_POLICY)
+    elif (found := default_policy()) is not None:
+        loaded = load_policy(found)
     else:
         loaded = Policy()
     from slsalint.exceptions import load_for_policy

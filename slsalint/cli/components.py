@@ -36,12 +36,12 @@ def _identity(image: str) -> ImageIdentity:
 
 
 def _policy(path: Path | None) -> Policy:
-    from slsalint.policy import DEFAULT_POLICY, load_policy
+    from slsalint.policy import DEFAULT_POLICY, default_policy, load_policy
 
     if path is not None:
         return load_policy(path)
-    if DEFAULT_POLICY.is_file():
-        return load_policy(DEFAULT_POLICY)
+    if (found := default_policy()) is not None:
+        return load_policy(found)
     raise ConfigError(f"no policy: give --policy FILE or create {DEFAULT_POLICY} with a components map")
 
 

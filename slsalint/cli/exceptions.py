@@ -8,6 +8,7 @@ exit 1 when an exception has expired or runs beyond the horizon.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -56,12 +57,12 @@ FORMAT_OPTION = typer.Option("text", "--format", "-f", help="text or json.")
 
 
 def _policy(path: Path | None) -> Policy | None:
-    from slsalint.policy import DEFAULT_POLICY, load_policy
+    from slsalint.policy import default_policy, load_policy
 
     if path is not None:
         return load_policy(path)
-    if DEFAULT_POLICY.is_file():
-        return load_policy(DEFAULT_POLICY)
+    if (found := default_policy()) is not None:
+        return load_policy(found)
     return None
 
 
@@ -103,32 +104,36 @@ def _load(path: Path, policy: Policy | None) -> ExceptionsFile:
 
 
 def _round_trip(path: Path) -> tuple[Any, Any]:
-    """(ruamel YAML instance configured like the file, the document) for editing ``path``."""
-    from ruamel.yaml import YAML
+    """(ruamel YAML instance configured like the file, the document) for editing ``path``.
+
+    The file is read and parsed with the same guards as every configuration file
+    (``slsalint.yamlio``); dates stay dates, so they are written back as they were."""
     from ruamel.yaml.error import YAMLError
     from ruamel.yaml.util import load_yaml_guess_indent
 
-    yaml = YAML(typ="rt")
+    from slsalint import yamlio
+
+    yaml = yamlio.round_trip(dates_as_text=False)
     yaml.preserve_quotes = True
     yaml.width = 4096
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    text = yamlio.read_text(path, what="exceptions file") if path.exists() else ""
+    document = yamlio.loads(text, path, yaml=yaml) if text.strip() else None
     try:
         _, indent, block_seq_indent = load_yaml_guess_indent(text) if text.strip() else (None, None, None)
-    except YAMLError:
+    except (YAMLError, ValueError):
         indent = block_seq_indent = None
     if indent is None:
         indent, block_seq_indent = 4, 2
     offset = block_seq_indent or 0
     yaml.indent(mapping=max(indent - offset, 2), sequence=indent, offset=offset)
-    if not text.strip():
+    if document is None:
         from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
         document = CommentedMap()
         document["version"] = 1
         document["exceptions"] = CommentedSeq()
         document.yaml_set_start_comment(HEADER)
-        return yaml, document
-    return yaml, yaml.load(text)
+    return yaml, document
 
 
 def _write(path: Path, yaml: Any, document: Any, policy: Policy | None) -> None:
@@ -154,7 +159,8 @@ def _write(path: Path, yaml: Any, document: Any, policy: Policy | None) -> None:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. the parent is a file: there is no tmp to remove
+            tmp.unlink(missing_ok=True)
         raise ConfigError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 

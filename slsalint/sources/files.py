@@ -1,26 +1,42 @@
-"""Local attestation files given with ``--attestation FILE`` (and ``--subject`` / ``--artifact``)."""
+"""Local attestation files given with ``--attestation FILE`` (and ``--subject`` / ``--artifact``).
+
+Files named on the command line are read with ``slsalint.fileio``: a name that cannot be used (no
+such file, a directory, a FIFO, a device such as ``/dev/zero``, a socket, no permission) is a
+usage error (exit 2) and nothing is read from it; an I/O fault while reading is operational
+(exit 3). An attestation file larger than the limit is evidence that cannot be judged: an SL105
+finding naming it (exit 1), while the other files are still checked.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
-from slsalint.errors import ConfigError
+from slsalint import fileio
+from slsalint.errors import ConfigError, OperationalError
 from slsalint.model import EvidenceSource
 from slsalint.sources.oci import Collected, RawEvidence, is_digest
 
 DEFAULT_MAX_FILE = 64 * 1024 * 1024
 
 
+def _unusable(option: str, path: Path, exc: fileio.FileReadError) -> Exception:
+    """The error for a named file that cannot be read (exit 2, or exit 3 for an I/O fault)."""
+    message = f"{option} {exc}"
+    if exc.reason == "not-regular" and path.is_dir() and option == "--attestation":
+        message += f" (use oci:{path} for an OCI layout)"
+    return OperationalError(message) if exc.fault else ConfigError(message)
+
+
 def artifact_digest(path: Path) -> str:
-    """sha256 of a local artifact, streamed."""
+    """sha256 of a local artifact (a regular file), streamed."""
     digest = hashlib.sha256()
     try:
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
+        with fileio.open_regular(path) as handle:
+            for chunk in fileio.read_chunks(handle, path):
                 digest.update(chunk)
-    except OSError as exc:
-        raise ConfigError(f"--artifact {path}: cannot read: {exc.strerror or exc}") from None
+    except fileio.FileReadError as exc:
+        raise _unusable("--artifact", path, exc) from None
     return f"sha256:{digest.hexdigest()}"
 
 
@@ -37,21 +53,13 @@ def collect_files(
         reference=reference, kind="artifact", index_digest=None, platforms=[(subject or "", None)]
     )
     for path in paths:
-        try:
-            size = path.stat().st_size
-        except FileNotFoundError:
-            raise ConfigError(f"--attestation {path}: no such file") from None
-        except OSError as exc:
-            raise ConfigError(f"--attestation {path}: cannot read: {exc.strerror or exc}") from None
-        if path.is_dir():
-            raise ConfigError(f"--attestation {path}: is a directory (use oci:{path} for an OCI layout)")
         source = EvidenceSource("file", str(path))
-        if size > max_size:
-            collected.problems.append((source, f"{path}: {size} bytes, over the {max_size}-byte limit", None))
-            continue
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"--attestation {path}: cannot read: {exc.strerror or exc}") from None
+            data = fileio.read_bytes(path, limit=max_size)
+        except fileio.FileReadError as exc:
+            if exc.reason == "too-large":
+                collected.problems.append((source, str(exc), None))
+                continue
+            raise _unusable("--attestation", path, exc) from None
         collected.evidence.append(RawEvidence(source=source, data=data, media_type=None, name=str(path)))
     return collected

@@ -97,12 +97,18 @@ def load_public_key(data: bytes, *, source: str = "inline") -> LoadedKey:
     return LoadedKey(key=key, fingerprint=fingerprint(key), source=source)
 
 
+KEY_FILE_LIMIT = 1024 * 1024
+"""Largest key file read (a PEM public key or certificate is a few KiB)."""
+
+
 def load_public_key_file(path: Path) -> LoadedKey:
     """Load a key file; raises KeyLoadError (one line, naming the file) when it cannot be used."""
+    from slsalint import fileio
+
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise KeyLoadError(f"{path}: cannot read key file: {exc.strerror or exc}") from None
+        data = fileio.read_bytes(path, limit=KEY_FILE_LIMIT)
+    except fileio.FileReadError as exc:
+        raise KeyLoadError(f"{path}: cannot read key file: {exc.problem}") from None
     return load_public_key(data, source=str(path))
 
 

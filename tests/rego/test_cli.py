@@ -280,7 +280,8 @@ def test_packs_test_reports_engine_failures_as_errors(tmp_path: Path) -> None:
     # 10^10 iterations: no machine finishes this within the one-second timeout
     (pack / "slow_test.rego").write_text(
         "package slow_test\n\nimport rego.v1\n\ntest_forever if {\n"
-        "\tcount({x | some x in numbers.range(1, 100000); some y in numbers.range(1, 100000); x > y}) > 0\n}\n"
+        "\tcount({x | some x in numbers.range(1, 100000); some y in numbers.range(1, 100000); x > y})"
+        " > 0\n}\n"
         "\ntest_quick if true\n"
     )
     slow = run("packs", "test", str(pack), "--timeout", "1", "--isolation", "worker")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from slsalint.envelopes import DecodeError, b64decode, decode_document, loads_strict, pae
+from slsalint.envelopes import DecodeError, b64decode, decode_document, pae, parse_json
 
 STATEMENT = {
     "_type": "https://in-toto.io/Statement/v1",
@@ -63,7 +63,7 @@ def test_duplicate_keys_in_signed_payload_rejected() -> None:
     with pytest.raises(DecodeError, match="duplicate JSON key 'predicateType'"):
         decode_document(json.dumps(envelope(payload)).encode(), name="e.json")
     with pytest.raises(DecodeError, match="duplicate"):
-        loads_strict(b'{"a": 1, "a": 2}')
+        parse_json(b'{"a": 1, "a": 2}', "p", signed=True)
 
 
 def test_wrong_payload_type() -> None:
@@ -141,3 +141,125 @@ def test_conformance_unknown_bundle_version_rejected(corpus: Path) -> None:
     path = corpus / "sigstore-conformance/bundle-unknown-version_fail/bundle.sigstore.json"
     with pytest.raises(DecodeError, match="unsupported media type"):
         decode_document(path.read_bytes(), name=path.name)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _bundle(env: dict[str, object]) -> dict[str, object]:
+    return {
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {},
+        "dsseEnvelope": env,
+    }
+
+
+STATEMENT_TEXT = json.dumps(STATEMENT)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("NaN", "NaN is not a JSON number"),
+        ("Infinity", "Infinity is not a JSON number"),
+        ("-Infinity", "-Infinity is not a JSON number"),
+        ("1e999", "number 1e999 is out of range"),
+        ("9" * 5000, "integer of 5000 digits is too long"),
+        ("[" * 100 + "]" * 100, "nested more than 64 levels deep"),
+        ("[" * 100_000, "nested more than 64 levels deep"),
+        ('"\\udc00"', "a string holds a lone UTF-16 surrogate"),
+    ],
+)
+def test_non_json_values_are_refused_in_every_container(value: str, problem: str) -> None:
+    raw = STATEMENT_TEXT.replace('"predicate": {}', f'"predicate": {{"x": {value}}}')
+    signed = envelope(raw.encode())
+    cases = {
+        "s.json": raw.encode(),  # a raw statement
+        "e.json": json.dumps(signed).encode(),  # the signed payload of a DSSE envelope
+        "b.json": json.dumps(_bundle(signed)).encode(),  # ... inside a bundle
+        "p.intoto.jsonl": f"{json.dumps(envelope(STATEMENT_TEXT.encode()))}\n{raw}\n".encode(),
+        "two.json": f"{STATEMENT_TEXT}\n{raw}\n".encode(),  # JSON Lines without the name
+        "outer.json": json.dumps(envelope(STATEMENT_TEXT.encode()))[:-1].encode()
+        + f', "x": {value}}}'.encode(),
+    }
+    where = {
+        "s.json": "s.json",
+        "e.json": "e.json payload",
+        "b.json": "b.json dsseEnvelope payload",
+        "p.intoto.jsonl": "p.intoto.jsonl line 2",
+        "two.json": "two.json line 2",
+        "outer.json": "outer.json",
+    }
+    for name, data in cases.items():
+        with pytest.raises(DecodeError) as caught:
+            decode_document(data, name=name)
+        message = str(caught.value)
+        assert message.startswith(f"{where[name]}: "), message
+        assert problem in message and "\n" not in message, message
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\xef\xbb\xbf" + STATEMENT_TEXT.encode(), "s.json: starts with a byte order mark (JSON must not)"),
+        (STATEMENT_TEXT.encode("utf-16"), "s.json: not UTF-8 text (byte 0)"),
+        (b"\n\n   \n", "s.json: empty"),
+        (b"[1, 2]", "s.json is not a DSSE envelope, Sigstore bundle or in-toto statement"),
+        (b'"text"', "s.json is not a DSSE envelope, Sigstore bundle or in-toto statement"),
+        (b'{"_type": 1}', "s.json is not an in-toto statement (no '_type')"),
+        (
+            b'{"payloadType": "application/vnd.in-toto+json", "payload": 7, "signatures": []}',
+            "no string 'payload'",
+        ),
+        (
+            b'{"payloadType": "application/vnd.in-toto+json", "payload": "", "signatures": {}}',
+            "no 'signatures' list",
+        ),
+        (
+            b'{"payloadType": "application/vnd.in-toto+json", "payload": "", "signatures": [{"sig": 1}]}',
+            "s.json signature 0 has no string 'sig'",
+        ),
+        (
+            json.dumps(envelope(b"[]")).encode(),
+            "s.json payload is not a JSON object",
+        ),
+        (
+            json.dumps({**_bundle(envelope(b"{}")), "verificationMaterial": []}).encode(),
+            "s.json has no 'verificationMaterial'",
+        ),
+        (
+            json.dumps({**_bundle(envelope(b"{}")), "mediaType": ["x"]}).encode(),
+            "s.json has unsupported media type ['x']",
+        ),
+    ],
+)
+def test_malformed_documents_are_one_line(data: bytes, message: str) -> None:
+    with pytest.raises(DecodeError) as caught:
+        decode_document(data, name="s.json")
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_jsonl_blank_lines_and_broken_lines() -> None:
+    good = json.dumps(envelope(STATEMENT_TEXT.encode()))
+    decoded = decode_document(f"\n{good}\n   \n\r\n{good}\n\n".encode(), name="x.intoto.jsonl")
+    assert [d.line for d in decoded] == [2, 5]
+    unterminated = (
+        r"^x.intoto.jsonl line 3: not valid JSON: Unterminated string starting at line 1 column 17$"
+    )
+    with pytest.raises(DecodeError, match=unterminated):
+        decode_document(f"{good}\n{good}\n{good[:40]}\n".encode(), name="x.intoto.jsonl")
+    # a pretty-printed single document with a bad value is not mistaken for JSON Lines
+    pretty = json.dumps({**STATEMENT, "predicate": {"x": 1}}, indent=2).replace("1\n", "NaN\n")
+    with pytest.raises(DecodeError, match=r"^p.json: NaN is not a JSON number$"):
+        decode_document(pretty.encode(), name="p.json")
+
+
+def test_duplicate_keys_are_refused_in_signed_payloads_only() -> None:
+    duplicated = STATEMENT_TEXT[:-1] + ', "predicateType": "https://example.com/other"}'
+    [raw] = decode_document(duplicated.encode(), name="s.json")
+    assert raw.statement["predicateType"] == "https://example.com/other"
+    with pytest.raises(DecodeError, match=r"^e.json payload: duplicate JSON key 'predicateType'$"):
+        decode_document(json.dumps(envelope(duplicated.encode())).encode(), name="e.json")
+    with pytest.raises(DecodeError, match=r"^b.json dsseEnvelope payload: duplicate JSON key"):
+        decode_document(json.dumps(_bundle(envelope(duplicated.encode()))).encode(), name="b.json")

@@ -55,3 +55,41 @@ def test_text_must_be_utf8(tmp_path: Path) -> None:
     path.write_bytes(b"caf\xe9")
     with pytest.raises(fileio.FileReadError, match=r"latin1.yaml: is not UTF-8 text \(byte 3\)"):
         fileio.read_text(path)
+
+
+def test_reasons_tell_a_wrong_name_from_an_io_fault(tmp_path: Path) -> None:
+    cases = {
+        tmp_path / "nope": "missing",
+        tmp_path / "file" / "below": "missing",  # ENOTDIR: a name through a file
+        Path("/dev/zero"): "not-regular",
+        Path("/proc/self/mem"): "fault",  # a regular file whose read fails with EIO
+    }
+    (tmp_path / "file").write_text("x")
+    for path, reason in cases.items():
+        with pytest.raises(fileio.FileReadError) as caught:
+            fileio.read_bytes(path)
+        assert caught.value.reason == reason, (path, caught.value)
+        assert caught.value.fault is (reason == "fault")
+        assert "\n" not in str(caught.value) and str(caught.value).startswith(str(path))
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * 10)
+    with pytest.raises(fileio.FileReadError) as caught:
+        fileio.read_bytes(big, limit=5)
+    assert caught.value.reason == "too-large" and not caught.value.fault
+    (tmp_path / "latin1").write_bytes(b"\xe9")
+    with pytest.raises(fileio.FileReadError) as caught:
+        fileio.read_text(tmp_path / "latin1")
+    assert caught.value.reason == "not-text"
+
+
+def test_open_regular_streams_and_refuses_what_read_bytes_refuses(tmp_path: Path) -> None:
+    path = tmp_path / "artifact.bin"
+    path.write_bytes(b"a" * (3 << 20))
+    with fileio.open_regular(path) as handle:
+        chunks = list(fileio.read_chunks(handle, path))
+    assert b"".join(chunks) == b"a" * (3 << 20) and len(chunks) == 3
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for bad in (fifo, Path("/dev/zero"), tmp_path):
+        with pytest.raises(fileio.FileReadError, match="not a regular file"), fileio.open_regular(bad):
+            pass

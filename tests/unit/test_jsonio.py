@@ -53,5 +53,5 @@ def test_ordinary_values_are_unchanged() -> None:
 
 
 def test_load_object_names_the_type() -> None:
-    with pytest.raises(jsonio.JSONError, match="not a JSON object \\(a array\\)"):
+    with pytest.raises(jsonio.JSONError, match="not a JSON object \\(an array\\)"):
         jsonio.load_object("[]")

@@ -163,8 +163,36 @@ def test_schema_path_rejects_names_that_are_not_plain_schema_names(name: str) ->
 
 def test_load_schema_is_cached_and_unknown_names_fail() -> None:
     assert load_schema("dsse-envelope") is load_schema("dsse-envelope")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match=r"^no schema named 'no-such-schema' \(.*no such file\)$"):
         load_schema("no-such-schema")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"type": "object", "maximum": NaN}', r"shipped schema \S+/broken.json: NaN is not a JSON number$"),
+        (b'{"a": ' * 70 + b"1" + b"}" * 70, r"nested more than 64 levels deep$"),
+        (b"[]", r"broken.json: a JSON Schema must be an object$"),
+        (None, r"shipped schema \S+/broken.json: is a FIFO, not a regular file$"),
+    ],
+)
+def test_schemas_are_read_strictly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes | None, message: str
+) -> None:
+    import os
+
+    path = tmp_path / "broken.json"
+    if content is None:
+        os.mkfifo(path)
+    else:
+        path.write_bytes(content)
+    monkeypatch.setattr(schemas, "SCHEMAS_DIR", tmp_path)
+    load_schema.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=message):
+            load_schema("broken")
+    finally:
+        load_schema.cache_clear()
 
 
 @pytest.mark.parametrize("name", OWN_SCHEMAS)

@@ -9,6 +9,7 @@ these (all of them strong) combinations for the key's type; nothing weaker is tr
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from slsalint.verify.errors import KeyLoadError
 PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey
 """Key types slsalint verifies with."""
 
+_FAQ = re.compile(r"See https://cryptography\.io/\S+ for more details\.")
 _CURVE_HASH: dict[str, type[hashes.HashAlgorithm]] = {
     "secp256r1": hashes.SHA256,
     "secp384r1": hashes.SHA384,
@@ -92,17 +94,25 @@ def load_public_key(data: bytes, *, source: str = "inline") -> LoadedKey:
         else:
             loaded = serialization.load_der_public_key(data)
     except (ValueError, UnsupportedAlgorithm) as exc:
-        raise KeyLoadError(f"{source}: not a PEM or DER public key ({exc})") from None
+        detail = _FAQ.sub("", " ".join(str(exc).split())).strip()
+        raise KeyLoadError(f"{source}: not a PEM or DER public key ({detail[:200]})") from None
     key = check_key_type(loaded, source)
     return LoadedKey(key=key, fingerprint=fingerprint(key), source=source)
 
 
+MAX_KEY_FILE = 1024 * 1024
+"""Largest key file read (a PEM public key or certificate is a few KiB)."""
+
+
 def load_public_key_file(path: Path) -> LoadedKey:
-    """Load a key file; raises KeyLoadError (one line, naming the file) when it cannot be used."""
+    """Load a key file; raises KeyLoadError (one line, naming the file) when it cannot be used.
+    Only a regular file is read (never a FIFO or a device), and at most ``MAX_KEY_FILE`` bytes."""
+    from slsalint import fileio
+
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise KeyLoadError(f"{path}: cannot read key file: {exc.strerror or exc}") from None
+        data = fileio.read_bytes(path, limit=MAX_KEY_FILE)
+    except fileio.FileReadError as exc:
+        raise KeyLoadError(f"{path}: cannot read key file: {exc.problem}") from None
     return load_public_key(data, source=str(path))
 
 

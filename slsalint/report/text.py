@@ -22,6 +22,18 @@ if TYPE_CHECKING:
 
 __all__ = ["render", "sanitize"]
 
+
+def signer_text(verification: Any) -> str:
+    """``SUBJECT (issuer ISSUER), log index N, integrated TIME`` for a verified signature."""
+    identity = verification.identity
+    text = identity.describe() if identity is not None else "an unknown signer"
+    if verification.log_index is not None:
+        text += f", log index {verification.log_index}"
+    if verification.integrated_time is not None:
+        text += f", integrated {verification.integrated_time.isoformat()}"
+    return text
+
+
 _LEVEL_STYLE = {
     Level.ERROR: "bold red",
     Level.WARNING: "yellow",
@@ -118,6 +130,7 @@ class _Layout:
         if target.index_digest:
             title.append(f"  index {sanitize(target.index_digest)}", style="dim")
         self.lines.append(title)
+        self.signatures(target.image_signatures)
 
         platforms = {p.label: p for p in target.platforms}
         for label, digest, findings in platform_groups(result):
@@ -157,7 +170,33 @@ class _Layout:
             elif att.is_sbom:
                 what = f"sbom {what}"
             value = f"{what} ({sanitize(att.envelope)}) from {sanitize(str(att.source))}"
+            verification = att.verification
+            if verification is not None and verification.verified:
+                how = " through the image signature over the index" if verification.via else ""
+                value += f", signed{how} by {sanitize(signer_text(verification))}"
+            elif verification is not None:
+                value += ", signature NOT verified"
             self.block(Text(" " * indent + "evidence: ", style="dim"), value, indent=indent + 2)
+
+    def signatures(self, signatures: list[Any]) -> None:
+        """Image and artifact signatures: who signed, the log index and integrated time."""
+        from rich.text import Text
+
+        for signature in signatures:
+            if signature.role == "evidence":
+                continue  # reported by SL202 with the evidence it belongs to
+            verification = signature.verification
+            what = "artifact signature" if signature.role == "artifact" else "image signature"
+            if verification.verified:
+                value = f"{what} by {signer_text(verification)}"
+                if signature.vouches_for:
+                    count = len(signature.vouches_for)
+                    value += f", vouches for {count} attestation manifest(s) the index lists"
+            else:
+                value = f"{what} NOT verified: {verification.message}"
+            value += f" ({signature.source})"
+            label = Text(" " * _PLATFORM_INDENT + "signature: ", style="dim")
+            self.block(label, sanitize(value), indent=_PLATFORM_INDENT + 2)
 
     def finding(self, finding: Finding) -> None:
         from rich.text import Text

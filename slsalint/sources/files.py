@@ -7,7 +7,7 @@ from pathlib import Path
 
 from slsalint.errors import ConfigError
 from slsalint.model import EvidenceSource
-from slsalint.sources.oci import Collected, RawEvidence, is_digest
+from slsalint.sources.oci import Collected, RawEvidence, is_digest, is_signature_document
 
 DEFAULT_MAX_FILE = 64 * 1024 * 1024
 
@@ -53,5 +53,11 @@ def collect_files(
             data = path.read_bytes()
         except OSError as exc:
             raise ConfigError(f"--attestation {path}: cannot read: {exc.strerror or exc}") from None
+        if is_signature_document(data):
+            # A bundle that signs the artifact itself is a signature to verify, not an attestation.
+            collected.signatures.append(
+                RawEvidence(source=source, data=data, media_type=None, name=str(path), stored_for=subject)
+            )
+            continue
         collected.evidence.append(RawEvidence(source=source, data=data, media_type=None, name=str(path)))
     return collected

@@ -234,6 +234,9 @@ class Collected:
     fallback_tags: list[str] = field(default_factory=list)
     image_size: int = 0
     image_media_type: str = ""
+    index_manifests: set[str] = field(default_factory=set)
+    """Digests of every manifest the image index lists (an image signature over the index digest
+    vouches for the attestation manifests among them)."""
 
     def add_layer(
         self, source: EvidenceSource, layer: Descriptor, data: bytes, stored_for: str | None, kind: str
@@ -275,6 +278,7 @@ def read_index(
         children = descriptors(document, "manifests", what=f"{where} index {digest}")
     except ValueError as exc:
         raise OperationalError(f"{where}: {exc}") from None
+    collected.index_manifests = {child.digest for child in children}
     attestations: list[tuple[Descriptor, str | None]] = []
     for child in children:
         if child.is_attestation_manifest:
@@ -295,11 +299,18 @@ def is_signature_bundle(layer: Descriptor, data: bytes) -> bool:
     """A Sigstore bundle over the image (message signature or cosign/sign DSSE), not an attestation."""
     if not layer.media_type.startswith("application/vnd.dev.sigstore.bundle"):
         return False
+    return is_signature_document(data)
+
+
+def is_signature_document(data: bytes) -> bool:
+    """Whether ``data`` is a Sigstore bundle that signs an artifact or image rather than carrying
+    an attestation: a message signature (``cosign sign-blob --bundle``, ``sigstore sign``) or a
+    cosign v3 ``sign`` statement (predicate ``https://sigstore.dev/cosign/sign/v1``)."""
     try:
         bundle = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return False
-    if not isinstance(bundle, dict):
+    if not isinstance(bundle, dict) or "verificationMaterial" not in bundle:
         return False
     if "messageSignature" in bundle:
         return True
@@ -307,7 +318,7 @@ def is_signature_bundle(layer: Descriptor, data: bytes) -> bool:
     if isinstance(envelope, dict) and isinstance(envelope.get("payload"), str):
         try:
             statement = json.loads(base64.b64decode(envelope["payload"]))
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return False
         return isinstance(statement, dict) and statement.get("predicateType") == COSIGN_SIGN_PREDICATE
     return False

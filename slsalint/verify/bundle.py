@@ -63,7 +63,7 @@ from slsalint.verify.result import (
     Verification,
     VerificationProblem,
 )
-from slsalint.verify.sct import sct_problem
+from slsalint.verify.sct import sct_window_problem
 from slsalint.verify.shape import ShapeError, check_bundle, proto_bytes
 from slsalint.verify.timestamp import bundle_timestamps, timestamp_problem, verified_times
 from slsalint.verify.trust import TrustRoot
@@ -358,7 +358,7 @@ def _window_problems(
 ) -> list[VerificationProblem]:
     """The trusted root's validity windows at the signing time, which sigstore-python judges
     against the current time only: the transparency log key, the Fulcio CA, the CT log keys
-    (through the SCT check)."""
+    (sigstore-python verified the SCT's signature; its key's window is judged here)."""
     out: list[VerificationProblem] = []
     key = trust.log_key(log_id)
     if key is None:
@@ -385,7 +385,7 @@ def _window_problems(
                 TLOG_MISSING, "no signing time could be established from the log or a timestamp"
             )
         )
-    if (why := sct_problem(leaf, trust, untrusted)) is not None:
+    if (why := sct_window_problem(leaf, trust)) is not None:
         out.append(VerificationProblem(SIGNATURE_INVALID, why))
     return out
 

@@ -67,6 +67,11 @@ _BASE64 = re.compile(r"\A[A-Za-z0-9+/]*={0,2}\Z")
 def proto_bytes(value: str) -> bytes:
     """Decode a protobuf JSON ``bytes`` value: standard base64, padded or not; line breaks are
     ignored, as Go's decoder (cosign, protojson) ignores them. Raises ValueError otherwise."""
+    if len(value) % 4 == 0 and "\n" not in value and "\r" not in value:
+        try:  # the common case, decoded and validated in C
+            return binascii.a2b_base64(value, strict_mode=True)
+        except binascii.Error:
+            pass
     text = value.replace("\r", "").replace("\n", "") if ("\n" in value or "\r" in value) else value
     if not _BASE64.match(text):
         raise ValueError("not valid base64")

@@ -200,6 +200,10 @@ def _add_node(branch: Any, node: dict[str, Any], t: Any) -> None:
         signed = layer.get("signature")
         if signed:
             leaf.add(t(_signer_line(signed), "dim"))
+        if layer.get("vsa"):
+            from slsalint.vsa.explain import describe
+
+            leaf.add(t(describe(layer["vsa"]), "dim"))
         for statement in layer["statements"]:
             details = [
                 statement["predicateType"],

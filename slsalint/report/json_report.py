@@ -54,7 +54,7 @@ def _rule(rule: RuleMeta) -> dict[str, Any]:
 
 def _target(result: TargetResult) -> dict[str, Any]:
     target = result.target
-    return {
+    out = {
         "reference": target.reference,
         "kind": target.kind,
         "indexDigest": target.index_digest,
@@ -62,6 +62,9 @@ def _target(result: TargetResult) -> dict[str, Any]:
         "signatures": [_signature(s) for s in target.image_signatures],
         "findings": [_finding(f) for f in result.findings],
     }
+    if result.vsa is not None:  # only for images passed by a VSA (check --accept-vsa)
+        out["passedByVsa"] = result.vsa.to_json()
+    return out
 
 
 def _signature(signature: Any) -> dict[str, Any]:

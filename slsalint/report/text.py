@@ -131,6 +131,10 @@ class _Layout:
             title.append(f"  index {sanitize(target.index_digest)}", style="dim")
         self.lines.append(title)
         self.signatures(target.image_signatures)
+        if result.vsa is not None:
+            line = Text(" " * _PLATFORM_INDENT)
+            line.append(sanitize(result.vsa.describe()), style="green")
+            self.lines.append(line)
 
         platforms = {p.label: p for p in target.platforms}
         for label, digest, findings in platform_groups(result):

@@ -39,6 +39,8 @@ def make_image(
     attest: str = "good",
     sign: str | None = None,
     optional: dict[str, str] | None = None,
+    identity: str = DEFAULT_IDENTITY,
+    issuer: str = DEFAULT_ISSUER,
 ) -> tuple[str, str]:
     """A one-platform image (BuildKit provenance, mode=max) plus cosign evidence for the index.
 
@@ -52,7 +54,7 @@ def make_image(
     image = bk.add_platform_image(writer, AMD64, seed="signed")
     att = bk.add_attestation_manifest(writer, image, [bk.buildkit_v02_statement(image["digest"])])
     index = bk.add_index(writer, [image, att], ref_name="v1.0.0")
-    leaf = pki.leaf()
+    leaf = pki.leaf(identity=identity, issuer=issuer, claims=None if identity == DEFAULT_IDENTITY else {})
     prefix = index["digest"].replace(":", "-")
     if attest != "none":
         statement = bk.buildkit_v02_statement(index["digest"])
@@ -592,3 +594,33 @@ def test_a_certificate_of_another_ca_is_sl202_chain_not_sl204(corpus: Path) -> N
     assert any(
         "certificate chain does not lead to the trusted root embedded:production" in m for m in messages
     )
+
+
+def test_gitlab_sign_only_image_with_the_tag_annotation(tmp_path: Path, pki: TestPKI) -> None:
+    """GitLab (docs/ci.md): `cosign sign --annotations tag=$CI_COMMIT_TAG IMAGE@DIGEST` with the job's
+    OIDC token; the gate requires the identity, the issuer and the annotation."""
+    identity = "https://gitlab.com/acme/app//.gitlab-ci.yml@refs/tags/v1.2.0"
+    ref, root = make_image(
+        tmp_path,
+        pki,
+        attest="none",
+        sign="good",
+        optional={"tag": "v1.2.0"},
+        identity=identity,
+        issuer="https://gitlab.com",
+    )
+    gate = [
+        "--trusted-root",
+        root,
+        "--certificate-identity",
+        identity,
+        "--certificate-oidc-issuer",
+        "https://gitlab.com",
+        "--enable",
+        "image-signature-missing",
+    ]
+    code, report = check(ref, *gate, "--annotations", "tag=v1.2.0")
+    assert code == 0, report
+    assert all(a["verification"]["via"] for a in attestations(report) if a["provenance"])
+    code, report = check(ref, *gate, "--annotations", "tag=v1.3.0")
+    assert code == 1 and rule_ids(report) == {"SL206"}

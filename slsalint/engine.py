@@ -90,7 +90,9 @@ class LintOptions:
     rego: list[Path] = field(default_factory=list)
     """Extra Rego files or directories (``--rego``), in addition to the packs' and the policy's."""
     rego_timeout: float = 10.0
-    """Seconds one Rego rule may take on one input document (then SL904)."""
+    """Seconds one Rego rule may take on one input document, and the compilation of each module."""
+    rego_isolation: str = "in-process"
+    """Where the Rego engine runs: ``in-process`` or ``worker`` (a child process per run)."""
     signing: SigningSettings | None = None
     """Signers, required annotations and trust root from the command line; None: the policy's."""
     accept_vsa: VsaAcceptance | None = None
@@ -326,9 +328,19 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
         from slsalint.exceptions import load_for_policy
 
         exceptions = load_for_policy(options.policy.exceptions, options.policy, today=options.today)
-    from slsalint.rego import open_rego
+    from slsalint.rego import RegoOptions, open_rego
 
-    rego, enable, disable = open_rego(options)  # Rego packs, policy `rego:`, --rego (load errors: exit 2)
+    rego, enable, disable = open_rego(  # Rego packs, policy `rego:`, --rego (load errors: exit 2)
+        RegoOptions(
+            policy=options.policy,
+            packs=options.packs,
+            rego=options.rego,
+            enable=options.enable,
+            disable=options.disable,
+            timeout=options.rego_timeout,
+            isolation=options.rego_isolation,
+        )
+    )
     try:
         planned, packs = plan_rules(options.policy, packs=options.packs, enable=enable, disable=disable)
     except BaseException:

@@ -89,7 +89,16 @@ def check(
         [], "--rego", help="Directory (or file) of Rego rules to evaluate as well (repeatable)."
     ),
     rego_timeout: float = typer.Option(
-        10.0, "--rego-timeout", min=0.1, help="Seconds one Rego rule may take on one attestation."
+        10.0,
+        "--rego-timeout",
+        min=0.1,
+        help="Seconds one Rego rule may take on one attestation (and each module to compile).",
+    ),
+    rego_isolation: str = typer.Option(
+        "in-process",
+        "--rego-isolation",
+        help="Where the Rego engine runs: in-process (default) or worker (a child process that is "
+        "stopped and restarted when a rule times out, which then gets SL904 while the run goes on).",
     ),
     fmt: list[str] = typer.Option(
         [],
@@ -231,6 +240,7 @@ def check(
         signing=signing,
         rego=list(rego),
         rego_timeout=rego_timeout,
+        rego_isolation=rego_isolation,
     )
     vsa_settings = None
     if vsa_flags.wanted:

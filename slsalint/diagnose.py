@@ -194,26 +194,45 @@ def _signature(verification: Any) -> dict[str, Any] | None:
     if verification is None:
         return None
     identity = verification.identity
-    return {
+    out = {
         "verified": bool(verification.verified),
         "signer": identity.describe() if identity is not None else None,
         "problem": None if verification.verified else verification.message,
     }
+    if verification.via is not None:  # signed through the image signature over the index
+        out["via"] = verification.via
+    return out
 
 
-def _node_json(node: ManifestNode, statements: dict[tuple[str, str], list[Attestation]]) -> dict[str, Any]:
+def _image_signature(verification: Any) -> dict[str, Any]:
+    """Who made an image signature (a ``.sig`` layer, a bundle over the image) and when."""
+    when = verification.integrated_time
+    return {
+        **(_signature(verification) or {}),
+        "logIndex": verification.log_index,
+        "integratedTime": when.isoformat() if when is not None else None,
+    }
+
+
+def _node_json(
+    node: ManifestNode,
+    statements: dict[tuple[str, str], list[Attestation]],
+    signatures: dict[tuple[str, str], Any] | None = None,
+) -> dict[str, Any]:
     layers = []
     for layer in node.layers:
         found = statements.get((node.location, layer.digest), [])
-        layers.append(
-            {
-                "mediaType": layer.media_type,
-                "digest": layer.digest,
-                "size": layer.size,
-                "predicateType": layer.predicate_type,
-                "statements": [_statement(a) for a in found],
-            }
-        )
+        entry: dict[str, Any] = {
+            "mediaType": layer.media_type,
+            "digest": layer.digest,
+            "size": layer.size,
+            "predicateType": layer.predicate_type,
+            "statements": [_statement(a) for a in found],
+        }
+        signature = (signatures or {}).get((node.location, layer.digest))
+        if signature is not None:  # an image signature layer (cosign .sig, bundle): who signed
+            entry["signature"] = _image_signature(signature.verification)
+        layers.append(entry)
     out: dict[str, Any] = {
         "kind": node.kind,
         "digest": node.digest,
@@ -242,6 +261,7 @@ def build_tree(collected: Collected, target: Target) -> dict[str, Any]:
         seen.add(id(att))
         location = att.source.location.rsplit(":", 1)[0] if att.source.kind == "file" else att.source.location
         statements.setdefault((location, att.source.digest or ""), []).append(att)
+    signatures = {(s.source.location, s.source.digest or ""): s for s in target.image_signatures}
     platform_digests = {p.digest for p in target.platforms}
     platforms = []
     for platform in target.platforms:
@@ -250,7 +270,7 @@ def build_tree(collected: Collected, target: Target) -> dict[str, Any]:
             {
                 "platform": str(platform.platform) if platform.platform else None,
                 "digest": platform.digest,
-                "evidence": [_node_json(n, statements) for n in nodes],
+                "evidence": [_node_json(n, statements, signatures) for n in nodes],
             }
         )
     index_nodes = [n for n in collected.nodes if n.stored_for == target.index_digest and target.index_digest]
@@ -266,8 +286,8 @@ def build_tree(collected: Collected, target: Target) -> dict[str, Any]:
         "size": collected.image_size,
         "kind": "index" if collected.is_index else "manifest",
         "platforms": platforms,
-        "indexEvidence": [_node_json(n, statements) for n in index_nodes],
-        "otherEvidence": [_node_json(n, statements) for n in other],
+        "indexEvidence": [_node_json(n, statements, signatures) for n in index_nodes],
+        "otherEvidence": [_node_json(n, statements, signatures) for n in other],
         "referrers": {"api": collected.referrers_api, "fallbackTags": list(collected.fallback_tags)},
         "problems": [{"source": str(p.source), "message": p.message} for p in target.problems],
     }

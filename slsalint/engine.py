@@ -583,5 +583,6 @@ def verify_signatures(target: Target, collected: Collected, settings: SigningSet
     target.signing = settings
     signed = any(a.container is not None for p in target.platforms for a in p.attestations)
     signed = signed or any(a.container is not None for a in target.unmatched) or bool(collected.signatures)
-    if signed:
+    # Evidence that could not be read may still carry a signature that does not verify (SL202).
+    if signed or target.problems:
         verify_target(target, collected, settings)

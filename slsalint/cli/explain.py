@@ -184,6 +184,18 @@ def render_text(document: dict[str, Any], *, color: bool, width: int) -> str:
     return buffer.getvalue()
 
 
+def _signer_line(signature: dict[str, Any]) -> str:
+    """Who made an image signature (a ``.sig`` layer or a bundle over the image)."""
+    if not signature["verified"]:
+        return f"image signature NOT verified: {signature['problem']}"
+    line = f"image signature by {signature['signer']}"
+    if signature.get("logIndex") is not None:
+        line += f", log index {signature['logIndex']}"
+    if signature.get("integratedTime"):
+        line += f", integrated {signature['integratedTime']}"
+    return line
+
+
 def _add_node(branch: Any, node: dict[str, Any], t: Any) -> None:
     from rich.text import Text
 
@@ -200,6 +212,9 @@ def _add_node(branch: Any, node: dict[str, Any], t: Any) -> None:
     for layer in node["layers"]:
         what = layer.get("predicateType") or layer["mediaType"]
         leaf = sub.add(t(f"{what}  {_short(layer['digest'])} {layer['size']} B"))
+        signed = layer.get("signature")
+        if signed:
+            leaf.add(t(_signer_line(signed), "dim"))
         if layer.get("vsa"):
             from slsalint.vsa.explain import describe
 
@@ -216,6 +231,8 @@ def _add_node(branch: Any, node: dict[str, Any], t: Any) -> None:
             signature = statement.get("signature")
             if signature:
                 state = "signed by" if signature["verified"] else "signature NOT verified:"
+                if signature["verified"] and signature.get("via"):
+                    state = "signed (through the image signature over the index) by"
                 details.append(
                     f"{state} {signature['signer'] if signature['verified'] else signature['problem']}"
                 )

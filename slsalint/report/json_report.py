@@ -62,11 +62,25 @@ def _target(result: TargetResult) -> dict[str, Any]:
         "kind": target.kind,
         "indexDigest": target.index_digest,
         "platforms": [_platform(p) for p in target.platforms],
+        "signatures": [_signature(s) for s in target.image_signatures],
         "findings": [_finding(f) for f in result.findings],
     }
     if result.vsa is not None:  # only for images passed by a VSA (check --accept-vsa)
         out["passedByVsa"] = result.vsa.to_json()
     return out
+
+
+def _signature(signature: Any) -> dict[str, Any]:
+    """An image or artifact signature (``slsalint.signing.ImageSignature``) and its verification."""
+    source = signature.source
+    return {
+        "source": {"kind": source.kind, "location": source.location, "digest": source.digest},
+        "role": signature.role,
+        "storedFor": signature.stored_for or None,
+        "verification": _verification(signature.verification),
+        "problems": [{"ruleId": p.rule_id, "message": p.message} for p in signature.problems],
+        "vouchesFor": list(signature.vouches_for),
+    }
 
 
 def _platform(pt: PlatformTarget) -> dict[str, Any]:
@@ -116,6 +130,7 @@ def _verification(verification: Any) -> dict[str, Any] | None:
         "logIndex": verification.log_index,
         "integratedTime": verification.integrated_time.isoformat() if verification.integrated_time else None,
         "problems": [{"ruleId": p.rule_id, "message": p.message} for p in verification.problems],
+        "via": verification.via,
     }
 
 

@@ -31,6 +31,18 @@ from slsalint.report._common import (
 
 __all__ = ["render", "sanitize"]
 
+
+def signer_text(verification: Any) -> str:
+    """``SUBJECT (issuer ISSUER), log index N, integrated TIME`` for a verified signature."""
+    identity = verification.identity
+    text = identity.describe() if identity is not None else "an unknown signer"
+    if verification.log_index is not None:
+        text += f", log index {verification.log_index}"
+    if verification.integrated_time is not None:
+        text += f", integrated {verification.integrated_time.isoformat()}"
+    return text
+
+
 _SGR = {
     "bold": "1",
     "dim": "2",
@@ -143,6 +155,7 @@ class _Layout:
         if target.index_digest:
             title += self.s(f"  index {short_digest(target.index_digest)}", "dim")
         self.lines.append(title)
+        self.signatures(target.image_signatures)
         if result.vsa is not None:
             self.lines.append(" " * _PLATFORM_INDENT + self.s(_safe(result.vsa.describe()), "green"))
         if target.kind != "image":
@@ -202,8 +215,32 @@ class _Layout:
         elif att.is_sbom:
             what = f"sbom {what}"
         value = f"{prefix}{what} ({sanitize(att.envelope)}) from {_safe(str(att.source))}"
+        verification = att.verification
+        if verification is not None and verification.verified:
+            how = " through the image signature over the index" if verification.via else ""
+            value += f", signed{how} by {_safe(signer_text(verification))}"
+        elif verification is not None:
+            value += ", signature NOT verified"
         label = " " * _FINDING_INDENT + "evidence: "
         self.block(self.s(label, "dim"), len(label), value, indent=_FINDING_INDENT + 2)
+
+    def signatures(self, signatures: list[Any]) -> None:
+        """Image and artifact signatures: who signed, the log index and integrated time."""
+        for signature in signatures:
+            if signature.role == "evidence":
+                continue  # reported by SL202 with the evidence it belongs to
+            verification = signature.verification
+            what = "artifact signature" if signature.role == "artifact" else "image signature"
+            if verification.verified:
+                value = f"{what} by {signer_text(verification)}"
+                if signature.vouches_for:
+                    count = len(signature.vouches_for)
+                    value += f", vouches for {count} attestation manifest(s) the index lists"
+            else:
+                value = f"{what} NOT verified: {verification.message}"
+            value += f" ({signature.source})"
+            label = " " * _PLATFORM_INDENT + "signature: "
+            self.block(self.s(label, "dim"), len(label), _safe(value), indent=_PLATFORM_INDENT + 2)
 
     def finding(self, finding: Finding) -> None:
         waived = finding.waived

@@ -15,7 +15,7 @@ from pathlib import Path
 from slsalint import fileio
 from slsalint.errors import ConfigError, OperationalError
 from slsalint.model import EvidenceSource
-from slsalint.sources.oci import Collected, RawEvidence, is_digest
+from slsalint.sources.oci import Collected, RawEvidence, is_digest, is_signature_document
 
 DEFAULT_MAX_FILE = 64 * 1024 * 1024
 
@@ -61,5 +61,11 @@ def collect_files(
                 collected.problems.append((source, str(exc), None))
                 continue
             raise _unusable("--attestation", path, exc) from None
+        if is_signature_document(data):
+            # A bundle that signs the artifact itself is a signature to verify, not an attestation.
+            collected.signatures.append(
+                RawEvidence(source=source, data=data, media_type=None, name=str(path), stored_for=subject)
+            )
+            continue
         collected.evidence.append(RawEvidence(source=source, data=data, media_type=None, name=str(path)))
     return collected

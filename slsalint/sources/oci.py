@@ -492,6 +492,9 @@ class Collected:
     fallback_tags: list[str] = field(default_factory=list)
     image_size: int = 0
     image_media_type: str = ""
+    index_manifests: set[str] = field(default_factory=set)
+    """Digests of every manifest the image index (or an index nested in it) lists: an image
+    signature over the index digest vouches for the attestation manifests among them."""
 
     def add_layer(
         self, source: EvidenceSource, layer: Descriptor, data: bytes, stored_for: str | None, kind: str
@@ -575,6 +578,9 @@ class IndexWalk:
             raise OperationalError(f"{self.where}: {digest} is listed as an index but is a manifest")
         if depth:
             self.collected.nested_indexes[digest] = []
+        # Every manifest an index reached from the image's index lists by digest (nested indexes
+        # are themselves listed by digest): an image signature over that index vouches for them.
+        self.collected.index_manifests.update(child.digest for child in document.manifests)
         self._entries += len(document.manifests)
         if self._entries > self.max_entries:
             raise OperationalError(
@@ -657,9 +663,18 @@ def is_signature_bundle(layer: Descriptor, data: bytes) -> bool:
     """A Sigstore bundle over the image (message signature or cosign/sign DSSE), not an attestation."""
     if not layer.media_type.startswith("application/vnd.dev.sigstore.bundle"):
         return False
+    return is_signature_document(data)
+
+
+def is_signature_document(data: bytes) -> bool:
+    """Whether ``data`` is a Sigstore bundle that signs an artifact or image rather than carrying
+    an attestation: a message signature (``cosign sign-blob --bundle``, ``sigstore sign``) or a
+    cosign v3 ``sign`` statement (predicate ``https://sigstore.dev/cosign/sign/v1``)."""
     try:
         bundle = jsonio.load_object(data)
     except jsonio.JSONError:
+        return False
+    if "verificationMaterial" not in bundle:
         return False
     if "messageSignature" in bundle:
         return True

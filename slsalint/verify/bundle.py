@@ -21,23 +21,28 @@ lookup fails closed with an SL204 problem that says so.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
+from slsalint import jsonio
 from slsalint.envelopes import BUNDLE_MEDIA_TYPES, pae
-from slsalint.verify.chain import anchored_problem, authority_window_problem, certificate_problems
+from slsalint.verify.certificates import CertificateError, load_der
+from slsalint.verify.chain import (
+    anchored_problem,
+    authority_window_problem,
+    certificate_problems,
+    chain_problem,
+)
 from slsalint.verify.identity import SignerIdentity
 from slsalint.verify.keys import LoadedKey, verify_signature
 from slsalint.verify.rekor import (
@@ -58,11 +63,10 @@ from slsalint.verify.result import (
     Verification,
     VerificationProblem,
 )
-from slsalint.verify.timestamp import bundle_timestamps, verified_times
+from slsalint.verify.sct import sct_window_problem
+from slsalint.verify.shape import ShapeError, check_bundle, proto_bytes
+from slsalint.verify.timestamp import bundle_timestamps, timestamp_problem, verified_times
 from slsalint.verify.trust import TrustRoot
-
-if TYPE_CHECKING:
-    from sigstore.models import Bundle
 
 SIGSTORE_DSSE_KINDS = frozenset({("dsse", "0.0.1"), ("hashedrekord", "0.0.2")})
 SIGSTORE_MESSAGE_KINDS = frozenset({("hashedrekord", "0.0.1"), ("hashedrekord", "0.0.2")})
@@ -118,66 +122,46 @@ def verify_bundle(
     signature the signed digest, for a DSSE in-toto statement one of its subjects (for cosign v3
     and BuildKit referrer bundles: the signed manifest's digest). ``keys`` verify bundles whose
     verification material is a public key instead of a certificate.
+
+    The bundle's shape is checked first (every field's JSON type, sizes, one of each ``oneof``);
+    a malformed bundle or certificate is an SL105 problem naming the field, never an exception.
     """
     if artifact_digest is not None and ":" not in artifact_digest:
         raise ValueError(f"artifact digest {artifact_digest!r} is not ALGORITHM:HEX")
-    if not isinstance(bundle, Mapping):
-        raw = bundle.encode("utf-8") if isinstance(bundle, str) else bytes(bundle)
-        routed = _sigstore_fast_path(raw, trust, artifact_digest)
-        if routed is not None:
-            return routed
     try:
         raw, document = _load(bundle)
+        check_bundle(document)
         version = _media_version(document)
-        material = document.get("verificationMaterial")
-        if not isinstance(material, dict):
-            raise _Malformed("bundle has no 'verificationMaterial'")
+        material = document["verificationMaterial"]
         content = _content_kind(document)
-    except _Malformed as exc:
+        certified = "publicKey" not in material
+        leaf, untrusted = _certificates(material) if certified else (None, [])
+    except (_Malformed, ShapeError) as exc:
         return Verification.failed("sigstore-bundle", ENVELOPE_INVALID, str(exc))
-    if "publicKey" in material and "certificate" not in material and "x509CertificateChain" not in material:
+    if leaf is None:
         return _verify_keyed(document, material, content, trust, keys, artifact_digest)
     entries = material.get("tlogEntries") or []
     if _sigstore_supports(entries, content):
-        return _verify_with_sigstore(raw, content, trust, artifact_digest)
-    return _verify_own(document, version, material, content, trust, artifact_digest)
-
-
-def _sigstore_fast_path(raw: bytes, trust: TrustRoot, artifact_digest: str | None) -> Verification | None:
-    """Verify with sigstore-python when it parses the bundle and supports its log entry; None
-    sends the bundle down the slower path (own verification or a precise SL105 diagnosis)."""
-    from sigstore.errors import Error as SigstoreError
-    from sigstore.models import Bundle
-
-    _quiet_sigstore()
-    try:
-        parsed = Bundle.from_json(raw)
-    except (SigstoreError, ValueError):
-        return None
-    inner = parsed.log_entry._inner
-    content = "dsse" if parsed._inner.dsse_envelope is not None else "message"
-    kinds = SIGSTORE_DSSE_KINDS if content == "dsse" else SIGSTORE_MESSAGE_KINDS
-    if (inner.kind_version.kind, inner.kind_version.version) not in kinds:
-        return None
-    if inner.inclusion_proof is None or inner.inclusion_proof.checkpoint is None:
-        return None
-    return _verify_parsed(parsed, content, trust, artifact_digest)
+        return _verify_with_sigstore(raw, document, content, leaf, untrusted, trust, artifact_digest)
+    return _verify_own(document, version, material, content, leaf, untrusted, trust, artifact_digest)
 
 
 # -- shape ---------------------------------------------------------------------------------------
 
 
 def _load(bundle: Mapping[str, Any] | bytes | str) -> tuple[bytes, dict[str, Any]]:
+    """The bundle as bytes and as a checked JSON object (strict: no NaN, bounded depth)."""
     if isinstance(bundle, Mapping):
-        document = dict(bundle)
-        return json.dumps(document).encode("utf-8"), document
-    raw = bundle.encode("utf-8") if isinstance(bundle, str) else bytes(bundle)
+        try:
+            raw = json.dumps(dict(bundle), allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise _Malformed(f"bundle is not JSON data: {exc}") from None
+    else:
+        raw = bundle.encode("utf-8") if isinstance(bundle, str) else bytes(bundle)
     try:
-        document = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        document = jsonio.load_object(raw)
+    except jsonio.JSONError as exc:
         raise _Malformed(f"bundle is not valid JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise _Malformed("bundle is not a JSON object")
     return raw, document
 
 
@@ -197,34 +181,32 @@ def _content_kind(document: dict[str, Any]) -> str:
     raise _Malformed("bundle has neither a 'dsseEnvelope' nor a 'messageSignature'")
 
 
-def _sigstore_supports(entries: Any, content: str) -> bool:
-    if not isinstance(entries, list) or len(entries) != 1 or not isinstance(entries[0], dict):
+def _sigstore_supports(entries: list[dict[str, Any]], content: str) -> bool:
+    """sigstore-python verifies bundles with one ``dsse``/``hashedrekord`` entry carrying an
+    inclusion proof with checkpoint (the shape is checked already)."""
+    if len(entries) != 1:
         return False
     entry = entries[0]
-    kind_version = entry.get("kindVersion")
-    if not isinstance(kind_version, dict):
-        return False
-    pair = (kind_version.get("kind"), kind_version.get("version"))
+    pair = (entry["kindVersion"]["kind"], entry["kindVersion"]["version"])
     kinds = SIGSTORE_DSSE_KINDS if content == "dsse" else SIGSTORE_MESSAGE_KINDS
     proof = entry.get("inclusionProof")
-    has_checkpoint = isinstance(proof, dict) and isinstance(proof.get("checkpoint"), dict)
-    return pair in kinds and has_checkpoint
+    return pair in kinds and isinstance(proof, dict) and isinstance(proof.get("checkpoint"), dict)
 
 
 def _b64(value: Any, what: str) -> bytes:
     if not isinstance(value, str):
         raise _Malformed(f"{what} is missing")
     try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
+        return proto_bytes(value)
+    except ValueError:
         raise _Malformed(f"{what} is not valid base64") from None
 
 
 def subject_digests(payload: bytes) -> frozenset[str]:
     """``alg:hex`` digests of an in-toto statement's subjects (empty when it is not one)."""
     try:
-        statement = json.loads(payload)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        statement = jsonio.loads(payload, unique_keys=True)
+    except jsonio.JSONError:
         return frozenset()
     subjects = statement.get("subject") if isinstance(statement, dict) else None
     out: set[str] = set()
@@ -254,103 +236,218 @@ def _classify(message: str) -> str:
     return SIGNATURE_INVALID
 
 
-def _time_and_index(parsed: Bundle) -> tuple[int | None, datetime | None, str | None, str | None]:
-    inner = parsed.log_entry._inner
-    log_index = int(inner.log_index)
-    log_id = inner.log_id.key_id.hex()
-    if inner.integrated_time:
-        return log_index, datetime.fromtimestamp(int(inner.integrated_time), tz=UTC), log_id, "tlog"
-    data = parsed.verification_material.timestamp_verification_data
-    if data is not None and data.rfc3161_timestamps:
-        return log_index, data.rfc3161_timestamps[0].tst_info.gen_time, log_id, "tsa"
-    return log_index, None, log_id, None
+def _concern(message: str) -> str:
+    """What a sigstore-python failure is about: ``chain``, ``signature``, ``tlog`` or ``other``."""
+    lowered = message.lower()
+    if "certificate chain" in lowered or "not valid at validation time" in lowered:
+        return "chain"
+    if ("invalid signature" in lowered and "dsse" in lowered) or "signature is invalid for input" in lowered:
+        return "signature"
+    if _classify(message) == TLOG_MISSING:
+        return "tlog"
+    return "other"
+
+
+def _one_line(exc: BaseException) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):  # a pydantic ValidationError: name the first field it refused
+        try:
+            first = errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ()))
+            return f"{where}: {first.get('msg', 'invalid')}"
+        except (IndexError, TypeError, AttributeError):
+            pass
+    text = " ".join(str(exc).split())
+    return text[:400] if text else type(exc).__name__
 
 
 def _verify_with_sigstore(
-    raw: bytes, content: str, trust: TrustRoot, artifact_digest: str | None
+    raw: bytes,
+    document: dict[str, Any],
+    content: str,
+    leaf: x509.Certificate,
+    untrusted: list[x509.Certificate],
+    trust: TrustRoot,
+    artifact_digest: str | None,
 ) -> Verification:
-    from sigstore.errors import Error as SigstoreError
-    from sigstore.models import Bundle
-
-    _quiet_sigstore()
-    try:
-        parsed = Bundle.from_json(raw)
-    except (SigstoreError, ValueError) as exc:
-        return Verification.failed("sigstore-bundle", _classify(str(exc)), f"bundle rejected: {exc}")
-    return _verify_parsed(parsed, content, trust, artifact_digest)
-
-
-def _verify_parsed(
-    parsed: Bundle, content: str, trust: TrustRoot, artifact_digest: str | None
-) -> Verification:
+    """sigstore-python's verification, completed with what it leaves out (validity windows of
+    the trusted root at the signing time; the CT log keys' windows) and, when it fails, with
+    every other true cause it did not get to (a signature that does not verify, a certificate
+    that does not chain to the trusted root)."""
     from sigstore.errors import Error as SigstoreError
     from sigstore.hashes import Hashed
+    from sigstore.models import Bundle
     from sigstore_models.common.v1 import HashAlgorithm
 
+    _quiet_sigstore()
     method: Method = "sigstore-bundle"
-    identity = SignerIdentity.from_certificate(parsed.signing_certificate)
+    identity = SignerIdentity.from_certificate(leaf)
+    try:
+        own = _content(document, content, artifact_digest)
+    except _Malformed as exc:
+        return Verification.failed(method, ENVELOPE_INVALID, str(exc), identity=identity)
+    except _Mismatch as exc:
+        return _failed_with_diagnosis(
+            VerificationProblem(SIGNATURE_INVALID, str(exc)), None, leaf, untrusted, trust, identity
+        )
     verifier = trust.sigstore_verifier()
     payload_type: str | None = None
     payload: bytes | None = None
-    signed_digest: str | None = None
     try:
+        parsed = Bundle.from_json(raw)
         if content == "dsse":
             payload_type, payload = verifier.verify_dsse(parsed, _ANY_CERTIFICATE)
         else:
-            message = parsed._inner.message_signature
-            recorded = message.message_digest if message is not None else None
-            if artifact_digest is not None:
-                algorithm, _, hex_digest = artifact_digest.partition(":")
-                if algorithm != "sha256":
-                    return Verification.failed(
-                        method,
-                        SIGNATURE_INVALID,
-                        f"cannot check a message signature over {algorithm}",
-                        identity=identity,
-                    )
-                digest = bytes.fromhex(hex_digest)
-            elif recorded is not None and recorded.algorithm == HashAlgorithm.SHA2_256:
-                digest = recorded.digest
-            else:
-                return Verification.failed(
-                    method,
-                    SIGNATURE_INVALID,
-                    "message signature bundle names no SHA-256 digest; the artifact digest is needed",
-                    identity=identity,
-                )
+            assert own.signed_digest is not None
+            digest = bytes.fromhex(own.signed_digest.removeprefix("sha256:"))
             verifier.verify_artifact(
                 Hashed(algorithm=HashAlgorithm.SHA2_256, digest=digest), parsed, _ANY_CERTIFICATE
             )
-            signed_digest = "sha256:" + digest.hex()
-    except SigstoreError as exc:
-        return Verification.failed(
-            method, _classify(str(exc)), f"signature does not verify: {exc}", identity=identity
-        )
-    except (ValueError, InvalidSignature) as exc:
-        return Verification.failed(
-            method, SIGNATURE_INVALID, f"signature does not verify: {exc}", identity=identity
-        )
-    log_index, when, log_id, source = _time_and_index(parsed)
-    digests = subject_digests(payload) if payload is not None else frozenset()
+    except (SigstoreError, ValueError, TypeError, InvalidSignature) as exc:
+        why = _one_line(exc)
+        prefix = "bundle rejected" if _classify(why) == ENVELOPE_INVALID else "signature does not verify"
+        problem = VerificationProblem(_classify(why), f"{prefix}: {why}")
+        return _failed_with_diagnosis(problem, own, leaf, untrusted, trust, identity, document)
+    entry = document["verificationMaterial"]["tlogEntries"][0]
+    log_index = int(entry.get("logIndex") or 0)
+    log_id = proto_bytes(entry["logId"]["keyId"])
+    times, source = _sigstore_times(document, own, trust)
     found: list[VerificationProblem] = []
-    if when is not None and (why := authority_window_problem(parsed.signing_certificate, trust, when)):
-        found.append(VerificationProblem(SIGNATURE_INVALID, why))
+    found += _window_problems(log_id, times, trust, leaf, untrusted)
+    digests = subject_digests(payload) if payload is not None else frozenset()
     if content == "dsse" and (subject := _subject_problem(digests, artifact_digest)) is not None:
         found.append(subject)
-    problems = tuple(found)
+    problems = tuple(dict.fromkeys(found))
     return Verification(
         verified=not problems,
         method=method,
         identity=identity,
         log_index=log_index,
-        integrated_time=when,
+        integrated_time=times[0] if times else None,
         problems=problems,
         payload_type=payload_type,
         payload=payload,
-        signed_digest=signed_digest,
+        signed_digest=own.signed_digest,
         subject_digests=digests,
-        log_id=log_id,
+        log_id=log_id.hex(),
         timestamp_source=source,
+        signer_verified=True,
+    )
+
+
+def _sigstore_times(
+    document: dict[str, Any], content: _Content, trust: TrustRoot
+) -> tuple[list[datetime], str | None]:
+    """The times sigstore-python verified the signature at: the integrated time under a SET
+    (Rekor v1), else the RFC 3161 timestamps of a trusted authority (Rekor v2)."""
+    material = document["verificationMaterial"]
+    entry = material["tlogEntries"][0]
+    integrated = int(entry.get("integratedTime") or 0)
+    if integrated and isinstance(entry.get("inclusionPromise"), dict):
+        return [datetime.fromtimestamp(integrated, tz=UTC)], "tlog"
+    tsa = verified_times(bundle_timestamps(material), content.signatures[0], trust)
+    return sorted(tsa), "tsa" if tsa else None
+
+
+def _window_problems(
+    log_id: bytes,
+    times: Sequence[datetime],
+    trust: TrustRoot,
+    leaf: x509.Certificate,
+    untrusted: Sequence[x509.Certificate],
+) -> list[VerificationProblem]:
+    """The trusted root's validity windows at the signing time, which sigstore-python judges
+    against the current time only: the transparency log key, the Fulcio CA, the CT log keys
+    (sigstore-python verified the SCT's signature; its key's window is judged here)."""
+    out: list[VerificationProblem] = []
+    key = trust.log_key(log_id)
+    if key is None:
+        out.append(
+            VerificationProblem(
+                SIGNATURE_INVALID,
+                f"transparency log {log_id.hex()} is not in the trusted root ({trust.source})",
+            )
+        )
+    for when in times:
+        if key is not None and not key.valid_for.contains(when):
+            out.append(
+                VerificationProblem(
+                    SIGNATURE_INVALID,
+                    f"transparency log key {log_id.hex()[:16]} was not valid at the signing time "
+                    f"{when.isoformat()} (valid {key.valid_for} in {trust.source})",
+                )
+            )
+        if (why := authority_window_problem(leaf, trust, when)) is not None:
+            out.append(VerificationProblem(SIGNATURE_INVALID, why))
+    if not times:
+        out.append(
+            VerificationProblem(
+                TLOG_MISSING, "no signing time could be established from the log or a timestamp"
+            )
+        )
+    if (why := sct_window_problem(leaf, trust)) is not None:
+        out.append(VerificationProblem(SIGNATURE_INVALID, why))
+    return out
+
+
+def _failed_with_diagnosis(
+    problem: VerificationProblem,
+    content: _Content | None,
+    leaf: x509.Certificate,
+    untrusted: Sequence[x509.Certificate],
+    trust: TrustRoot,
+    identity: SignerIdentity,
+    document: dict[str, Any] | None = None,
+) -> Verification:
+    """A failed verification that names every true cause, not only the first one found: the
+    signature over the content with the certificate's key, and the certificate chain to the
+    trusted root, are checked as well. When both hold, the signer is known
+    (``signer_verified``): the identity is the one that signed, whatever else failed."""
+    problems = [problem]
+    concern = _concern(problem.message)
+    if (
+        document is not None
+        and content is not None
+        and (concern == "tlog" or "timestamp" in problem.message.lower())
+    ):
+        # A timestamp that is there but does not verify is a signature problem, not missing evidence.
+        material = document["verificationMaterial"]
+        why = timestamp_problem(bundle_timestamps(material), content.signatures[0], trust)
+        if why is not None:
+            problems = [VerificationProblem(SIGNATURE_INVALID, why)]
+            concern = "timestamp"
+    signature_ok = content is not None and content.verify(leaf.public_key())
+    if content is not None and not signature_ok and concern != "signature":
+        what = "DSSE signature (over PAE)" if content.payload_type is not None else "message signature"
+        problems.append(
+            VerificationProblem(
+                SIGNATURE_INVALID, f"{what} does not verify with the signing certificate's key"
+            )
+        )
+    chain = chain_problem(leaf, trust, leaf.not_valid_before_utc, untrusted=untrusted)
+    if chain is not None:
+        problems = [p for p in problems if _concern(p.message) != "chain"]
+        problems.append(VerificationProblem(SIGNATURE_INVALID, chain))
+    elif concern == "chain" and document is not None and content is not None:
+        # The chain holds when the certificate was issued; say why it fails at the signing time.
+        times, _ = _sigstore_times(document, content, trust)
+        precise = [
+            why for when in times for why in certificate_problems(leaf, trust, when, untrusted=untrusted)
+        ]
+        if precise:
+            problems = [p for p in problems if _concern(p.message) != "chain"]
+            problems += [VerificationProblem(SIGNATURE_INVALID, why) for why in precise]
+    payload = content.payload if content is not None and content.payload_type is not None else None
+    return Verification(
+        verified=False,
+        method="sigstore-bundle",
+        identity=identity,
+        problems=tuple(dict.fromkeys(problems)),
+        payload_type=content.payload_type if content is not None else None,
+        payload=payload if signature_ok else None,
+        signed_digest=content.signed_digest if content is not None else None,
+        subject_digests=subject_digests(payload) if payload is not None and signature_ok else frozenset(),
+        signer_verified=signature_ok and chain is None,
     )
 
 
@@ -358,23 +455,25 @@ def _verify_parsed(
 
 
 def _certificates(material: dict[str, Any]) -> tuple[x509.Certificate, list[x509.Certificate]]:
+    """The signing certificate and the untrusted intermediates shipped with it (fully parsed)."""
     if isinstance(material.get("certificate"), dict):
-        raw = _b64(material["certificate"].get("rawBytes"), "verificationMaterial.certificate")
-        ders = [raw]
+        items = [material["certificate"]]
+        where = "verificationMaterial.certificate"
     elif isinstance(material.get("x509CertificateChain"), dict):
-        items = material["x509CertificateChain"].get("certificates")
-        if not isinstance(items, list) or not items:
+        items = material["x509CertificateChain"].get("certificates") or []
+        where = "verificationMaterial.x509CertificateChain.certificates"
+        if not items:
             raise _Malformed("bundle certificate chain is empty")
-        ders = [
-            _b64(item.get("rawBytes") if isinstance(item, dict) else None, "x509CertificateChain certificate")
-            for item in items
-        ]
     else:
         raise _Malformed("bundle verification material has no certificate")
-    try:
-        certificates = [x509.load_der_x509_certificate(der) for der in ders]
-    except ValueError as exc:
-        raise _Malformed(f"bundle certificate is not DER: {exc}") from None
+    certificates = []
+    for i, item in enumerate(items):
+        name = where if len(items) == 1 and where.endswith("certificate") else f"{where}[{i}]"
+        der = _b64(item.get("rawBytes") if isinstance(item, dict) else None, name)
+        try:
+            certificates.append(load_der(der, f"bundle certificate {name}"))
+        except CertificateError as exc:
+            raise _Malformed(str(exc)) from None
     return certificates[0], certificates[1:]
 
 
@@ -482,18 +581,21 @@ def _verify_own(
     version: str,
     material: dict[str, Any],
     kind: str,
+    leaf: x509.Certificate,
+    untrusted: list[x509.Certificate],
     trust: TrustRoot,
     artifact_digest: str | None,
 ) -> Verification:
     method: Method = "sigstore-bundle"
+    identity = SignerIdentity.from_certificate(leaf)
     try:
-        leaf, untrusted = _certificates(material)
         content = _content(document, kind, artifact_digest)
     except _Malformed as exc:
-        return Verification.failed(method, ENVELOPE_INVALID, str(exc))
+        return Verification.failed(method, ENVELOPE_INVALID, str(exc), identity=identity)
     except _Mismatch as exc:
-        return Verification.failed(method, SIGNATURE_INVALID, str(exc))
-    identity = SignerIdentity.from_certificate(leaf)
+        return _failed_with_diagnosis(
+            VerificationProblem(SIGNATURE_INVALID, str(exc)), None, leaf, untrusted, trust, identity
+        )
     problems: list[VerificationProblem] = []
 
     def fail(rule: str, message: str) -> None:
@@ -511,7 +613,8 @@ def _verify_own(
     if timestamps and not tsa_times:
         fail(
             SIGNATURE_INVALID,
-            "signed timestamp does not verify with a timestamp authority of the trusted root",
+            timestamp_problem(timestamps, content.signatures[0], trust)
+            or "signed timestamp does not verify with a timestamp authority of the trusted root",
         )
     times: list[datetime] = list(tsa_times)
     entries = material.get("tlogEntries") or []
@@ -525,7 +628,7 @@ def _verify_own(
         except EntryError as exc:
             fail(ENVELOPE_INVALID, str(exc))
     if entry is not None:
-        log_problem = _check_entry(entry, version, content.signed(certificate=leaf), trust, bool(tsa_times))
+        log_problem = _check_entry(entry, version, content.signed(certificate=leaf), trust, tsa_times)
         for rule, message in log_problem:
             fail(rule, message)
         when = entry.integrated_datetime
@@ -545,6 +648,7 @@ def _verify_own(
                 fail(SIGNATURE_INVALID, message)
     elif (why := anchored_problem(leaf, trust, leaf.not_valid_before_utc, untrusted=untrusted)) is not None:
         fail(SIGNATURE_INVALID, why)
+    chains = chain_problem(leaf, trust, leaf.not_valid_before_utc, untrusted=untrusted) is None
 
     digests = subject_digests(content.payload) if kind == "dsse" and signature_ok else frozenset()
     if kind == "dsse" and (subject := _subject_problem(digests, artifact_digest)) is not None:
@@ -562,17 +666,32 @@ def _verify_own(
         subject_digests=digests,
         log_id=entry.log_id.hex() if entry is not None else None,
         timestamp_source=source,
+        signer_verified=signature_ok and chains,
     )
 
 
 def _check_entry(
-    entry: LogEntry, version: str, signed: Signed, trust: TrustRoot, has_tsa_time: bool
+    entry: LogEntry, version: str, signed: Signed, trust: TrustRoot, tsa_times: Sequence[datetime]
 ) -> list[tuple[str, str]]:
-    """Problems with a bundle's log entry: key, inclusion proof, SET, binding."""
+    """Problems with a bundle's log entry: key (and its validity window at the signing time),
+    inclusion proof, SET, binding."""
     out: list[tuple[str, str]] = []
+    has_tsa_time = bool(tsa_times)
     key, why = log_key_for(entry, trust)
     if key is None:
         out.append((SIGNATURE_INVALID, why or "unknown transparency log"))
+    elif entry.integrated_time is None:
+        # No integrated time (Rekor v2, or a timestamp-only entry): the key must have been valid
+        # when the trusted timestamps say the signature was made.
+        for when in tsa_times:
+            if not key.valid_for.contains(when):
+                out.append(
+                    (
+                        SIGNATURE_INVALID,
+                        f"transparency log key {entry.log_id.hex()[:16]} was not valid at the signing "
+                        f"time {when.isoformat()} (valid {key.valid_for} in {trust.source})",
+                    )
+                )
     proof = entry.inclusion_proof
     if version != "0.1" and (proof is None or proof.checkpoint is None):
         out.append(
@@ -643,7 +762,7 @@ def _verify_keyed(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         version = _media_version(document)
-        for rule, message in _check_entry(entry, version, content.signed(key_der=key_der), trust, False):
+        for rule, message in _check_entry(entry, version, content.signed(key_der=key_der), trust, ()):
             if rule != TLOG_MISSING:
                 problems.append(VerificationProblem(rule, message))
     digests = subject_digests(content.payload) if kind == "dsse" else frozenset()

@@ -26,15 +26,6 @@ from slsalint.verify.sct import sct_problem
 from slsalint.verify.trust import TrustRoot
 
 
-def load_pem_chain(text: str | bytes) -> list[x509.Certificate]:
-    """Every certificate in a PEM bundle (raises ValueError when there is none or one is bad)."""
-    data = text.encode("ascii", "replace") if isinstance(text, str) else text
-    certificates = x509.load_pem_x509_certificates(data)
-    if not certificates:
-        raise ValueError("no PEM certificate")
-    return certificates
-
-
 def validity_problem(certificate: x509.Certificate, when: datetime) -> str | None:
     start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
     if start <= when <= end:
@@ -89,7 +80,8 @@ def chain_problem(
     authorities = [ca for ca in trust.fulcio if ca.valid_for.contains(when)]
     if not authorities:
         return (
-            f"no certificate authority of the trusted root ({trust.source}) was valid at {when.isoformat()}"
+            f"certificate chain does not lead to the trusted root {trust.source}: no certificate "
+            f"authority of that trusted root was valid at {when.isoformat()}"
         )
     ca_policy = ExtensionPolicy.webpki_defaults_ca().may_be_present(
         x509.ExtendedKeyUsage, Criticality.NON_CRITICAL, None
@@ -114,8 +106,9 @@ def chain_problem(
             last = str(exc)
     issuer = leaf.issuer.rfc4514_string() or "(empty)"
     return (
-        f"signing certificate (issuer {issuer}) does not chain to a certificate authority of the "
-        f"trusted root valid at {when.isoformat()}: {last}"
+        f"certificate chain does not lead to the trusted root {trust.source}: the signing "
+        f"certificate (issuer {issuer}) does not chain to a certificate authority of that trusted "
+        f"root valid at {when.isoformat()} ({last})"
     )
 
 

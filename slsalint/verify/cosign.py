@@ -30,7 +30,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from slsalint.verify.bundle import subject_digests
-from slsalint.verify.chain import anchored_problem, certificate_problems, load_pem_chain
+from slsalint.verify.certificates import CertificateError, load_pem, load_pem_chain
+from slsalint.verify.chain import anchored_problem, certificate_problems, chain_problem
 from slsalint.verify.dsse import DsseEnvelope, EnvelopeError
 from slsalint.verify.identity import SignerIdentity
 from slsalint.verify.keys import LoadedKey, verify_signature
@@ -83,18 +84,16 @@ def verify_cosign_layer(
         return _keyed(signed, signing_input, annotations, trust, keys, kind, payload_type)
     method: Method = "cosign-legacy"
     try:
-        leaf = x509.load_pem_x509_certificate(certificate_pem.encode("ascii", "replace"))
-    except ValueError as exc:
-        return Verification.failed(
-            method, ENVELOPE_INVALID, f"certificate annotation is not a PEM certificate: {exc}"
-        )
+        leaf = load_pem(certificate_pem, f"{CERTIFICATE_ANNOTATION} annotation")
+    except CertificateError as exc:
+        return Verification.failed(method, ENVELOPE_INVALID, str(exc))
     untrusted: list[x509.Certificate] = []
     chain_pem = annotations.get(CHAIN_ANNOTATION, "").strip()
     if chain_pem:
         try:
-            untrusted = load_pem_chain(chain_pem)
-        except ValueError as exc:
-            return Verification.failed(method, ENVELOPE_INVALID, f"chain annotation is not PEM: {exc}")
+            untrusted = load_pem_chain(chain_pem, f"{CHAIN_ANNOTATION} annotation")
+        except CertificateError as exc:
+            return Verification.failed(method, ENVELOPE_INVALID, str(exc))
     identity = SignerIdentity.from_certificate(leaf)
     problems: list[VerificationProblem] = []
     what = "DSSE signature (over PAE)" if kind == "att" else "image signature"
@@ -127,7 +126,10 @@ def verify_cosign_layer(
             VerificationProblem(SIGNATURE_INVALID, why)
             for why in certificate_problems(leaf, trust, when, untrusted=untrusted)
         ]
-    return _result(method, identity, problems, entry, payload, payload_type, signature_ok, kind)
+    chains = chain_problem(leaf, trust, leaf.not_valid_before_utc, untrusted=untrusted) is None
+    return _result(
+        method, identity, problems, entry, payload, payload_type, signature_ok, kind, signature_ok and chains
+    )
 
 
 def _signed_content(
@@ -214,7 +216,15 @@ def _keyed(
         )
         problems += _log_problems(entry, trust, replace(signed, key_der=key_der))
     return _result(
-        "key", SignerIdentity.from_key(matched), problems, entry, signed.payload, payload_type, True, kind
+        "key",
+        SignerIdentity.from_key(matched),
+        problems,
+        entry,
+        signed.payload,
+        payload_type,
+        True,
+        kind,
+        True,
     )
 
 
@@ -227,6 +237,7 @@ def _result(
     payload_type: str | None,
     signature_ok: bool,
     kind: LayerKind,
+    signer_verified: bool,
 ) -> Verification:
     unique = tuple(dict.fromkeys(problems))
     return Verification(
@@ -241,4 +252,5 @@ def _result(
         subject_digests=subject_digests(payload) if kind == "att" and signature_ok else frozenset(),
         log_id=entry.log_id.hex() if entry is not None else None,
         timestamp_source="tlog" if entry is not None else None,
+        signer_verified=signer_verified,
     )

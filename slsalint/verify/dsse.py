@@ -13,10 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography import x509
-
 from slsalint.envelopes import pae
 from slsalint.verify.bundle import subject_digests
+from slsalint.verify.certificates import CertificateError, load_pem
 from slsalint.verify.chain import chain_problem, profile_problem
 from slsalint.verify.identity import SignerIdentity
 from slsalint.verify.keys import LoadedKey, verify_signature
@@ -163,14 +162,13 @@ def verify_legacy_dsse(envelope: Mapping[str, Any], trust: TrustRoot) -> Verific
     problems: list[VerificationProblem] = []
     identity: SignerIdentity | None = None
     verified_signature = False
+    signer_verified = False
     for signature in with_cert:
         assert signature.cert is not None
         try:
-            leaf = x509.load_pem_x509_certificate(signature.cert.encode("ascii", "replace"))
-        except ValueError as exc:
-            problems.append(
-                VerificationProblem(ENVELOPE_INVALID, f"DSSE signature certificate is not PEM: {exc}")
-            )
+            leaf = load_pem(signature.cert, "DSSE signature certificate")
+        except CertificateError as exc:
+            problems.append(VerificationProblem(ENVELOPE_INVALID, str(exc)))
             continue
         identity = identity or SignerIdentity.from_certificate(leaf)
         if not verify_signature(leaf.public_key(), signature.sig, parsed.pae):
@@ -181,7 +179,9 @@ def verify_legacy_dsse(envelope: Mapping[str, Any], trust: TrustRoot) -> Verific
             )
             continue
         verified_signature = True
-        for why in (profile_problem(leaf), chain_problem(leaf, trust, leaf.not_valid_before_utc)):
+        chain = chain_problem(leaf, trust, leaf.not_valid_before_utc)
+        signer_verified = signer_verified or chain is None
+        for why in (profile_problem(leaf), chain):
             if why is not None:
                 problems.append(VerificationProblem(SIGNATURE_INVALID, why))
     problems.append(
@@ -199,4 +199,5 @@ def verify_legacy_dsse(envelope: Mapping[str, Any], trust: TrustRoot) -> Verific
         payload_type=parsed.payload_type,
         payload=parsed.payload if verified_signature else None,
         subject_digests=subject_digests(parsed.payload) if verified_signature else frozenset(),
+        signer_verified=signer_verified,
     )

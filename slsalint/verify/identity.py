@@ -198,6 +198,11 @@ def certificate_claims(certificate: x509.Certificate) -> tuple[str | None, str |
     return subject, issuer_v2 or issuer_v1, claims
 
 
+def _quoted(value: str | None) -> str:
+    """``'value'`` as the user wrote it (no escaping of backslashes, unlike ``repr``)."""
+    return "none" if value is None else f"'{value}'"
+
+
 _RE2_END = re.compile(r"(?<!\\)((?:\\\\)*)\\z")
 
 
@@ -328,22 +333,23 @@ class SignerPolicy:
             return f"key {source}"
         parts = []
         if self.identity is not None:
-            parts.append(f"identity {self.identity!r}")
+            parts.append(f"identity {_quoted(self.identity)}")
         if self.identity_regexp is not None:
-            parts.append(f"identity-regexp {self.identity_regexp!r}")
+            parts.append(f"identity-regexp {_quoted(self.identity_regexp)}")
         if self.issuer is not None:
-            parts.append(f"issuer {self.issuer!r}")
+            parts.append(f"issuer {_quoted(self.issuer)}")
         if self.issuer_regexp is not None:
-            parts.append(f"issuer-regexp {self.issuer_regexp!r}")
-        parts += [f"{k} {v!r}" for k, v in sorted(self.github.items())]
+            parts.append(f"issuer-regexp {_quoted(self.issuer_regexp)}")
+        parts += [f"{k} {_quoted(v)}" for k, v in sorted(self.github.items())]
         return ", ".join(parts)
 
     def mismatch(self, identity: SignerIdentity) -> str | None:
-        """Why ``identity`` is not this signer, or None when it is."""
+        """Why ``identity`` is not this signer, or None when it is. The reason names the
+        constraint that failed, not the identity's own values (the caller names the signer once)."""
         if self.key is not None:
             wanted = self.loaded_key().fingerprint
             if identity.key_fingerprint != wanted:
-                return f"signing key {identity.key_fingerprint} is not {self.describe()} ({wanted})"
+                return f"signing key is not {self.describe()} ({wanted})"
             return None
         if not identity.keyless:
             return "signed with a key, not a certificate"
@@ -351,21 +357,21 @@ class SignerPolicy:
         subject = identity.subject or ""
         issuer = identity.issuer or ""
         if self.identity is not None and subject != self.identity:
-            return f"identity {subject!r} != {self.identity!r}"
+            return f"identity is not {_quoted(self.identity)}"
         if self.identity_regexp is not None and not compile_go_regexp(
             self.identity_regexp, what=f"{label} identity-regexp"
         ).search(subject):
-            return f"identity {subject!r} does not match {self.identity_regexp!r}"
+            return f"identity does not match {_quoted(self.identity_regexp)}"
         if self.issuer is not None and issuer != self.issuer:
-            return f"issuer {issuer!r} != {self.issuer!r}"
+            return f"issuer is not {_quoted(self.issuer)}"
         if self.issuer_regexp is not None and not compile_go_regexp(
             self.issuer_regexp, what=f"{label} issuer-regexp"
         ).search(issuer):
-            return f"issuer {issuer!r} does not match {self.issuer_regexp!r}"
+            return f"issuer does not match {_quoted(self.issuer_regexp)}"
         for claim, wanted_value in sorted(self.github.items()):
             actual = identity.github.get(claim)
             if actual != wanted_value:
-                return f"{claim} {actual!r} != {wanted_value!r}"
+                return f"{claim} is {_quoted(actual)}, not {_quoted(wanted_value)}"
         return None
 
 
@@ -388,8 +394,9 @@ def parse_annotations(items: Iterable[Any], *, what: str = "--annotations") -> d
 def match(identity: SignerIdentity, policies: Iterable[SignerPolicy]) -> tuple[bool, str]:
     """Whether ``identity`` is one of the allowed signers, and a one-line reason either way.
 
-    An empty policy list allows any signer (the reason says so); callers that require a signer
-    must check for that themselves.
+    A failing reason names the constraints that failed, never the identity itself (messages name
+    the signer once, next to it). An empty policy list allows any signer (the reason says so);
+    callers that require a signer must check for that themselves.
     """
     allowed = list(policies)
     if not allowed:
@@ -401,8 +408,5 @@ def match(identity: SignerIdentity, policies: Iterable[SignerPolicy]) -> tuple[b
             return True, f"signed by {identity.describe()}, allowed by {policy.name or policy.describe()}"
         reasons.append(f"{policy.name or f'signer {index + 1}'}: {why}")
     if len(reasons) == 1:
-        return False, f"signer {identity.describe()} is not allowed: {reasons[0]}"
-    return (
-        False,
-        f"signer {identity.describe()} matches none of {len(reasons)} allowed signers: " + "; ".join(reasons),
-    )
+        return False, f"is not an allowed signer ({reasons[0]})"
+    return False, f"matches none of {len(reasons)} allowed signers ({'; '.join(reasons)})"

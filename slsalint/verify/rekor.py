@@ -21,8 +21,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
+from slsalint.verify.shape import proto_bytes
 from slsalint.verify.trust import LogKey, TrustRoot
 
 
@@ -155,8 +157,8 @@ def _b64(value: Any, what: str) -> bytes:
     if not isinstance(value, str) or not value:
         raise EntryError(f"log entry has no {what}")
     try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
+        return proto_bytes(value)
+    except ValueError:
         raise EntryError(f"log entry {what} is not valid base64") from None
 
 
@@ -305,7 +307,7 @@ def _same_certificate(encoded_pem_b64: Any, certificate: x509.Certificate) -> bo
         if b"CERTIFICATE" in pem:
             return x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER) == der
         key = serialization.load_pem_public_key(pem)
-    except ValueError:
+    except (ValueError, UnsupportedAlgorithm):
         return False
     spki = serialization.PublicFormat.SubjectPublicKeyInfo
     return key.public_bytes(serialization.Encoding.DER, spki) == certificate.public_key().public_bytes(
@@ -322,7 +324,7 @@ def _same_key(encoded_pem_b64: Any, key_der: bytes) -> bool:
             loaded: Any = x509.load_pem_x509_certificate(pem).public_key()
         else:
             loaded = serialization.load_pem_public_key(pem)
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, UnsupportedAlgorithm):
         return False
     spki = serialization.PublicFormat.SubjectPublicKeyInfo
     return bool(loaded.public_bytes(serialization.Encoding.DER, spki) == key_der)
@@ -385,6 +387,11 @@ def check_binding(entry: LogEntry, signed: Signed) -> str | None:
         spec = body.get("spec")
         if not isinstance(spec, dict):
             return "log entry body has no 'spec'"
+        if (entry.kind, entry.version) != (kind, version):
+            return (
+                f"log entry kindVersion {entry.kind or '(empty)'}/{entry.version or '(empty)'} does not "
+                f"match its body ({kind}/{version})"
+            )
         payload_sha = signed.digest_hex or hashlib.sha256(signed.payload).hexdigest()
         if (kind, version) == ("dsse", "0.0.1"):
             return _bind_dsse(spec, signed, payload_sha)

@@ -60,6 +60,24 @@ class Verification:
     """Hex log id of the transparency log holding the entry."""
     timestamp_source: str | None = None
     """``tlog`` (integrated time under a SET or checkpoint) or ``tsa`` (RFC 3161 timestamp)."""
+    signer_verified: bool = False
+    """The signature verified with the signing certificate's (or key's) public key and the
+    certificate chains to a certificate authority of the trusted root: the identity is the one that
+    really signed, even when other checks failed (no transparency-log evidence, a log entry that
+    does not match). Always true when ``verified``."""
+    via: str | None = None
+    """How a signature made over something else vouches for this evidence: set when an image
+    signature over an index digest authenticates the attestation manifests the index lists by
+    digest (the signer is the image signer)."""
+
+    def __post_init__(self) -> None:
+        if self.verified and not self.signer_verified:
+            object.__setattr__(self, "signer_verified", True)
+
+    @property
+    def signer_known(self) -> bool:
+        """Whether ``identity`` is the authenticated signer (``verified`` or ``signer_verified``)."""
+        return self.identity is not None and (self.verified or self.signer_verified)
 
     @property
     def message(self) -> str:

@@ -183,3 +183,35 @@ def sct_problem(
         if why not in reasons:
             reasons.append(why)
     return f"{SCT_INVALID}: " + "; ".join(reasons)
+
+
+def sct_window_problem(leaf: x509.Certificate, trust: TrustRoot) -> str | None:
+    """The trusted root's CT log windows at the time of ``leaf``'s SCTs, for a certificate whose
+    SCT signature was verified already (sigstore-python verifies it, but judges the key's
+    ``validFor`` against the current time): at least one SCT must come from a CT log the trusted
+    root names by the SCT's log id, dated inside that key's window."""
+    try:
+        scts = embedded_scts(leaf)
+    except ValueError as exc:
+        return f"{SCT_INVALID}: the SCT list extension is malformed: {exc}"
+    if not scts:
+        return NO_SCT
+    reasons = []
+    for sct in scts:
+        key = trust.ct_log_key(sct.log_id)
+        when = sct.timestamp if sct.timestamp.tzinfo is not None else sct.timestamp.replace(tzinfo=UTC)
+        if key is None:
+            why = (
+                f"SCT is from an unknown CT log: log id {sct.log_id.hex()} is not in the trusted root "
+                f"({trust.source})"
+            )
+        elif not key.valid_for.contains(when):
+            why = (
+                f"SCT of {_log_name(key)} is dated {when.isoformat()}, outside the log key's validity "
+                f"in the trusted root ({key.valid_for})"
+            )
+        else:
+            return None
+        if why not in reasons:
+            reasons.append(why)
+    return f"{SCT_INVALID}: " + "; ".join(reasons)

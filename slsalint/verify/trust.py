@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,6 +106,8 @@ class TrustRoot:
     source: str
     """Where the root came from (a path, or ``embedded:production``), for messages."""
     raw: bytes = field(repr=False, default=b"")
+    document: dict[str, Any] = field(repr=False, default_factory=dict, compare=False)
+    """The parsed (and checked) trusted root document."""
     _sigstore_root: TrustedRoot | None = field(default=None, repr=False, compare=False)
     _verifier: Verifier | None = field(default=None, repr=False, compare=False)
 
@@ -112,11 +116,12 @@ class TrustRoot:
     @classmethod
     def from_file(cls, path: Path | str) -> TrustRoot:
         """Load ``trusted_root.json``; raises TrustRootError naming the file when unusable."""
-        path = Path(path)
+        from slsalint import fileio
+
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise TrustRootError(f"{path}: cannot read trusted root: {exc.strerror or exc}") from None
+            data = fileio.read_bytes(path, limit=MAX_TRUSTED_ROOT_BYTES)
+        except fileio.FileReadError as exc:
+            raise TrustRootError(f"{path}: cannot read trusted root: {exc.problem}") from None
         return cls.from_json(data, source=str(path))
 
     @classmethod
@@ -144,35 +149,42 @@ class TrustRoot:
 
     @classmethod
     def from_json(cls, data: bytes, *, source: str = "trusted root") -> TrustRoot:
+        """Parse and check a trusted root document; every problem is one TrustRootError line
+        ``SOURCE: FIELD: what is wrong`` (FIELD as a path such as ``tlogs[1].publicKey.validFor``)."""
+        from slsalint import jsonio
+
         try:
-            document = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            document = jsonio.load_object(data)
+        except jsonio.JSONError as exc:
             raise TrustRootError(f"{source}: trusted root is not valid JSON: {exc}") from None
-        if not isinstance(document, dict):
-            raise TrustRootError(f"{source}: trusted root is not a JSON object")
+        reader = _Reader(source)
+        reader.fields(document, "", TRUSTED_ROOT_FIELDS)
         media_type = document.get("mediaType")
-        if media_type != TRUSTED_ROOT_MEDIA_TYPE:
+        if media_type is not None and not isinstance(media_type, str):
+            raise reader.fail("mediaType", f"expected a string, got {_type_name(media_type)}")
+        if media_type not in TRUSTED_ROOT_MEDIA_TYPES:
+            shown = repr(media_type[:80]) if isinstance(media_type, str) else "none"
             raise TrustRootError(
-                f"{source}: unsupported trusted root media type {media_type!r} "
+                f"{source}: unsupported trusted root media type {shown} "
                 f"(expected {TRUSTED_ROOT_MEDIA_TYPE!r})"
             )
         fulcio = tuple(
-            _authority(item, f"{source}: certificateAuthorities[{i}]")
-            for i, item in enumerate(_list(document, "certificateAuthorities", source))
+            _authority(reader, item, f"certificateAuthorities[{i}]")
+            for i, item in enumerate(reader.items(document, "certificateAuthorities"))
         )
         tsa = tuple(
-            _authority(item, f"{source}: timestampAuthorities[{i}]")
-            for i, item in enumerate(_list(document, "timestampAuthorities", source))
+            _authority(reader, item, f"timestampAuthorities[{i}]")
+            for i, item in enumerate(reader.items(document, "timestampAuthorities"))
         )
         rekor = tuple(
             key
-            for i, item in enumerate(_list(document, "tlogs", source))
-            if (key := _log_key(item, f"{source}: tlogs[{i}]")) is not None
+            for i, item in enumerate(reader.items(document, "tlogs"))
+            if (key := _log_key(reader, item, f"tlogs[{i}]")) is not None
         )
         ctlogs = tuple(
             key
-            for i, item in enumerate(_list(document, "ctlogs", source))
-            if (key := _log_key(item, f"{source}: ctlogs[{i}]")) is not None
+            for i, item in enumerate(reader.items(document, "ctlogs"))
+            if (key := _log_key(reader, item, f"ctlogs[{i}]")) is not None
         )
         if not fulcio:
             raise TrustRootError(f"{source}: trusted root has no certificate authority")
@@ -180,7 +192,15 @@ class TrustRoot:
             raise TrustRootError(
                 f"{source}: trusted root has neither a transparency log nor a timestamp authority"
             )
-        return cls(fulcio=fulcio, rekor=rekor, ctlogs=ctlogs, tsa=tsa, source=source, raw=bytes(data))
+        return cls(
+            fulcio=fulcio,
+            rekor=rekor,
+            ctlogs=ctlogs,
+            tsa=tsa,
+            source=source,
+            raw=bytes(data),
+            document=document,
+        )
 
     # -- lookups ------------------------------------------------------------------------------
 
@@ -211,16 +231,26 @@ class TrustRoot:
     # -- the sigstore-python view -------------------------------------------------------------
 
     def sigstore_root(self) -> TrustedRoot:
-        """The same root as a ``sigstore.models.TrustedRoot`` (built once, lazily)."""
+        """The same root as a ``sigstore.models.TrustedRoot`` (built once, lazily).
+
+        sigstore-python treats the end of a timestamp authority's ``validFor`` as exclusive,
+        while the trusted-root format defines every ``TimeRange`` as closed (``[start, end]``);
+        it is handed the root with each such end one microsecond later (the resolution of the
+        times it compares), so that its ``time < end`` test is ``time <= end``.
+        """
         if self._sigstore_root is None:
+            from pydantic import ValidationError
             from sigstore.models import TrustedRoot
             from sigstore_models.trustroot import v1 as trustroot_v1
 
             try:
-                self._sigstore_root = TrustedRoot(trustroot_v1.TrustedRoot.from_json(self.raw))
-            except Exception as exc:  # pydantic and sigstore raise several unrelated types
+                inner = trustroot_v1.TrustedRoot.from_json(json.dumps(_closed_tsa_windows(self.document)))
+                self._sigstore_root = TrustedRoot(inner)
+            except ValidationError as exc:
+                raise TrustRootError(f"{self.source}: {_pydantic_line(exc)}") from None
+            except Exception as exc:  # sigstore raises several unrelated types
                 raise TrustRootError(
-                    f"{self.source}: sigstore cannot load this trusted root: {exc}"
+                    f"{self.source}: sigstore cannot load this trusted root: {_one_line(exc)}"
                 ) from None
         return self._sigstore_root
 
@@ -237,97 +267,251 @@ class TrustRoot:
         return self._verifier
 
 
-def _list(document: dict[str, Any], key: str, source: str) -> list[Any]:
-    value = document.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise TrustRootError(f"{source}: '{key}' is not a list")
-    return value
+MAX_TRUSTED_ROOT_BYTES = 4 * 1024 * 1024
+"""Largest trusted root file read (the public-good root is ~10 KiB)."""
+MAX_ROOT_ENTRIES = 64
+"""Most authorities or logs of one kind in a trusted root."""
+
+TRUSTED_ROOT_MEDIA_TYPES = frozenset(
+    {TRUSTED_ROOT_MEDIA_TYPE, "application/vnd.dev.sigstore.trustedroot.v0.2+json"}
+)
+TRUSTED_ROOT_FIELDS = frozenset(
+    {"mediaType", "tlogs", "certificateAuthorities", "ctlogs", "timestampAuthorities"}
+)
+_AUTHORITY_FIELDS = frozenset({"subject", "uri", "certChain", "validFor", "operator"})
+_LOG_FIELDS = frozenset({"baseUrl", "hashAlgorithm", "publicKey", "logId", "checkpointKeyId", "operator"})
+_KEY_FIELDS = frozenset({"rawBytes", "keyDetails", "validFor"})
+_HASH_ALGORITHMS = frozenset({"SHA2_256", "SHA2_384", "SHA2_512", "SHA3_256", "SHA3_384"})
+_KEY_DETAILS = frozenset(
+    {
+        "PKCS1_RSA_PKCS1V5",
+        "PKCS1_RSA_PSS",
+        "PKIX_RSA_PKCS1V5",
+        "PKIX_RSA_PSS",
+        "PKIX_RSA_PKCS1V15_2048_SHA256",
+        "PKIX_RSA_PKCS1V15_3072_SHA256",
+        "PKIX_RSA_PKCS1V15_4096_SHA256",
+        "PKIX_RSA_PSS_2048_SHA256",
+        "PKIX_RSA_PSS_3072_SHA256",
+        "PKIX_RSA_PSS_4096_SHA256",
+        "PKIX_ECDSA_P256_HMAC_SHA_256",
+        "PKIX_ECDSA_P256_SHA_256",
+        "PKIX_ECDSA_P384_SHA_384",
+        "PKIX_ECDSA_P521_SHA_512",
+        "PKIX_ED25519",
+        "PKIX_ED25519_PH",
+        "PKIX_ECDSA_P384_SHA_256",
+        "PKIX_ECDSA_P521_SHA_256",
+        "LMS_SHA256",
+        "LMOTS_SHA256",
+        "ML_DSA_65",
+        "ML_DSA_87",
+    }
+)
+"""``PublicKeyDetails`` of the Sigstore protobuf specs (what a trusted root may name)."""
 
 
-def _time(value: Any, where: str) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise TrustRootError(f"{where}: timestamp is not a string")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise TrustRootError(f"{where}: malformed timestamp {value!r}") from None
-    if parsed.tzinfo is None:
-        raise TrustRootError(f"{where}: timestamp {value!r} has no time zone")
-    return parsed
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200] if text else type(exc).__name__
 
 
-def _valid_for(item: dict[str, Any], where: str) -> ValidFor:
-    window = item.get("validFor")
-    if window is None:
-        return ValidFor(None, None)
-    if not isinstance(window, dict):
-        raise TrustRootError(f"{where}: 'validFor' is not an object")
-    return ValidFor(_time(window.get("start"), where), _time(window.get("end"), where))
+def _pydantic_line(exc: Any) -> str:
+    """The first error of a pydantic ValidationError as ``field.path: message`` (one line)."""
+    errors = exc.errors()
+    if not errors:
+        return "sigstore cannot load this trusted root"
+    first = errors[0]
+    path = ""
+    for part in first.get("loc", ()):
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{path or 'trusted root'}: {_one_line(Exception(first.get('msg', 'invalid')))}{more}"
 
 
-def _b64(value: Any, where: str) -> bytes:
-    if not isinstance(value, str) or not value:
-        raise TrustRootError(f"{where}: missing base64 'rawBytes'")
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise TrustRootError(f"{where}: 'rawBytes' is not valid base64") from None
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 
 
-def _authority(item: Any, where: str) -> CertificateAuthority:
-    if not isinstance(item, dict):
-        raise TrustRootError(f"{where}: not an object")
-    chain = item.get("certChain")
-    certs_json = chain.get("certificates") if isinstance(chain, dict) else None
+class _Reader:
+    """Field access with the path of every value, so each problem names the field."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: str, problem: str) -> TrustRootError:
+        return TrustRootError(f"{self.source}: {where}: {problem}" if where else f"{self.source}: {problem}")
+
+    def fields(self, item: dict[str, Any], where: str, known: frozenset[str]) -> None:
+        unknown = sorted(str(k) for k in item if k not in known)
+        if unknown:
+            field = unknown[0] if _PLAIN_NAME.fullmatch(unknown[0]) else repr(unknown[0][:40])
+            name = f"{where}.{field}" if where else field
+            raise self.fail(name, "unknown field (not part of the trusted root format)")
+
+    def object(self, value: Any, where: str, known: frozenset[str]) -> dict[str, Any]:
+        if value is None:
+            raise self.fail(where, "missing")
+        if not isinstance(value, dict):
+            raise self.fail(where, f"expected an object, got {_type_name(value)}")
+        self.fields(value, where, known)
+        return value
+
+    def items(self, document: dict[str, Any], key: str) -> list[Any]:
+        value = document.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.fail(key, f"expected a list, got {_type_name(value)}")
+        if len(value) > MAX_ROOT_ENTRIES:
+            raise self.fail(key, f"{len(value)} entries (at most {MAX_ROOT_ENTRIES})")
+        return value
+
+    def text(self, item: dict[str, Any], key: str, where: str, *, required: bool) -> str | None:
+        value = item.get(key)
+        if value is None:
+            if required:
+                raise self.fail(f"{where}.{key}", "missing")
+            return None
+        if not isinstance(value, str):
+            raise self.fail(f"{where}.{key}", f"expected a string, got {_type_name(value)}")
+        return value
+
+    def b64(self, item: dict[str, Any], key: str, where: str) -> bytes:
+        value = item.get(key)
+        if not isinstance(value, str) or not value:
+            problem = "missing" if value is None else "expected non-empty base64 text"
+            raise self.fail(f"{where}.{key}", problem)
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise self.fail(f"{where}.{key}", "not valid base64") from None
+
+    def time(self, window: dict[str, Any], key: str, where: str) -> datetime | None:
+        value = window.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(f"{where}.{key}", f"expected an RFC 3339 timestamp, got {_type_name(value)}")
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise self.fail(f"{where}.{key}", f"malformed timestamp {value[:60]!r}") from None
+        if parsed.tzinfo is None:
+            raise self.fail(f"{where}.{key}", f"timestamp {value[:60]!r} has no time zone")
+        return parsed
+
+    def valid_for(self, item: dict[str, Any], where: str, *, required: bool) -> ValidFor:
+        window = item.get("validFor")
+        name = f"{where}.validFor"
+        if window is None:
+            if required:
+                raise self.fail(name, "missing (an authority needs its validity window)")
+            return ValidFor(None, None)
+        window = self.object(window, name, frozenset({"start", "end"}))
+        start = self.time(window, "start", name)
+        if start is None:
+            # A TimeRange's start is required: a window without one is malformed, not unbounded.
+            raise self.fail(f"{name}.start", "missing (a validity window needs its start)")
+        return ValidFor(start, self.time(window, "end", name))
+
+
+def _type_name(value: Any) -> str:
+    from slsalint.jsonio import type_name
+
+    name = type_name(value)
+    return "null" if value is None else f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
+def _authority(reader: _Reader, item: Any, where: str) -> CertificateAuthority:
+    from slsalint.verify.certificates import MAX_CHAIN, CertificateError, load_der
+
+    item = reader.object(item, where, _AUTHORITY_FIELDS)
+    chain = reader.object(item.get("certChain"), f"{where}.certChain", frozenset({"certificates"}))
+    certs_json = chain.get("certificates")
     if not isinstance(certs_json, list) or not certs_json:
-        raise TrustRootError(f"{where}: no 'certChain.certificates'")
+        raise reader.fail(f"{where}.certChain.certificates", "expected a non-empty list of certificates")
+    if len(certs_json) > MAX_CHAIN:
+        raise reader.fail(
+            f"{where}.certChain.certificates", f"{len(certs_json)} certificates (at most {MAX_CHAIN})"
+        )
     certificates = []
     for i, cert in enumerate(certs_json):
-        raw = _b64(cert.get("rawBytes") if isinstance(cert, dict) else None, f"{where} certificate {i}")
+        name = f"{where}.certChain.certificates[{i}]"
+        cert = reader.object(cert, name, frozenset({"rawBytes"}))
+        raw = reader.b64(cert, "rawBytes", name)
         try:
-            certificates.append(x509.load_der_x509_certificate(raw))
-        except ValueError as exc:
-            raise TrustRootError(f"{where} certificate {i}: not a DER certificate: {exc}") from None
-    subject = item.get("subject")
-    subject_text = ""
-    if isinstance(subject, dict):
-        subject_text = ", ".join(f"{k}={v}" for k, v in subject.items() if isinstance(v, str))
-    uri = item.get("uri")
+            certificates.append(load_der(raw, "certificate"))
+        except CertificateError as exc:
+            raise reader.fail(name, str(exc)) from None
+    subject = reader.object(
+        item.get("subject"), f"{where}.subject", frozenset({"organization", "commonName"})
+    )
+    for key in ("organization", "commonName"):
+        reader.text(subject, key, f"{where}.subject", required=True)
+    subject_text = ", ".join(f"{k}={v}" for k, v in subject.items() if isinstance(v, str))
+    uri = reader.text(item, "uri", where, required=False)
+    reader.text(item, "operator", where, required=False)
     return CertificateAuthority(
         certificates=tuple(certificates),
-        valid_for=_valid_for(item, where),
-        uri=uri if isinstance(uri, str) else "",
+        valid_for=reader.valid_for(item, where, required=True),
+        uri=uri or "",
         subject=subject_text,
     )
 
 
-def _log_key(item: Any, where: str) -> LogKey | None:
+def _log_key(reader: _Reader, item: Any, where: str) -> LogKey | None:
     """A log key, or None for a key type this build cannot use (sigstore skips those too)."""
-    if not isinstance(item, dict):
-        raise TrustRootError(f"{where}: not an object")
-    public_key = item.get("publicKey")
-    if not isinstance(public_key, dict):
-        raise TrustRootError(f"{where}: no 'publicKey'")
-    raw = _b64(public_key.get("rawBytes"), where)
+    item = reader.object(item, where, _LOG_FIELDS)
+    base_url = reader.text(item, "baseUrl", where, required=True)
+    reader.text(item, "operator", where, required=False)
+    algorithm = reader.text(item, "hashAlgorithm", where, required=True)
+    if algorithm not in _HASH_ALGORITHMS:
+        raise reader.fail(f"{where}.hashAlgorithm", f"unknown hash algorithm {str(algorithm)[:40]!r}")
+    public_key = reader.object(item.get("publicKey"), f"{where}.publicKey", _KEY_FIELDS)
+    details = reader.text(public_key, "keyDetails", f"{where}.publicKey", required=True)
+    if details not in _KEY_DETAILS:
+        raise reader.fail(f"{where}.publicKey.keyDetails", f"unknown key type {str(details)[:60]!r}")
+    raw = reader.b64(public_key, "rawBytes", f"{where}.publicKey")
+    valid_for = reader.valid_for(public_key, f"{where}.publicKey", required=False)
+    log_id_json = reader.object(item.get("logId"), f"{where}.logId", frozenset({"keyId"}))
+    log_id = reader.b64(log_id_json, "keyId", f"{where}.logId")
+    if item.get("checkpointKeyId") is not None:
+        checkpoint = reader.object(item["checkpointKeyId"], f"{where}.checkpointKeyId", frozenset({"keyId"}))
+        reader.b64(checkpoint, "keyId", f"{where}.checkpointKeyId")
     try:
         key = serialization.load_der_public_key(raw)
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise TrustRootError(f"{where}: public key is not DER SubjectPublicKeyInfo: {exc}") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise reader.fail(
+            f"{where}.publicKey.rawBytes", "not a DER SubjectPublicKeyInfo of a supported key type"
+        ) from None
     try:
         checked = check_key_type(key, where)
     except KeyLoadError:
         return None
-    log_id_json = item.get("logId")
-    key_id = log_id_json.get("keyId") if isinstance(log_id_json, dict) else None
-    log_id = _b64(key_id, f"{where} logId") if key_id else hashlib.sha256(raw).digest()
-    base_url = item.get("baseUrl")
-    return LogKey(
-        log_id=log_id,
-        key=checked,
-        valid_for=_valid_for(public_key, where),
-        base_url=base_url if isinstance(base_url, str) else "",
-    )
+    return LogKey(log_id=log_id, key=checked, valid_for=valid_for, base_url=base_url or "")
+
+
+def _without_nulls(value: Any) -> Any:
+    """Protobuf JSON reads ``null`` as the default value: drop such fields, as readers of the
+    format do (sigstore-python's strict models would refuse them)."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def _closed_tsa_windows(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` in the form sigstore-python reads: null fields dropped, the four lists present,
+    and each timestamp authority's ``validFor.end`` one microsecond later (see
+    ``TrustRoot.sigstore_root``)."""
+    out: dict[str, Any] = _without_nulls(copy.deepcopy(document))
+    for key in ("tlogs", "certificateAuthorities", "ctlogs", "timestampAuthorities"):
+        out.setdefault(key, [])
+    for authority in out.get("timestampAuthorities") or []:
+        window = authority.get("validFor") if isinstance(authority, dict) else None
+        end = window.get("end") if isinstance(window, dict) else None
+        if isinstance(window, dict) and isinstance(end, str):
+            moved = datetime.fromisoformat(end) + timedelta(microseconds=1)
+            window["end"] = moved.isoformat()
+    return out

@@ -39,18 +39,22 @@ def make_image(
     attest: str = "good",
     sign: str | None = None,
     optional: dict[str, str] | None = None,
+    identity: str = DEFAULT_IDENTITY,
+    issuer: str = DEFAULT_ISSUER,
 ) -> tuple[str, str]:
     """A one-platform image (BuildKit provenance, mode=max) plus cosign evidence for the index.
 
     attest: ``good`` (a signed .att), ``tampered`` (payload changed after signing), ``none``.
-    sign: None (no .sig), ``good`` (.sig for the index), ``other`` (.sig naming another digest).
+    sign: None (no .sig), ``good`` (.sig for the index), ``other`` (.sig naming another digest),
+    ``platform`` (.sig for the platform manifest), ``tampered`` (.sig payload changed after
+    signing), ``bundle`` (a cosign v3 ``sign`` bundle referrer over the index).
     Returns (layout reference, trusted root path).
     """
     writer = LayoutWriter(tmp_path / "image")
     image = bk.add_platform_image(writer, AMD64, seed="signed")
     att = bk.add_attestation_manifest(writer, image, [bk.buildkit_v02_statement(image["digest"])])
     index = bk.add_index(writer, [image, att], ref_name="v1.0.0")
-    leaf = pki.leaf()
+    leaf = pki.leaf(identity=identity, issuer=issuer, claims=None if identity == DEFAULT_IDENTITY else {})
     prefix = index["digest"].replace(":", "-")
     if attest != "none":
         statement = bk.buildkit_v02_statement(index["digest"])
@@ -64,13 +68,38 @@ def make_image(
         annotations["predicateType"] = "https://slsa.dev/provenance/v0.2"
         layer = writer.descriptor(blob, "application/vnd.dsse.envelope.v1+json", annotations=annotations)
         writer.add_entry(_manifest(writer, [layer]), ref_name=f"{prefix}.att")
-    if sign is not None:
-        digest = index["digest"] if sign == "good" else "sha256:" + "9" * 64
+    if sign == "bundle":
+        media_type = "application/vnd.dev.sigstore.bundle.v0.3+json"
+        bundle = pki.cosign_sign_bundle(index["digest"], leaf)
+        layer = writer.descriptor(json.dumps(bundle).encode(), media_type)
+        empty = writer.descriptor(b"{}", "application/vnd.oci.empty.v1+json")
+        referrer = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": media_type,
+            "config": empty,
+            "layers": [layer],
+            "subject": {k: index[k] for k in ("mediaType", "digest", "size")},
+        }
+        writer.add_entry(
+            writer.descriptor(
+                writer.json_bytes(referrer),
+                "application/vnd.oci.image.manifest.v1+json",
+                artifact_type=media_type,
+            )
+        )
+    elif sign is not None:
+        digest = {"good": index["digest"], "tampered": index["digest"], "platform": image["digest"]}.get(
+            sign, "sha256:" + "9" * 64
+        )
         payload, annotations = pki.cosign_sig_layer(digest, leaf, optional=optional)
+        if sign == "tampered":
+            payload = payload.replace(b'"optional": {', b'"optional": {"forged": "yes"', 1)
         layer = writer.descriptor(
             payload, "application/vnd.dev.cosign.simplesigning.v1+json", annotations=annotations
         )
-        writer.add_entry(_manifest(writer, [layer]), ref_name=f"{prefix}.sig")
+        tag = (image["digest"] if sign == "platform" else index["digest"]).replace(":", "-")
+        writer.add_entry(_manifest(writer, [layer]), ref_name=f"{tag}.sig")
     writer.write_index()
     root = pki.write_trusted_root(tmp_path)
     return f"oci:{tmp_path / 'image'}:v1.0.0", str(root)
@@ -313,3 +342,285 @@ def test_unusable_key_files_are_exit_2_before_anything_is_checked(tmp_path: Path
         result.returncode == 2
         and f"--key {tmp_path / 'garbage.pub'}: not a PEM or DER public key" in result.stderr
     )
+
+
+# -- sign-only images: the image signature over the index vouches for its attestations ------------
+
+
+def attestations(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a for p in report["targets"][0]["platforms"] for a in p["attestations"]]
+
+
+@pytest.mark.parametrize("sign", ["good", "bundle"], ids=["cosign-sig", "cosign-v3-bundle"])
+def test_sign_only_image_counts_buildkit_provenance_as_signed(
+    tmp_path: Path, pki: TestPKI, sign: str
+) -> None:
+    """Microcks/GitLab: BuildKit provenance in the index, `cosign sign IMAGE@INDEX-DIGEST`."""
+    ref, root = make_image(tmp_path, pki, attest="none", sign=sign)
+    code, report = check(ref, "--trusted-root", root, *KEYLESS, "--enable", "SL205")
+    assert code == 0, report
+    target = report["targets"][0]
+    (signature,) = target["signatures"]
+    verification = signature["verification"]
+    assert signature["role"] == "image" and verification["verified"] is True
+    assert (verification["signer"], verification["issuer"]) == (DEFAULT_IDENTITY, DEFAULT_ISSUER)
+    assert verification["logIndex"] == 4242 and verification["integratedTime"] == "2024-03-01T12:05:00+00:00"
+    (provenance,) = [a for a in attestations(report) if a["provenance"]]
+    assert provenance["source"]["kind"] == "buildkit-attestation-manifest"
+    vouched = provenance["verification"]
+    assert vouched["verified"] is True and vouched["signer"] == DEFAULT_IDENTITY
+    assert vouched["via"].startswith(f"image signature over index {target['indexDigest']}")
+    manifest = provenance["source"]["location"].rsplit("@", 1)[1]
+    assert signature["vouchesFor"] == [manifest] and manifest in vouched["via"]
+
+
+def test_sign_only_image_text_report_names_the_signer(tmp_path: Path, pki: TestPKI) -> None:
+    ref, root = make_image(tmp_path, pki, attest="none", sign="good")
+    result = subprocess.run(
+        [sys.executable, "-m", "slsalint", "check", ref, "--trusted-root", root, *KEYLESS, "--no-color"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = " ".join(result.stdout.split())
+    assert (
+        f"signature: image signature by {DEFAULT_IDENTITY} (issuer {DEFAULT_ISSUER}), log index 4242" in text
+    )
+    assert "vouches for 1 attestation manifest(s) the index lists" in text
+    assert f"signed through the image signature over the index by {DEFAULT_IDENTITY}" in text
+
+
+def test_attestation_level_signatures_can_be_required(tmp_path: Path, pki: TestPKI) -> None:
+    ref, root = make_image(tmp_path, pki, attest="none", sign="good")
+    policy = tmp_path / "slsalint.yaml"
+    policy.write_text("version: 1\nrules:\n  SL201: {require-attestation-signatures: true}\n")
+    code, report = check(ref, "--trusted-root", root, *KEYLESS, "--policy", str(policy))
+    assert code == 1 and rule_ids(report) == {"SL201"}
+    (finding,) = [f for f in report["targets"][0]["findings"] if f["ruleId"] == "SL201"]
+    assert "signed only through the image signature over the index" in finding["actual"]
+    # a signature on the attestation itself satisfies the option
+    ref, root = make_image(tmp_path / "att", pki, attest="good", sign="good")
+    code, report = check(ref, "--trusted-root", root, *KEYLESS, "--policy", str(policy))
+    assert code == 0, report
+
+
+def test_sign_only_image_by_the_wrong_signer_is_one_sl203(tmp_path: Path, pki: TestPKI) -> None:
+    ref, root = make_image(tmp_path, pki, attest="none", sign="good")
+    wanted = "^https://github\\.com/microcks/microcks/"
+    code, report = check(
+        ref,
+        "--trusted-root",
+        root,
+        "--certificate-identity-regexp",
+        wanted,
+        "--certificate-oidc-issuer",
+        DEFAULT_ISSUER,
+    )
+    assert code == 1
+    findings = report["targets"][0]["findings"]
+    assert [f["ruleId"] for f in findings] == ["SL203"]  # provenance counts as signed: no SL201
+    (finding,) = findings
+    assert (
+        "image signature (it also stands for the 1 attestation manifest(s) the index lists)"
+        in finding["message"]
+    )
+    assert finding["actual"] == f"{DEFAULT_IDENTITY} (issuer {DEFAULT_ISSUER})"
+    # the identity is named once: in `actual`, not again in the message
+    assert DEFAULT_IDENTITY not in finding["message"] and wanted in finding["message"]
+
+
+@pytest.mark.parametrize("sign", ["platform", "tampered", "other"])
+def test_only_a_verified_signature_over_the_index_vouches(tmp_path: Path, pki: TestPKI, sign: str) -> None:
+    """A .sig over the platform manifest signs nothing the platform manifest does not list (it
+    lists no attestations); a .sig that does not verify, or names another digest, vouches for
+    nothing."""
+    ref, root = make_image(tmp_path, pki, attest="none", sign=sign)
+    code, report = check(ref, "--trusted-root", root, *KEYLESS)
+    assert code == 1 and "SL201" in rule_ids(report)
+    assert all(a["verification"] is None for a in attestations(report))
+    if sign == "tampered":
+        assert "SL202" in rule_ids(report)
+
+
+# -- message-signature bundles over an artifact (cosign sign-blob --bundle, sigstore sign) ---------
+
+
+def blob_case(tmp_path: Path, pki: TestPKI, *, identity: str = DEFAULT_IDENTITY) -> tuple[Path, Path, str]:
+    artifact = tmp_path / "app.tar.gz"
+    artifact.write_bytes(b"release tarball\n")
+    bundle = tmp_path / "app.tar.gz.sigstore.json"
+    bundle.write_text(
+        json.dumps(pki.message_bundle(artifact.read_bytes(), pki.leaf(identity=identity), version="0.3"))
+    )
+    return artifact, bundle, str(pki.write_trusted_root(tmp_path))
+
+
+def test_message_signature_is_an_artifact_signature(tmp_path: Path, pki: TestPKI) -> None:
+    artifact, bundle, root = blob_case(tmp_path, pki)
+    base = ["--attestation", str(bundle), "--trusted-root", root, *KEYLESS, "--disable", "SL101"]
+    code, report = check(*base, "--artifact", str(artifact), "--enable", "SL205")
+    assert code == 0, report
+    (signature,) = report["targets"][0]["signatures"]
+    assert signature["role"] == "artifact" and signature["verification"]["verified"] is True
+    assert signature["verification"]["signer"] == DEFAULT_IDENTITY
+    assert signature["storedFor"] == report["targets"][0]["platforms"][0]["digest"]
+    # never "not an in-toto attestation": with the recommended pack alone it is simply no provenance
+    code, report = check("--attestation", str(bundle), "--trusted-root", root, "--artifact", str(artifact))
+    assert rule_ids(report) == {"SL101"}
+
+
+def test_message_signature_over_another_artifact(tmp_path: Path, pki: TestPKI) -> None:
+    _, bundle, root = blob_case(tmp_path, pki)
+    other = tmp_path / "other.bin"
+    other.write_bytes(b"something else\n")
+    code, report = check(
+        "--attestation",
+        str(bundle),
+        "--artifact",
+        str(other),
+        "--trusted-root",
+        root,
+        *KEYLESS,
+        "--enable",
+        "SL205",
+        "--disable",
+        "SL101",
+    )
+    assert code == 1 and rule_ids(report) == {"SL202", "SL205"}
+    messages = [f["message"] for f in report["targets"][0]["findings"]]
+    assert any("message signature is over sha256:" in m for m in messages)
+
+
+def test_message_signature_by_the_wrong_signer(tmp_path: Path, pki: TestPKI) -> None:
+    fork = "https://github.com/fork/app/.github/workflows/release.yml@refs/tags/v1.2.3"
+    artifact, bundle, root = blob_case(tmp_path, pki, identity=fork)
+    code, report = check(
+        "--attestation",
+        str(bundle),
+        "--artifact",
+        str(artifact),
+        "--trusted-root",
+        root,
+        *KEYLESS,
+        "--enable",
+        "SL205",
+        "--disable",
+        "SL101",
+    )
+    assert code == 1 and rule_ids(report) == {"SL203"}
+
+
+def test_message_signature_without_an_artifact_digest(tmp_path: Path, pki: TestPKI) -> None:
+    _, bundle, root = blob_case(tmp_path, pki)
+    code, report = check(
+        "--attestation",
+        str(bundle),
+        "--trusted-root",
+        root,
+        *KEYLESS,
+        "--enable",
+        "SL205",
+        "--disable",
+        "SL101",
+    )
+    assert code == 1 and rule_ids(report) == {"SL205"}
+    (finding,) = report["targets"][0]["findings"]
+    assert "no verified artifact signature" in finding["message"]
+    assert "--artifact FILE or --subject" in finding["message"]
+
+
+# -- every true cause ---------------------------------------------------------------------------------
+
+
+def test_a_dsse_signature_that_does_not_verify_is_sl202_even_when_the_payload_is_not_a_statement(
+    tmp_path: Path,
+) -> None:
+    from tests.support.pki import dsse_envelope
+
+    key = signing_key("p256", "release")
+    (tmp_path / "good.pub").write_bytes(public_pem(key))
+    envelope = dsse_envelope(b"plain text, not an in-toto statement", key, payload_type="text/plain")
+    (tmp_path / "signed.json").write_text(json.dumps(envelope))
+    forged = dict(envelope, payload=__import__("base64").b64encode(b"forged text").decode())
+    (tmp_path / "forged.json").write_text(json.dumps(forged))
+    base = ["--subject", "sha256:" + "1" * 64, "--key", str(tmp_path / "good.pub"), "--disable", "SL101"]
+    code, report = check("--attestation", str(tmp_path / "signed.json"), *base)
+    assert code == 1 and rule_ids(report) == {"SL105"}
+    code, report = check("--attestation", str(tmp_path / "forged.json"), *base)
+    assert code == 1 and rule_ids(report) == {"SL105", "SL202"}
+    (sl202,) = [f for f in report["targets"][0]["findings"] if f["ruleId"] == "SL202"]
+    assert "does not verify with any given key" in sl202["message"]
+    assert sl202["source"] == f"file {tmp_path / 'forged.json'}"
+
+
+def test_fork_signed_generator_provenance_is_sl203_and_sl204(corpus: Path) -> None:
+    """slsa-github-generator's file signed from a fork (asraa/slsa-github-generator): no log
+    evidence (SL204), and the signer is the fork, not the generator (SL203), each once."""
+    code, report = check(
+        "--attestation",
+        str(corpus / "slsa-github-generator/FAIL-untrusted-builder.dsse-legacy.intoto.jsonl"),
+        "--certificate-identity-regexp",
+        "^https://github\\.com/slsa-framework/slsa-github-generator/",
+        "--certificate-oidc-issuer",
+        DEFAULT_ISSUER,
+    )
+    assert code == 1
+    findings = [f for f in report["targets"][0]["findings"] if f["level"] == "error"]
+    assert sorted(f["ruleId"] for f in findings) == ["SL203", "SL204"]
+    (sl203,) = [f for f in findings if f["ruleId"] == "SL203"]
+    assert sl203["actual"].startswith("https://github.com/asraa/slsa-github-generator/")
+    assert "asraa" not in sl203["message"] and "identity does not match" in sl203["message"]
+
+
+def test_a_certificate_of_another_ca_is_sl202_chain_not_sl204(corpus: Path) -> None:
+    """actions/attest provenance from a private GitHub instance, checked against public good."""
+    code, report = check(
+        "--attestation",
+        str(
+            corpus
+            / "github-attestations/github-provenance-demo-0.0.12.private-github-instance.bundle-v0.3.jsonl"
+        ),
+        "--certificate-identity-regexp",
+        ".",
+        "--certificate-oidc-issuer-regexp",
+        ".",
+    )
+    assert code == 1
+    errors = {f["ruleId"] for f in report["targets"][0]["findings"] if f["level"] == "error"}
+    assert errors == {"SL202"}
+    messages = [f["message"] for f in report["targets"][0]["findings"] if f["ruleId"] == "SL202"]
+    assert any(
+        "certificate chain does not lead to the trusted root embedded:production" in m for m in messages
+    )
+
+
+def test_gitlab_sign_only_image_with_the_tag_annotation(tmp_path: Path, pki: TestPKI) -> None:
+    """GitLab (docs/ci.md): `cosign sign --annotations tag=$CI_COMMIT_TAG IMAGE@DIGEST` with the job's
+    OIDC token; the gate requires the identity, the issuer and the annotation."""
+    identity = "https://gitlab.com/acme/app//.gitlab-ci.yml@refs/tags/v1.2.0"
+    ref, root = make_image(
+        tmp_path,
+        pki,
+        attest="none",
+        sign="good",
+        optional={"tag": "v1.2.0"},
+        identity=identity,
+        issuer="https://gitlab.com",
+    )
+    gate = [
+        "--trusted-root",
+        root,
+        "--certificate-identity",
+        identity,
+        "--certificate-oidc-issuer",
+        "https://gitlab.com",
+        "--enable",
+        "image-signature-missing",
+    ]
+    code, report = check(ref, *gate, "--annotations", "tag=v1.2.0")
+    assert code == 0, report
+    assert all(a["verification"]["via"] for a in attestations(report) if a["provenance"])
+    code, report = check(ref, *gate, "--annotations", "tag=v1.3.0")
+    assert code == 1 and rule_ids(report) == {"SL206"}

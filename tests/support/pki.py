@@ -14,6 +14,9 @@ only ECDSA signatures themselves are randomized.
   another certificate.
 * ``pki.intoto_bundle(...)``: a Sigstore bundle (v0.1-v0.3) whose log entry is ``intoto/0.0.2``
   with a SET and an inclusion proof under a signed checkpoint.
+* ``pki.dsse_bundle(...)`` / ``pki.message_bundle(...)``: DSSE (``dsse/0.0.1``) and message
+  signature (``hashedrekord/0.0.1``) bundles, the kinds sigstore-python verifies;
+  ``pki.cosign_sign_bundle(digest, leaf)``: a cosign v3 ``sign`` bundle over an image digest.
 * ``pki.cosign_att_layer`` / ``pki.cosign_sig_layer``: legacy cosign layers with certificate,
   chain and Rekor bundle (SET) annotations.
 * ``signing_key(kind, seed)`` / ``public_pem``: keys for keyed signing.
@@ -76,6 +79,8 @@ SctKind = Literal["valid", "unknown-log", "bad-signature", "other-certificate"]
 """An embedded SCT of a test leaf: signed by the CT log of the trusted root over this certificate,
 signed by a CT log the trusted root does not list, with a signature over other bytes, or signed
 by the CT log over the precertificate of another certificate."""
+MalformedKind = Literal["san", "key-usage", "sct"]
+"""An extension of a test leaf that carries truncated DER."""
 SCT_LIST_OID = ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
 
@@ -366,11 +371,14 @@ class TestPKI:
         legacy_issuer_only: bool = False,
         sct: SctKind | Sequence[SctKind] | None = "valid",
         sct_time: datetime | None = None,
+        malformed: MalformedKind | None = None,
     ) -> Leaf:
         """A Fulcio-like certificate issued by the intermediate CA.
 
         ``sct``: the embedded SCT (a sequence embeds several, in that order; None embeds no SCT
         extension at all). ``sct_time``: the SCTs' timestamp (default ``not_before``).
+        ``malformed``: that extension (``san``, ``key-usage``, ``sct``) carries truncated DER, which
+        the certificate still loads with (extensions are parsed lazily).
         """
         key = ec_key(f"{self.seed}/{key_seed}/{identity}")
         self._serial += 1
@@ -386,7 +394,9 @@ class TestPKI:
             .not_valid_before(not_before)
             .not_valid_after(not_before + lifetime)
             .add_extension(
-                x509.KeyUsage(
+                x509.UnrecognizedExtension(x509.oid.ExtensionOID.KEY_USAGE, b"\x03\x02")
+                if malformed == "key-usage"
+                else x509.KeyUsage(
                     digital_signature=True,
                     content_commitment=False,
                     key_encipherment=False,
@@ -414,7 +424,14 @@ class TestPKI:
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(self.intermediate_key.public_key()),
                 critical=False,
             )
-            .add_extension(x509.SubjectAlternativeName([general_name]), critical=True)
+            .add_extension(
+                x509.UnrecognizedExtension(
+                    x509.oid.ExtensionOID.SUBJECT_ALTERNATIVE_NAME, b"\x30\x03\x86\x01"
+                )
+                if malformed == "san"
+                else x509.SubjectAlternativeName([general_name]),
+                critical=True,
+            )
         )
         if issuer is not None:
             builder = builder.add_extension(
@@ -440,7 +457,12 @@ class TestPKI:
         scts = [
             self._sct(kind, precertificate.tbs_certificate_bytes, sct_time or not_before) for kind in kinds
         ]
-        builder = builder.add_extension(sct_list_extension(scts), critical=False)
+        extension = (
+            x509.UnrecognizedExtension(SCT_LIST_OID, b"\x04\x03\x00\x05\x00")
+            if malformed == "sct"
+            else sct_list_extension(scts)
+        )
+        builder = builder.add_extension(extension, critical=False)
         return Leaf(
             key=key,
             certificate=builder.sign(self.intermediate_key, hashes.SHA384()),
@@ -468,19 +490,25 @@ class TestPKI:
         ca_window: tuple[datetime, datetime | None] | None = None,
         ct_window: tuple[datetime, datetime | None] | None = None,
         ctlogs: bool = True,
+        tlog_window: tuple[datetime, datetime | None] | None = None,
     ) -> dict[str, Any]:
         """The ``trusted_root.json`` document for this CA, transparency log and CT log.
 
-        ``ct_window``: the CT log key's ``validFor``; ``ctlogs=False`` leaves ``ctlogs`` empty.
+        ``ct_window``: the CT log key's ``validFor``; ``ctlogs=False`` leaves ``ctlogs`` empty;
+        ``tlog_window``: the transparency log key's ``validFor``.
         """
         start, end = ca_window or (self.ca_valid_from, None)
         valid_for: dict[str, str] = {"start": start.isoformat().replace("+00:00", "Z")}
         if end is not None:
             valid_for["end"] = end.isoformat().replace("+00:00", "Z")
+        tlog_start, tlog_end = tlog_window or (datetime(2020, 1, 1, tzinfo=UTC), None)
+        tlog_valid_for = {"start": tlog_start.isoformat().replace("+00:00", "Z")}
+        if tlog_end is not None:
+            tlog_valid_for["end"] = tlog_end.isoformat().replace("+00:00", "Z")
         log_key = {
             "rawBytes": b64(public_der(self.log_key)),
             "keyDetails": "PKIX_ECDSA_P256_SHA_256",
-            "validFor": {"start": "2020-01-01T00:00:00Z"},
+            "validFor": tlog_valid_for,
         }
         log = {
             "baseUrl": "https://rekor.test",
@@ -660,6 +688,44 @@ class TestPKI:
         return self.bundle(
             envelope, leaf, body, kind="intoto", kind_version="0.0.2", version=version, **entry
         )
+
+    def dsse_bundle(
+        self,
+        payload: bytes,
+        leaf: Leaf,
+        *,
+        version: Literal["0.1", "0.2", "0.3"] = "0.3",
+        **entry: Any,
+    ) -> dict[str, Any]:
+        """A DSSE bundle logged as ``dsse/0.0.1`` (what actions/attest and cosign v3 write; verified
+        through sigstore-python)."""
+        envelope = dsse_envelope(payload, leaf.key)
+        body = {
+            "apiVersion": "0.0.1",
+            "kind": "dsse",
+            "spec": {
+                "envelopeHash": {
+                    "algorithm": "sha256",
+                    "value": hashlib.sha256(canonical(envelope)).hexdigest(),
+                },
+                "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(payload).hexdigest()},
+                "signatures": [
+                    {"signature": envelope["signatures"][0]["sig"], "verifier": b64(leaf.pem.encode())}
+                ],
+            },
+        }
+        return self.bundle(envelope, leaf, body, kind="dsse", kind_version="0.0.1", version=version, **entry)
+
+    def cosign_sign_bundle(self, image_digest: str, leaf: Leaf, **entry: Any) -> dict[str, Any]:
+        """What ``cosign sign --new-bundle-format`` (cosign v3) writes for an image: a v0.3 DSSE
+        bundle whose statement (predicate ``https://sigstore.dev/cosign/sign/v1``) names the
+        image digest."""
+        statement = {
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"digest": {"sha256": image_digest.removeprefix("sha256:")}}],
+            "predicateType": "https://sigstore.dev/cosign/sign/v1",
+        }
+        return self.dsse_bundle(json.dumps(statement).encode(), leaf, **entry)
 
     def message_bundle(
         self,

@@ -421,7 +421,7 @@ def test_json_document_content_and_key_order() -> None:
         "helpUri": "https://slsalint.dev/rules/SL301",
     }
     image, clean = doc["targets"]
-    assert list(image) == ["reference", "kind", "indexDigest", "platforms", "findings"]
+    assert list(image) == ["reference", "kind", "indexDigest", "platforms", "signatures", "findings"]
     assert (image["reference"], image["indexDigest"]) == (IMAGE, INDEX)
     amd64 = image["platforms"][0]
     assert (amd64["platform"], amd64["digest"]) == ("linux/amd64", AMD64)

@@ -239,6 +239,8 @@ def build_target(collected: Collected) -> Target:
         index_digest=collected.index_digest,
         platforms=[PlatformTarget(digest=d, platform=p) for d, p in collected.platforms],
         is_index=collected.is_index,
+        orphaned=list(collected.orphaned),
+        annotations={digest: dict(values) for digest, values in collected.annotations.items()},
     )
     for source, message, stored_for in collected.problems:
         target.problems.append(Problem(source, message, platform_of.get(stored_for or "")))

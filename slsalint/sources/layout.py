@@ -23,7 +23,6 @@ from slsalint.sources.oci import (
     EVIDENCE_SOURCE_ANNOTATION,
     GITHUB_KIND,
     INDEX_TYPES,
-    PREDICATE_TYPE_ANNOTATION,
     REF_NAME,
     SIMPLE_SIGNING,
     Collected,
@@ -32,8 +31,10 @@ from slsalint.sources.oci import (
     descriptors,
     is_digest,
     is_evidence_layer,
+    layer_needed,
     manifest_node,
     read_index,
+    record_annotations,
     verify_digest,
 )
 
@@ -200,7 +201,9 @@ def collect_layout(
     except ValueError as exc:
         raise OperationalError(f"{where}: cannot read the image: {exc}") from None
     media_type = document.get("mediaType") or image.media_type
-    collected = Collected(reference=where, kind="image", index_digest=None, platforms=[])
+    collected = Collected(
+        reference=where, kind="image", index_digest=None, platforms=[], repository=f"oci:{layout.path}"
+    )
     collected.image_size = layout.blob_path(image.digest).stat().st_size
     collected.image_media_type = str(media_type)
     attestation_manifests: list[tuple[Descriptor, str | None]] = []
@@ -209,6 +212,7 @@ def collect_layout(
         attestation_manifests = read_index(collected, document, image.digest, where, platforms)
     else:
         collected.platforms.append((image.digest, _manifest_platform(layout, document)))
+        record_annotations(collected, image.digest, document.get("annotations"))
 
     checked = {d for d, _ in collected.platforms}
     wanted_for = checked | ({image.digest} if collected.is_index else set())
@@ -245,7 +249,8 @@ def collect_layout(
         try:
             manifest = layout.read_json(entry.digest, entry.size)
         except ValueError as exc:
-            collected.problems.append((EvidenceSource("referrer", where, entry.digest), str(exc), None))
+            source = EvidenceSource("referrer", collected.location_of(entry.digest), entry.digest)
+            collected.problems.append((source, str(exc), None))
             continue
         subject = manifest.get("subject")
         # Referrers of the image, and signatures over its attestation manifests.
@@ -301,7 +306,7 @@ def _read_attestation_manifest(
     want_sbom: bool,
 ) -> None:
     source = EvidenceSource(
-        "buildkit-attestation-manifest", f"{where}@{descriptor.digest}", descriptor.digest
+        "buildkit-attestation-manifest", collected.location_of(descriptor.digest), descriptor.digest
     )
     try:
         manifest = layout.read_json(descriptor.digest, descriptor.size)
@@ -343,7 +348,7 @@ def _read_manifest_layers(
     manifest: dict[str, Any] | None = None,
     location: str | None = None,
 ) -> None:
-    location = location or f"{where}@{descriptor.digest}"
+    location = location or collected.location_of(descriptor.digest)
     manifest_source = EvidenceSource(kind, location, descriptor.digest)
     if manifest is None:
         try:
@@ -364,8 +369,7 @@ def _read_manifest_layers(
                 continue
         elif not is_evidence_layer(layer.media_type):
             continue
-        predicate = layer.annotations.get(PREDICATE_TYPE_ANNOTATION) or layer.annotations.get("predicateType")
-        if predicate and not want_sbom and not predicate.startswith("https://slsa.dev/provenance/"):
+        if not layer_needed(layer.annotations, want_sbom=want_sbom):
             continue
         source = EvidenceSource(kind, location, layer.digest)
         try:

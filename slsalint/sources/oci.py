@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from slsalint.model import EvidenceSource, Platform
+from slsalint.model import EvidenceSource, OrphanedAttestation, Platform
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -24,6 +24,7 @@ REFERENCE_TYPE = "vnd.docker.reference.type"
 REFERENCE_DIGEST = "vnd.docker.reference.digest"
 PREDICATE_TYPE_ANNOTATION = "in-toto.io/predicate-type"
 REF_NAME = "org.opencontainers.image.ref.name"
+OCI_ANNOTATION_PREFIX = "org.opencontainers.image."
 COSIGN_KIND = "kind"
 COSIGN_ATTS_KIND = "dev.cosignproject.cosign/atts"
 COSIGN_SIGS_KIND = "dev.cosignproject.cosign/sigs"
@@ -77,6 +78,18 @@ def cosign_tag_digest(tag: str) -> tuple[str, str] | None:
 
 def is_evidence_layer(media_type: str) -> bool:
     return media_type in (IN_TOTO_LAYER, DSSE_LAYER) or media_type.startswith(BUNDLE_LAYER_PREFIXES)
+
+
+def layer_predicate(annotations: dict[str, str]) -> str | None:
+    """The predicate type a layer's annotations announce (BuildKit's or cosign's key), if any."""
+    return annotations.get(PREDICATE_TYPE_ANNOTATION) or annotations.get("predicateType") or None
+
+
+def layer_needed(annotations: dict[str, str], *, want_sbom: bool) -> bool:
+    """Whether an evidence layer is read: layers announcing a predicate other than SLSA provenance
+    (SBOMs, vulnerability reports) only when ``want_sbom``."""
+    predicate = layer_predicate(annotations)
+    return want_sbom or not predicate or predicate.startswith("https://slsa.dev/provenance/")
 
 
 @dataclass(frozen=True)
@@ -186,8 +199,9 @@ def manifest_node(
             layer = Descriptor.parse(item, what=location)
         except ValueError:
             continue
-        predicate = layer.annotations.get(PREDICATE_TYPE_ANNOTATION) or layer.annotations.get("predicateType")
-        layers.append(LayerNode(layer.media_type, layer.digest, layer.size, predicate))
+        layers.append(
+            LayerNode(layer.media_type, layer.digest, layer.size, layer_predicate(layer.annotations))
+        )
     artifact_type = manifest.get("artifactType")
     artifact = artifact_type if isinstance(artifact_type, str) else descriptor.artifact_type
     form = None
@@ -234,6 +248,18 @@ class Collected:
     fallback_tags: list[str] = field(default_factory=list)
     image_size: int = 0
     image_media_type: str = ""
+    repository: str = ""
+    """Where the image's manifests live: ``REGISTRY/REPO`` or ``oci:PATH``."""
+    orphaned: list[OrphanedAttestation] = field(default_factory=list)
+    """Attestation manifests the index lists for digests it does not list (see ``read_index``)."""
+    annotations: dict[str, dict[str, str]] = field(default_factory=dict)
+    """``org.opencontainers.image.*`` annotations by the digest that carries them."""
+
+    def location_of(self, digest: str) -> str:
+        """The location of a manifest next to the image: ``REGISTRY/REPO@DIGEST`` or
+        ``oci:PATH@DIGEST``, one digest, a reference other tools resolve as it is printed."""
+        base = self.repository or self.reference.split("@", 1)[0]
+        return f"{base}@{digest}"
 
     def add_layer(
         self, source: EvidenceSource, layer: Descriptor, data: bytes, stored_for: str | None, kind: str
@@ -275,20 +301,57 @@ def read_index(
         children = descriptors(document, "manifests", what=f"{where} index {digest}")
     except ValueError as exc:
         raise OperationalError(f"{where}: {exc}") from None
+    record_annotations(collected, digest, document.get("annotations"))
+    listed = {child.digest for child in children}
     attestations: list[tuple[Descriptor, str | None]] = []
-    for child in children:
+    for position, child in enumerate(children):
         if child.is_attestation_manifest:
-            attestations.append((child, child.annotations.get(REFERENCE_DIGEST)))
+            names = child.annotations.get(REFERENCE_DIGEST)
+            attestations.append((child, names))
+            source = EvidenceSource(
+                "buildkit-attestation-manifest", collected.location_of(child.digest), child.digest
+            )
+            if names is not None and not is_digest(names):
+                collected.problems.append(
+                    (source, f"attestation manifest has a malformed {REFERENCE_DIGEST} {names[:80]!r}", None)
+                )
+            elif names is not None and names not in listed:
+                # Kept, not dropped: the platform manifest it was made for was rewritten.
+                collected.orphaned.append(
+                    OrphanedAttestation(
+                        source=source,
+                        names=names,
+                        position=position,
+                        size=child.size,
+                        media_type=child.media_type,
+                        artifact_type=child.artifact_type,
+                    )
+                )
         elif child.media_type in INDEX_TYPES or (child.is_unknown_platform and not child.annotations):
             continue
         elif platforms and not (child.platform and any(child.platform.matches(p) for p in platforms)):
             collected.excluded_digests.add(child.digest)
         else:
             collected.platforms.append((child.digest, child.platform))
+            record_annotations(collected, child.digest, child.annotations)
     if platforms and not collected.platforms:
         wanted = ", ".join(str(p) for p in platforms)
         raise ConfigError(f"{where}: the index has no platform matching {wanted}")
     return attestations
+
+
+def record_annotations(collected: Collected, digest: str, annotations: Any) -> None:
+    """Keep the ``org.opencontainers.image.*`` annotations of a manifest or descriptor (string
+    values only, anything else in the object is ignored)."""
+    if not isinstance(annotations, dict):
+        return
+    kept = {
+        str(k): v
+        for k, v in annotations.items()
+        if isinstance(k, str) and k.startswith(OCI_ANNOTATION_PREFIX) and isinstance(v, str) and k != REF_NAME
+    }
+    if kept:
+        collected.annotations.setdefault(digest, {}).update(kept)
 
 
 def is_signature_bundle(layer: Descriptor, data: bytes) -> bool:

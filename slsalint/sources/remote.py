@@ -20,15 +20,16 @@ from slsalint.model import EvidenceSource, Platform
 from slsalint.sources.oci import (
     BUILDKIT_ATTESTATION_ARTIFACT,
     INDEX_TYPES,
-    PREDICATE_TYPE_ANNOTATION,
     SIMPLE_SIGNING,
     Collected,
     Descriptor,
     cosign_tag_digest,
     descriptors,
     is_evidence_layer,
+    layer_needed,
     manifest_node,
     read_index,
+    record_annotations,
 )
 from slsalint.sources.reference import ImageRef, parse_reference
 from slsalint.sources.registry import Fetched, NotFound, RegistryClient, RegistryError
@@ -79,7 +80,9 @@ class RemoteCollector:
         image = self.resolve(ref)
         snapshot.image = image
         pinned = ref.with_digest(image.digest)
-        collected = Collected(reference=str(pinned), kind="image", index_digest=None, platforms=[])
+        collected = Collected(
+            reference=str(pinned), kind="image", index_digest=None, platforms=[], repository=pinned.name
+        )
         collected.image_size = len(image.data)
         collected.image_media_type = image.media_type
         try:
@@ -93,6 +96,7 @@ class RemoteCollector:
             attestation_descs = read_index(collected, document, image.digest, str(pinned), platforms)
         else:
             collected.platforms.append((image.digest, self._platform_of(pinned, document)))
+            record_annotations(collected, image.digest, document.get("annotations"))
 
         checked = [d for d, _ in collected.platforms]
         subjects = ([image.digest] if collected.is_index else []) + checked
@@ -141,9 +145,8 @@ class RemoteCollector:
             # (repo, manifest descriptor, layer, stored_for, kind, location)
             signed_targets: list[str] = []
             for (descriptor, stored_for), result in zip(att_jobs, att_results, strict=True):
-                source = EvidenceSource(
-                    "buildkit-attestation-manifest", f"{pinned}@{descriptor.digest}", descriptor.digest
-                )
+                location = collected.location_of(descriptor.digest)
+                source = EvidenceSource("buildkit-attestation-manifest", location, descriptor.digest)
                 if isinstance(result, Exception):
                     collected.problems.append((source, f"attestation manifest: {result}", stored_for))
                     continue
@@ -216,7 +219,7 @@ class RemoteCollector:
 
             referrer_jobs: list[tuple[str, dict[str, Any]]] = []
             for digest, ref_result in zip(ref_subjects, ref_results, strict=True):
-                source = EvidenceSource("referrer", f"{pinned.name}@{digest}")
+                source = EvidenceSource("referrer", collected.location_of(digest))
                 if isinstance(ref_result, Exception):
                     collected.problems.append((source, f"referrers: {ref_result}", digest))
                     continue
@@ -245,7 +248,7 @@ class RemoteCollector:
             ]
             for (digest, item), result in zip(referrer_jobs, ref_manifests, strict=True):
                 item_digest = str(item["digest"])
-                source = EvidenceSource("referrer", f"{pinned.name}@{item_digest}", item_digest)
+                source = EvidenceSource("referrer", collected.location_of(item_digest), item_digest)
                 if isinstance(result, Exception):
                     collected.problems.append((source, f"referrer manifest: {result}", digest))
                     continue
@@ -376,10 +379,7 @@ class RemoteCollector:
                     continue
             elif not is_evidence_layer(layer.media_type):
                 continue
-            predicate = layer.annotations.get(PREDICATE_TYPE_ANNOTATION) or layer.annotations.get(
-                "predicateType"
-            )
-            if predicate and not want_sbom and not predicate.startswith("https://slsa.dev/provenance/"):
+            if not layer_needed(layer.annotations, want_sbom=want_sbom):
                 continue
             jobs.append((repo, descriptor, layer, stored_for, kind, location))
         return jobs

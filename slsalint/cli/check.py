@@ -16,21 +16,31 @@ from slsalint.cli._common import (
     CertificateIdentityRegexpOption,
     CertificateOidcIssuerOption,
     CertificateOidcIssuerRegexpOption,
+    DisableOption,
+    EnableOption,
+    ExceptionsOption,
+    FailOnOption,
     GitHubApiUrlOption,
     GitHubAttestationsOption,
     InsecureRegistryOption,
     KeyOption,
     NoCacheOption,
     OfflineOption,
+    PackOption,
+    PolicyOption,
     Progress,
+    RegoOption,
+    RegoTimeoutOption,
     TrustedRootOption,
     github_settings,
+    load_policy_flags,
+    parse_fail_on,
     parse_outputs,
     use_color,
     write_output,
 )
 from slsalint.errors import ConfigError
-from slsalint.model import Level, Platform
+from slsalint.model import Platform
 
 
 def check(
@@ -60,25 +70,13 @@ def check(
     platform: list[str] = typer.Option(
         [], "--platform", help="Only check this platform of an index: os/arch[/variant] (repeatable)."
     ),
-    policy: Path | None = typer.Option(
-        None, "--policy", "-p", help="Policy file (default: ./slsalint.yaml when present)."
-    ),
-    exceptions: Path | None = typer.Option(
-        None,
-        "--exceptions",
-        help="Exceptions file (instead of the one the policy names): reviewed, time-limited waivers.",
-    ),
-    pack: list[str] = typer.Option(
-        [], "--pack", help="Rule pack to run instead of the policy's (repeatable)."
-    ),
-    enable: list[str] = typer.Option([], "--enable", help="Enable a rule by id or name (repeatable)."),
-    disable: list[str] = typer.Option([], "--disable", help="Disable a rule by id or name (repeatable)."),
-    rego: list[Path] = typer.Option(
-        [], "--rego", help="Directory (or file) of Rego rules to evaluate as well (repeatable)."
-    ),
-    rego_timeout: float = typer.Option(
-        10.0, "--rego-timeout", min=0.1, help="Seconds one Rego rule may take on one attestation."
-    ),
+    policy: PolicyOption = None,
+    exceptions: ExceptionsOption = None,
+    pack: PackOption = [],  # noqa: B006 (typer copies the default)
+    enable: EnableOption = [],  # noqa: B006
+    disable: DisableOption = [],  # noqa: B006
+    rego: RegoOption = [],  # noqa: B006
+    rego_timeout: RegoTimeoutOption = 10.0,
     fmt: list[str] = typer.Option(
         [],
         "--format",
@@ -86,9 +84,7 @@ def check(
         help="text, json, sarif, junit or markdown; FORMAT=PATH writes to a file (repeatable).",
     ),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file."),
-    fail_on: str | None = typer.Option(
-        None, "--fail-on", help="Lowest level that fails the run: error (default), warning or note."
-    ),
+    fail_on: FailOnOption = None,
     sarif_anchor: str | None = typer.Option(
         None, "--sarif-anchor", help="Repository file SARIF results point to (default: the policy file)."
     ),
@@ -109,7 +105,6 @@ def check(
 ) -> None:
     """Check provenance against the policy; exit 1 when a finding at or above --fail-on remains."""
     from slsalint.engine import LintOptions, LintRequest, lint
-    from slsalint.policy import DEFAULT_POLICY, Policy, load_policy
     from slsalint.report import render
 
     outputs = parse_outputs(fmt, output)
@@ -140,14 +135,7 @@ def check(
         raise ConfigError(f"--platform: {exc}") from None
     if platforms and not targets:
         raise ConfigError("--platform applies to an image TARGET, not to --attestation files or --subject")
-    level: Level | None = None
-    if fail_on is not None:
-        try:
-            level = Level(fail_on.lower())
-        except ValueError:
-            raise ConfigError(f"--fail-on {fail_on}: expected error, warning or note") from None
-        if level is Level.OFF:
-            raise ConfigError("--fail-on off: expected error, warning or note")
+    level = parse_fail_on(fail_on)
     from slsalint.engine import RegistrySettings
     from slsalint.sources.registry import insecure_hosts
 
@@ -158,28 +146,17 @@ def check(
         attestation_repository=attestation_repository,
         github=github,
     )
-    if policy is not None:
-        loaded = load_policy(policy)
-    elif DEFAULT_POLICY.is_file():
-        loaded = load_policy(DEFAULT_POLICY)
-    else:
-        loaded = Policy()
-    from slsalint.exceptions import load_for_policy
-
-    # Validated before anything is read or checked: a bad exceptions file is exit 2, never ignored.
-    exceptions_path = exceptions or loaded.exceptions
-    waivers = load_for_policy(exceptions_path, loaded) if exceptions_path is not None else None
-    from slsalint.signing import settings_from_flags
-
-    signing = settings_from_flags(
-        identity=certificate_identity,
-        identity_regexp=certificate_identity_regexp,
-        issuer=certificate_oidc_issuer,
-        issuer_regexp=certificate_oidc_issuer_regexp,
-        keys=key,
+    # Validated before anything is read or checked: a bad policy or exceptions file is exit 2.
+    flags = load_policy_flags(
+        policy,
+        exceptions,
+        certificate_identity=certificate_identity,
+        certificate_identity_regexp=certificate_identity_regexp,
+        certificate_oidc_issuer=certificate_oidc_issuer,
+        certificate_oidc_issuer_regexp=certificate_oidc_issuer_regexp,
+        key=key,
         annotations=annotations,
         trusted_root=trusted_root,
-        policy_signers=loaded.signers,
     )
     if targets:
         requests = [LintRequest(target=target, platforms=platforms) for target in targets]
@@ -191,15 +168,15 @@ def check(
         report = lint(
             requests,
             LintOptions(
-                policy=loaded,
+                policy=flags.policy,
                 packs=pack or None,
                 enable=enable,
                 disable=disable,
                 fail_on=level,
                 sarif_anchor=sarif_anchor,
                 registry=registry,
-                exceptions=waivers,
-                signing=signing,
+                exceptions=flags.exceptions,
+                signing=flags.signing,
                 rego=list(rego),
                 rego_timeout=rego_timeout,
             ),

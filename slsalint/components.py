@@ -43,7 +43,6 @@ Nothing here performs network I/O; reading an OCI layout's ``index.json`` is the
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -52,6 +51,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from slsalint import fileio, jsonio
 from slsalint.errors import ConfigError
 from slsalint.model import Target
 from slsalint.sources.oci import REF_NAME
@@ -288,8 +288,8 @@ def _layout_entry_annotations(
 ) -> dict[str, str]:
     """Annotations of the ``index.json`` entry of the checked image (empty when not found)."""
     try:
-        index = json.loads((path / "index.json").read_bytes())
-    except (OSError, ValueError):
+        index = jsonio.loads(fileio.read_bytes(path / "index.json"))
+    except (OSError, ValueError):  # the layout reader reports a broken index.json
         return {}
     entries = (
         [e for e in (index.get("manifests") or []) if isinstance(e, dict)] if isinstance(index, dict) else []

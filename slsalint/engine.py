@@ -473,8 +473,7 @@ def explain(request: LintRequest, options: LintOptions | None = None) -> Explana
 
 def _parent_finder(reference: str, client: RegistryClient | None) -> Callable[[str], list[str]]:
     """Indexes (by reference) that list a manifest digest: tags of the repository, or layout entries."""
-    import json
-
+    from slsalint import jsonio
     from slsalint.sources.oci import INDEX_TYPES
 
     def from_registry(digest: str) -> list[str]:
@@ -490,8 +489,10 @@ def _parent_finder(reference: str, client: RegistryClient | None) -> Callable[[s
                 fetched = client.get_manifest(ref, tag)
                 if fetched.media_type not in INDEX_TYPES:
                     continue
-                children = json.loads(fetched.data).get("manifests") or []
-                if any(isinstance(c, dict) and c.get("digest") == digest for c in children):
+                children = jsonio.load_object(fetched.data).get("manifests")
+                if isinstance(children, list) and any(
+                    isinstance(c, dict) and c.get("digest") == digest for c in children
+                ):
                     found.append(f"{ref.name}:{tag}@{fetched.digest}")
         except (RegistryError, ValueError):
             return found
@@ -506,10 +507,12 @@ def _parent_finder(reference: str, client: RegistryClient | None) -> Callable[[s
             if entry.media_type not in INDEX_TYPES:
                 continue
             try:
-                children = layout.read_json(entry.digest, entry.size).get("manifests") or []
+                children = layout.read_json(entry.digest, entry.size).get("manifests")
             except ValueError:
                 continue
-            if any(isinstance(c, dict) and c.get("digest") == digest for c in children):
+            if isinstance(children, list) and any(
+                isinstance(c, dict) and c.get("digest") == digest for c in children
+            ):
                 found.append(f"oci:{layout.path}@{entry.digest}")
         return found
 

@@ -148,3 +148,18 @@ def test_explain_orphans_exit_as_check_does(tmp_path: Path) -> None:
     assert explained.code == checked.code == 1
     document = json.loads(explained.stdout)
     assert [d["id"] for d in document["diagnoses"] if d["failing"]] == ["D12"]
+
+
+def test_explain_survives_a_malformed_index_next_to_the_image(tmp_path: Path) -> None:
+    # explain looks for the indexes that list a platform manifest (D04); an index whose
+    # "manifests" is not a list is skipped, not a crash
+    writer = LayoutWriter(tmp_path / "image")
+    image = bk.add_platform_image(writer, AMD64, seed="lonely")
+    writer.add_entry(image, ref_name="platform")
+    broken = writer.descriptor(writer.json_bytes({"schemaVersion": 2, "manifests": 5}), OCI_INDEX)
+    writer.add_entry(broken, ref_name="broken")
+    writer.write_index()
+    fault = Fault("explain-malformed-parent-index", 1, finding=None)
+    outcome = run("explain", f"oci:{tmp_path / 'image'}:platform", "--format", "json", cwd=tmp_path)
+    assert_fault(fault, outcome)
+    assert "D02" in [d["id"] for d in json.loads(outcome.stdout)["diagnoses"]]

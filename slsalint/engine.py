@@ -30,6 +30,7 @@ from slsalint.model import (
 from slsalint.policy import PlannedRule, Policy, plan_rules
 from slsalint.provenance import normalize
 from slsalint.sources.oci import Collected, RawEvidence
+from slsalint.vsa.predicate import PREDICATE_TYPE as VSA_PREDICATE_TYPE
 
 if TYPE_CHECKING:
     import datetime
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from slsalint.signing import SigningSettings
     from slsalint.sources.github import GitHubSettings
     from slsalint.sources.registry import RegistryClient
+    from slsalint.vsa.accept import VsaAcceptance
 
 
 @dataclass
@@ -91,6 +93,8 @@ class LintOptions:
     """Seconds one Rego rule may take on one input document (then SL904)."""
     signing: SigningSettings | None = None
     """Signers, required annotations and trust root from the command line; None: the policy's."""
+    accept_vsa: VsaAcceptance | None = None
+    """``--accept-vsa``: registry images carrying a fresh, valid VSA for this policy pass by it."""
 
 
 def open_client(settings: RegistrySettings) -> RegistryClient:
@@ -254,6 +258,8 @@ def build_target(collected: Collected) -> Target:
             )
             continue
         for attestation in attestations:
+            if attestation.predicate_type == VSA_PREDICATE_TYPE:
+                continue  # a verdict about the image, not evidence (slsalint.vsa judges VSAs)
             attestation.stored_for = evidence.stored_for
             if bind_all:
                 target.platforms[0].attestations.append(attestation)
@@ -352,6 +358,14 @@ def lint(
             remote = bool(request.target) and not str(request.target).startswith("oci:")
             if client is None and remote and not options.registry.offline:
                 client = open_client(options.registry)
+            if options.accept_vsa is not None and remote and client is not None:
+                from slsalint.vsa.accept import try_accept
+
+                accepted, pinned = try_accept(options.accept_vsa, request, client, exceptions)
+                if accepted is not None:
+                    results.append(accepted)  # not in `resolved`: exceptions never judge it
+                    continue
+                request = replace(request, target=pinned)  # the tag was resolved: check that digest
             collected = collect(
                 request, want_sbom=want_sbom or read_all, settings=options.registry, client=client
             )

@@ -53,6 +53,7 @@ PREDICATE_SCHEMAS: dict[str, str] = {
     "https://slsa.dev/provenance/v0.1": "slsa-provenance-v0.1",
     "https://slsa.dev/provenance/v0.2": "slsa-provenance-v0.2",
     "https://slsa.dev/provenance/v1": "slsa-provenance-v1",
+    "https://slsa.dev/verification_summary/v1": "vsa-v1",
 }
 """``predicateType`` -> predicate schema name (other predicate types have no predicate schema)."""
 

@@ -18,8 +18,10 @@ from slsalint.cli import components as components_cmd
 from slsalint.cli import exceptions as exceptions_cmd
 from slsalint.cli import explain as explain_cmd
 from slsalint.cli import fetch as fetch_cmd
+from slsalint.cli import init as init_cmd
 from slsalint.cli import packs as packs_cmd
 from slsalint.cli import rules as rules_cmd
+from slsalint.cli import vsa as vsa_cmd
 from slsalint.cli._common import STATE, fail
 from slsalint.errors import SlsalintError
 
@@ -27,13 +29,15 @@ app = typer.Typer(
     name="slsalint",
     help="Lint SLSA provenance of container images and in-toto attestations, and explain what is wrong.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
 app.command("check")(check_cmd.check)
 app.command("fetch")(fetch_cmd.fetch)
 app.command("explain")(explain_cmd.explain)
+app.command("verify-vsa")(vsa_cmd.verify_vsa)
+app.command("init")(init_cmd.init)
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(packs_cmd.app, name="packs")
 app.add_typer(exceptions_cmd.app, name="exceptions")

@@ -77,6 +77,18 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._handle("HEAD")
 
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
     def _send(
         self,
         status: int,
@@ -96,6 +108,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         state = self.server.state
         path = self.path
+        length = int(self.headers.get("Content-Length") or 0)
+        request_body = self.rfile.read(length) if length else b""
         with state.lock:
             state.log.append((method, path, dict(self.headers.items())))
         if state.latency:
@@ -135,14 +149,22 @@ class _Handler(BaseHTTPRequestHandler):
         if state.referrers_api and "/referrers/" in parts.path:
             self._referrers(parts.path, parse_qs(parts.query))
             return
-        headers = {k: v for k, v in self.headers.items() if k.lower() in ("accept",)}
-        response = self.server.upstream.request(method, state.upstream + path, headers=headers)
+        forwarded = ("accept", "content-type") if request_body else ("accept",)
+        headers = {k: v for k, v in self.headers.items() if k.lower() in forwarded}
+        response = self.server.upstream.request(
+            method, state.upstream + path, headers=headers, content=request_body or None
+        )
         body = response.content
         out_headers = {
             k: v
             for k, v in response.headers.items()
             if k.lower() in ("content-type", "docker-content-digest", "location", "link", "www-authenticate")
         }
+        location = out_headers.get("Location") or out_headers.get("location")
+        if location and location.startswith(state.upstream):
+            # upload URLs name the registry's own address: point them back at the proxy
+            key = "Location" if "Location" in out_headers else "location"
+            out_headers[key] = f"http://{self.headers.get('Host', '')}{location[len(state.upstream) :]}"
         if fault is not None and fault.kind == "truncate" and body:
             self.send_response(response.status_code)
             for key, value in out_headers.items():

@@ -51,6 +51,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from slsalint import fileio, jsonio
 from slsalint.errors import ConfigError
 from slsalint.model import Target
 from slsalint.sources.oci import REF_NAME
@@ -286,7 +287,6 @@ def _layout_entry_annotations(
     path: Path, tag: str | None, digest: str | None, digests: tuple[str, ...]
 ) -> dict[str, str]:
     """Annotations of the ``index.json`` entry of the checked image (empty when not found)."""
-    from slsalint import fileio, jsonio
     from slsalint.sources.layout import DEFAULT_MAX_BLOB
 
     try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slsalint.errors import NotAnImage
-from slsalint.model import Attestation, ProvenanceMode, Target
+from slsalint.model import Attestation, Finding, ProvenanceMode, Report, Target
 from slsalint.sources.oci import Collected, ManifestNode
 
 
@@ -104,17 +104,40 @@ CATALOGUE: tuple[DiagnosisKind, ...] = (
         "some evidence could not be read (bad digest, malformed JSON or envelope, fetch failure)",
         "re-push the evidence; a persistent mismatch means corruption or tampering",
     ),
+    DiagnosisKind(
+        "D12",
+        "attestations-orphaned",
+        "the index lists attestation manifests for platform manifests it no longer lists: a tool "
+        "rewrote the platform manifests after they were attested (skopeo copy recompressing layers, "
+        "crane mutate, a registry converting media types)",
+        "copy images without rewriting them (`skopeo copy --all --preserve-digests`, `crane copy`, "
+        "`docker buildx imagetools create`), or re-attest the rewritten image",
+    ),
 )
 KINDS = {k.id: k for k in CATALOGUE}
 DIAGNOSIS_FOR_RULE: dict[str, tuple[str, ...]] = {
-    "SL101": ("D02", "D04", "D05", "D08", "D10"),
+    "SL101": ("D02", "D04", "D05", "D08", "D10", "D12"),
     "SL102": ("D09",),
-    "SL103": ("D10",),
+    "SL103": ("D10", "D12"),
     "SL105": ("D11",),
     "SL106": ("D03",),
     "SL302": ("D01",),
 }
 """Which diagnoses of ``slsalint explain`` can explain a check finding (shown with the finding)."""
+
+RULES_FOR_DIAGNOSIS: dict[str, tuple[str, ...]] = {
+    "D01": ("SL302",),
+    "D02": ("SL101",),
+    "D03": ("SL106", "SL101"),
+    "D04": ("SL101",),
+    "D08": ("SL101",),
+    "D09": ("SL102",),
+    "D10": ("SL103",),
+    "D11": ("SL105",),
+    "D12": ("SL103", "SL101"),
+}
+"""The check rules whose findings a diagnosis explains: under the policy in force, a diagnosis fails
+the run only through them (``explain`` exits with the code ``check`` gives)."""
 
 
 GITHUB_STORE_HINT = (
@@ -141,10 +164,30 @@ class Diagnosis:
     kind: DiagnosisKind
     evidence: list[str]
     fix: str
+    findings: list[Finding] = field(default_factory=list)
+    """The check findings (under the policy in force) this diagnosis explains."""
+    failing: list[Finding] = field(default_factory=list)
+    """Those of them that fail the run (unwaived, at or above ``--fail-on``)."""
 
     @property
     def id(self) -> str:
         return self.kind.id
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        return RULES_FOR_DIAGNOSIS.get(self.kind.id, ())
+
+    def verdict(self) -> str:
+        """What the policy in force makes of it, in one line."""
+        if self.failing:
+            ids = sorted({f"{f.rule_id} {f.level.value}" for f in self.failing})
+            return f"fails the check: {', '.join(ids)}"
+        if self.findings:
+            ids = sorted({f"{f.rule_id} {'waived' if f.waived else f.level.value}" for f in self.findings})
+            return f"reported, does not fail the check: {', '.join(ids)}"
+        if self.rules:
+            return f"does not fail the check: {' / '.join(self.rules)} reports nothing under this policy"
+        return "informational" if self.kind.severity == "info" else "not judged by check"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -154,6 +197,9 @@ class Diagnosis:
             "severity": self.kind.severity,
             "evidence": list(self.evidence),
             "fix": self.fix,
+            "rules": list(self.rules),
+            "failing": bool(self.failing),
+            "verdict": self.verdict(),
         }
 
 
@@ -162,19 +208,58 @@ class Explanation:
     reference: str
     tree: dict[str, Any]
     diagnoses: list[Diagnosis] = field(default_factory=list)
+    report: Report | None = None
+    """The check run on the same evidence with the same policy (None when the reference is not an
+    image: there is nothing to check)."""
 
     @property
     def exit_code(self) -> int:
-        return 1 if any(d.kind.severity == "problem" for d in self.diagnoses) else 0
+        """The exit code ``check`` gives for the same image and policy (1 for a reference that is
+        not an image)."""
+        if self.report is None:
+            return 1
+        return self.report.exit_code
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "version": "slsalint.explain/v1",
             "exitCode": self.exit_code,
             "reference": self.reference,
             "tree": self.tree,
             "diagnoses": [d.to_json() for d in self.diagnoses],
         }
+        if self.report is not None:
+            failing = {id(f) for f in self.report.failing()}
+            out["check"] = {
+                "packs": list(self.report.packs),
+                "policy": self.report.policy_path,
+                "failOn": self.report.fail_on.value,
+                "counts": self.report.counts(),
+                "findings": [_finding_json(f, failing) for f in self.report.findings],
+            }
+        return out
+
+
+def _finding_json(finding: Finding, failing: set[int]) -> dict[str, Any]:
+    return {
+        "ruleId": finding.rule_id,
+        "ruleName": finding.rule_name,
+        "level": finding.level.value,
+        "message": finding.message,
+        "platform": finding.platform,
+        "digest": finding.digest,
+        "source": finding.source,
+        "waived": finding.waived,
+        "failing": id(finding) in failing,
+    }
+
+
+def attach_findings(diagnoses: list[Diagnosis], report: Report) -> None:
+    """Tie each diagnosis to the check findings it explains (by rule)."""
+    failing = {id(f) for f in report.failing()}
+    for diagnosis in diagnoses:
+        diagnosis.findings = [f for f in report.findings if f.rule_id in diagnosis.rules]
+        diagnosis.failing = [f for f in diagnosis.findings if id(f) in failing]
 
 
 def _statement(att: Attestation) -> dict[str, Any]:
@@ -288,6 +373,18 @@ def build_tree(collected: Collected, target: Target) -> dict[str, Any]:
         "platforms": platforms,
         "indexEvidence": [_node_json(n, statements, signatures) for n in index_nodes],
         "otherEvidence": [_node_json(n, statements, signatures) for n in other],
+        "orphanedAttestations": [
+            {
+                "kind": o.source.kind,
+                "digest": o.digest,
+                "size": o.size,
+                "mediaType": o.media_type,
+                "location": o.source.location,
+                "names": o.names,
+                "artifactType": o.artifact_type,
+            }
+            for o in target.orphaned
+        ],
         "referrers": {"api": collected.referrers_api, "fallbackTags": list(collected.fallback_tags)},
         "problems": [{"source": str(p.source), "message": p.message} for p in target.problems],
     }
@@ -326,7 +423,7 @@ def diagnose(
         add("D01", mins)
 
     # D02 no attestation manifests at all, and no provenance from elsewhere
-    if not attestation_nodes and not with_provenance and target.platforms:
+    if not attestation_nodes and not target.orphaned and not with_provenance and target.platforms:
         if collected.is_index:
             evidence = [
                 f"index {target.index_digest} lists {len(target.platforms)} platform manifest(s) and no "
@@ -421,6 +518,19 @@ def diagnose(
     # D11 unreadable evidence
     if target.problems:
         add("D11", [f"{p.source}: {p.message}" for p in target.problems])
+
+    # D12 attestation manifests naming manifests the index no longer lists
+    if target.orphaned:
+        listed = ", ".join(f"{p.label} {p.digest}" for p in target.platforms) or "no platform manifest"
+        add(
+            "D12",
+            [
+                f"attestation manifest {o.digest} names {o.names} (vnd.docker.reference.digest), which "
+                f"index {target.index_digest} does not list"
+                for o in target.orphaned
+            ]
+            + [f"the index lists {listed}"],
+        )
     return out
 
 

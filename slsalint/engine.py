@@ -300,6 +300,8 @@ def _build_target(collected: Collected) -> Target:
         index_digest=collected.index_digest,
         platforms=[PlatformTarget(digest=d, platform=p) for d, p in collected.platforms],
         is_index=collected.is_index,
+        orphaned=list(collected.orphaned),
+        annotations={digest: dict(values) for digest, values in collected.annotations.items()},
     )
     for source, message, stored_for in collected.problems:
         target.problems.append(Problem(source, message, platform_of.get(stored_for or "")))
@@ -379,8 +381,20 @@ def run_checks(
     return findings
 
 
-def lint(requests: list[LintRequest], options: LintOptions) -> Report:
-    """Check every request against the policy and return the report."""
+def lint(
+    requests: list[LintRequest],
+    options: LintOptions,
+    *,
+    client: RegistryClient | None = None,
+    read_all: bool = False,
+    observe: Callable[[Collected, Collected, Target], None] | None = None,
+) -> Report:
+    """Check every request against the policy and return the report.
+
+    ``client``: a registry client to use (the caller closes it). ``read_all`` reads SBOM layers
+    even when no planned rule needs them, while the checks still judge exactly what ``check``
+    reads; ``observe(collected, judged, target)`` is called with everything read, the part of it
+    the checks judged, and the target they judged (``explain`` builds its tree from them)."""
     for request in requests:
         check_github(request, options.registry)
     exceptions = options.exceptions
@@ -410,7 +424,7 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
     want_sbom = any(rule.check.id == "SL102" for rule in planned)
     results = []
     resolved: list[tuple[TargetResult, Expectation | None]] = []
-    client: RegistryClient | None = None
+    own_client = client is None
     try:
         for number, request in enumerate(requests, 1):
             if options.registry.progress_target is not None:
@@ -427,8 +441,13 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
                     results.append(accepted)  # not in `resolved`: exceptions never judge it
                     continue
                 request = replace(request, target=pinned)  # the tag was resolved: check that digest
-            collected = collect(request, want_sbom=want_sbom, settings=options.registry, client=client)
-            target = build_target(collected)
+            collected = collect(
+                request, want_sbom=want_sbom or read_all, settings=options.registry, client=client
+            )
+            judged = collected if want_sbom else as_read_for_checks(collected)
+            target = build_target(judged)
+            if observe is not None:
+                observe(collected, judged, target)
             expectation = options.policy.components.resolve(target)
             verify_signatures(target, collected, signing_for(options, expectation))
             findings = run_checks(target, planned, expectation, github_read=options.registry.reads_github)
@@ -438,7 +457,7 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
             results.append(result)
             resolved.append((result, expectation))
     finally:
-        if client is not None:
+        if client is not None and own_client:
             client.close()
         if rego is not None:
             rego.close()
@@ -480,28 +499,57 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
     )
 
 
-def explain(
-    request: LintRequest, settings: RegistrySettings, signing: SigningSettings | None = None
-) -> Explanation:
-    """Read one image from every source and diagnose why tools may report missing attestations.
+def as_read_for_checks(collected: Collected) -> Collected:
+    """``collected`` without the evidence layers ``check`` does not read when no rule needs SBOMs
+    (layers announcing a predicate other than SLSA provenance), and without their read problems."""
+    from slsalint.sources.oci import layer_needed
 
-    ``signing`` gives the trust root used to show who signed each attestation (default: the
-    production Sigstore root)."""
-    from slsalint.diagnose import Explanation, build_tree, diagnose, not_an_image
+    skipped = {
+        layer.digest
+        for node in collected.nodes
+        for layer in node.layers
+        if not layer_needed({"predicateType": layer.predicate_type or ""}, want_sbom=False)
+    }
+    if not skipped and all(layer_needed(e.annotations, want_sbom=False) for e in collected.evidence):
+        return collected
+    return replace(
+        collected,
+        evidence=[e for e in collected.evidence if layer_needed(e.annotations, want_sbom=False)],
+        problems=[p for p in collected.problems if p[0].digest not in skipped],
+    )
+
+
+def explain(request: LintRequest, options: LintOptions | None = None) -> Explanation:
+    """Read one image from every source, check it exactly as ``check`` does with the same options
+    (policy, packs, signers, exceptions), and diagnose why tools may report missing attestations.
+
+    The explanation's exit code is the check's; the tree shows everything read, SBOMs included."""
+    from slsalint.diagnose import Explanation, attach_findings, build_tree, diagnose, not_an_image
     from slsalint.errors import NotAnImage
 
+    options = options or LintOptions()
+    settings = options.registry
     assert request.target is not None
     remote = not request.target.startswith("oci:")
     client = open_client(settings) if remote and not settings.offline else None
+    seen: list[tuple[Collected, Collected, Target]] = []
     try:
         try:
-            collected = collect(request, want_sbom=True, settings=settings, client=client)
+            report = lint(
+                [request],
+                options,
+                client=client,
+                read_all=True,
+                observe=lambda collected, judged, target: seen.append((collected, judged, target)),
+            )
         except NotAnImage as exc:
             return not_an_image(request.target, exc)
-        target = build_target(collected)
-        from slsalint.signing import SigningSettings
-
-        verify_signatures(target, collected, signing or SigningSettings())
+        collected, judged, checked = seen[0]
+        if judged is collected:
+            target = checked
+        else:  # the tree shows the SBOMs check did not need as well
+            target = build_target(collected)
+            verify_signatures(target, collected, checked.signing)
         parents = _parent_finder(request.target, client) if collected.platforms else None
         repository = None
         if remote:
@@ -515,7 +563,8 @@ def explain(
             parents=parents,
             github_read=settings.reads_github,
         )
-        return Explanation(target.reference, build_tree(collected, target), diagnoses)
+        attach_findings(diagnoses, report)
+        return Explanation(target.reference, build_tree(collected, target), diagnoses, report=report)
     finally:
         if client is not None:
             client.close()

@@ -210,6 +210,34 @@ class Problem:
     platform: Platform | None = None
 
 
+@dataclass(frozen=True)
+class OrphanedAttestation:
+    """A BuildKit attestation manifest an index lists for a manifest the index no longer lists.
+
+    What ``skopeo copy`` recompressing layers, ``crane mutate`` or a registry's conversion leave
+    behind: the platform manifests were rewritten (new digests), the attestation manifests were
+    copied as they were, and their ``vnd.docker.reference.digest`` still names the old digests."""
+
+    source: EvidenceSource
+    """The attestation manifest (kind ``buildkit-attestation-manifest``, its location and digest)."""
+    names: str
+    """The digest its ``vnd.docker.reference.digest`` annotation names."""
+    position: int
+    """Its position in the index's ``manifests`` list (for the JSON pointer)."""
+    size: int = 0
+    media_type: str = ""
+    artifact_type: str | None = None
+
+    @property
+    def digest(self) -> str:
+        return self.source.digest or ""
+
+    @property
+    def pointer(self) -> str:
+        """JSON pointer of the annotation in the index document."""
+        return f"/manifests/{self.position}/annotations/vnd.docker.reference.digest"
+
+
 @dataclass
 class PlatformTarget:
     """One image manifest (or one artifact) under check."""
@@ -241,6 +269,11 @@ class Target:
     """``slsalint.signing.SigningSettings`` in force for this target (signers, annotations)."""
     image_signatures: list[Any] = field(default_factory=list)
     """``slsalint.signing.ImageSignature`` for every image signature found (cosign .sig, bundles)."""
+    orphaned: list[OrphanedAttestation] = field(default_factory=list)
+    """Attestation manifests the index lists for manifests it no longer lists (SL103)."""
+    annotations: dict[str, dict[str, str]] = field(default_factory=dict)
+    """OCI annotations (``org.opencontainers.image.*``) by the digest that carries them: the index
+    document, an index's descriptor of a platform manifest, a single image's manifest."""
 
     def all_digests(self) -> set[str]:
         digests = {p.digest for p in self.platforms}

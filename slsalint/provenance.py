@@ -17,6 +17,7 @@ reports the malformation).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from slsalint.model import Material, ProvenanceMode, ProvenanceView
@@ -273,4 +274,159 @@ def _normalize_v1(predicate_type: str, predicate: dict[str, Any]) -> ProvenanceV
         build_args=build_args,
         build_args_pointer=args_pointer,
         mode=mode,
+    )
+
+
+# --- what each piece of evidence says about the source -------------------------------------------
+
+TIER_CERTIFICATE = 1
+"""Claims of a verified signer certificate (Fulcio: GitHub and GitLab OIDC claims)."""
+TIER_SIGNED = 2
+"""Provenance whose signature verified (slsa-github-generator, actions/attest, cosign attest)."""
+TIER_UNSIGNED = 3
+"""Provenance nobody vouches for (BuildKit attestation manifests, unverified envelopes)."""
+TIER_ANNOTATION = 4
+"""OCI annotations of the index or manifest (``org.opencontainers.image.source`` ...)."""
+
+SOURCE_ANNOTATION = "org.opencontainers.image.source"
+REVISION_ANNOTATION = "org.opencontainers.image.revision"
+VERSION_ANNOTATION = "org.opencontainers.image.version"
+GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com"
+
+_FLAVOR_NAMES = {
+    "buildkit": "BuildKit",
+    "github-actions": "GitHub Actions (actions/attest-build-provenance)",
+    "slsa-github-generator": "slsa-github-generator",
+    "generic": "SLSA",
+}
+
+
+@dataclass(frozen=True)
+class SourceClaim:
+    """What one piece of evidence records about the source an image was built from.
+
+    Any of repository, ref and commit may be None: the evidence records nothing about it. Each
+    recorded value names where in the evidence it was read (``*_from``: a claim name, a JSON
+    pointer, an annotation key)."""
+
+    tier: int
+    evidence: str
+    """The evidence in words, for messages: ``verified signer certificate (...) of cosign-sig ...``."""
+    source: str | None = None
+    """The evidence source (``KIND LOCATION``) findings name."""
+    pointer: str | None = None
+    """JSON pointer of the source in the statement (provenance only)."""
+    repository: str | None = None
+    repository_from: str | None = None
+    ref: str | None = None
+    ref_from: str | None = None
+    ref_is_version: bool = False
+    """The ref is an image version (``v1.2.3``, ``main``): it stands for a tag or branch name."""
+    commit: str | None = None
+    commit_from: str | None = None
+    trigger: str | None = None
+    """What started the build (``build-trigger``: push, workflow_dispatch, pull_request...)."""
+
+    def value(self, name: str) -> str | None:
+        """``repository``, ``ref`` or ``commit``."""
+        value: str | None = getattr(self, name)
+        return value
+
+    def origin(self, name: str) -> str | None:
+        origin: str | None = getattr(self, f"{name}_from")
+        return origin
+
+    def refs(self) -> tuple[str, ...]:
+        """The full refs the recorded ref may stand for (a version names a tag or a branch)."""
+        if self.ref is None:
+            return ()
+        if self.ref_is_version and not self.ref.startswith("refs/"):
+            return (f"refs/tags/{self.ref}", f"refs/heads/{self.ref}")
+        return (self.ref,)
+
+    def describe(self, name: str) -> str:
+        """``source-repository-ref of the verified signer certificate ... (build trigger push)``."""
+        origin = self.origin(name)
+        text = f"{origin} of the {self.evidence}" if origin else f"the {self.evidence}"
+        if self.trigger and self.tier == TIER_CERTIFICATE:
+            text += f" (build trigger {self.trigger})"
+        return text
+
+
+def _commit(value: str | None) -> str | None:
+    if value and _HEX_COMMIT.match(value.lower()):
+        return value.lower()
+    return None
+
+
+def certificate_claim(
+    subject: str | None, issuer: str | None, claims: dict[str, str], *, where: str, source: str | None
+) -> SourceClaim:
+    """The source claims of a verified Fulcio certificate (``SignerIdentity.github``).
+
+    ``source-repository-uri`` / ``-ref`` / ``-digest`` and ``build-trigger`` are what GitHub and
+    GitLab both set; certificates older than them carry GitHub's ``github-workflow-repository`` /
+    ``-ref`` / ``-sha`` / ``-trigger`` instead."""
+    repository, repository_from = claims.get("source-repository-uri"), "source-repository-uri"
+    legacy_repository = claims.get("github-workflow-repository")
+    if not repository and legacy_repository and (issuer or "").startswith(GITHUB_ACTIONS_ISSUER):
+        repository, repository_from = f"https://github.com/{legacy_repository}", "github-workflow-repository"
+    ref, ref_from = claims.get("source-repository-ref"), "source-repository-ref"
+    if not ref and claims.get("github-workflow-ref"):
+        ref, ref_from = claims["github-workflow-ref"], "github-workflow-ref"
+    commit, commit_from = _commit(claims.get("source-repository-digest")), "source-repository-digest"
+    if commit is None and _commit(claims.get("github-workflow-sha")):
+        commit, commit_from = _commit(claims.get("github-workflow-sha")), "github-workflow-sha"
+    who = f"{subject}, issuer {issuer or 'unknown'}" if subject else "a key"
+    return SourceClaim(
+        tier=TIER_CERTIFICATE,
+        evidence=f"verified signer certificate ({who}) of {where}",
+        source=source,
+        repository=repository or None,
+        repository_from=repository_from if repository else None,
+        ref=ref or None,
+        ref_from=ref_from if ref else None,
+        commit=commit,
+        commit_from=commit_from if commit else None,
+        trigger=claims.get("build-trigger") or claims.get("github-workflow-trigger") or None,
+    )
+
+
+def provenance_claim(view: ProvenanceView, *, signed: bool, source: str) -> SourceClaim:
+    """The source a provenance statement records (``signed``: its signature verified, by a signer
+    the policy allows)."""
+    kind = "signed" if signed else "unsigned"
+    pointer = view.source_pointer
+    return SourceClaim(
+        tier=TIER_SIGNED if signed else TIER_UNSIGNED,
+        evidence=f"{kind} {_FLAVOR_NAMES.get(view.flavor, view.flavor)} provenance from {source}",
+        source=source,
+        pointer=pointer,
+        repository=view.source_repository,
+        repository_from=pointer if view.source_repository else None,
+        ref=view.source_ref,
+        ref_from=pointer if view.source_ref else None,
+        commit=view.source_commit,
+        commit_from=pointer if view.source_commit else None,
+    )
+
+
+def annotation_claim(annotations: dict[str, str], *, where: str) -> SourceClaim | None:
+    """The source OCI annotations record (``org.opencontainers.image.source``, ``.revision``,
+    ``.version``), or None when they record none of it."""
+    repository = annotations.get(SOURCE_ANNOTATION) or None
+    commit = _commit(annotations.get(REVISION_ANNOTATION))
+    version = annotations.get(VERSION_ANNOTATION) or None
+    if not (repository or commit or version):
+        return None
+    return SourceClaim(
+        tier=TIER_ANNOTATION,
+        evidence=f"OCI annotations of {where}",
+        repository=repository,
+        repository_from=SOURCE_ANNOTATION if repository else None,
+        ref=version,
+        ref_from=VERSION_ANNOTATION if version else None,
+        ref_is_version=True,
+        commit=commit,
+        commit_from=REVISION_ANNOTATION if commit else None,
     )

@@ -110,18 +110,29 @@ class SubjectMismatch(Check):
     attestation manifest, a cosign ``.att`` tag, a referrer, or given as a file with ``--subject``)
     must list the platform manifest digest or the index digest among its ``subject`` digests.
 
+    It also fires for every *orphaned* attestation manifest: an index that lists a BuildKit
+    attestation manifest whose ``vnd.docker.reference.digest`` names a manifest the index no
+    longer lists. That is what a tool rewriting the platform manifests leaves behind (``skopeo
+    copy`` recompressing layers, ``crane mutate``, a registry converting media types): the
+    platform manifests get new digests, the attestation manifests are copied unchanged and still
+    name the old ones, so the provenance vouches for no manifest of this image. The finding points
+    at the annotation in the index (``/manifests/N/annotations/vnd.docker.reference.digest``).
+
     **Why it matters.** A statement naming another digest describes another build: the image was
     rebuilt or retagged, or evidence was copied from elsewhere. Trusting it would vouch for bytes
     it never saw.
 
     **How to fix.** Re-attest the image that is actually published, or check the digest the
-    attestation names (``slsalint explain`` shows both).
+    attestation names (``slsalint explain`` shows both). For orphaned attestation manifests, copy
+    images without rewriting them (``skopeo copy --all --preserve-digests``, ``crane copy``,
+    ``docker buildx imagetools create``), or re-attest the rewritten image.
 
     **Passing example.** A BuildKit statement with ``subject[0].digest.sha256`` equal to the
     ``linux/amd64`` manifest digest.
 
     **Failing example.** A cosign ``.att`` for ``sha256:aaa...`` whose statement names
-    ``sha256:bbb...``.
+    ``sha256:bbb...``; an index copied with ``skopeo copy --all --dest-compress-format gzip``,
+    whose attestation manifests still name the uncompressed originals.
     """
 
     id = "SL103"
@@ -149,6 +160,24 @@ class SubjectMismatch(Check):
                 actual=actual,
                 remediation=self.remediation,
             )
+        for orphan in ctx.target.orphaned:
+            finding = ctx.finding(
+                f"attestation manifest {orphan.digest} is listed for {orphan.names} "
+                "(vnd.docker.reference.digest), a manifest this index no longer lists: the platform "
+                "manifests were rewritten after they were attested",
+                pointer=orphan.pointer,
+                expected=sorted(p.digest for p in ctx.target.platforms),
+                actual=orphan.names,
+                remediation=ORPHAN_REMEDIATION,
+            )
+            finding.source = str(orphan.source)
+            yield finding
+
+
+ORPHAN_REMEDIATION = (
+    "copy images without rewriting their manifests (skopeo copy --all --preserve-digests, crane copy, "
+    "docker buildx imagetools create), or re-attest the rewritten image"
+)
 
 
 class PlatformAttestationMissing(Check):

@@ -17,6 +17,10 @@ import typer
 from slsalint.errors import ConfigError, OperationalError, SlsalintError
 
 if TYPE_CHECKING:
+    from slsalint.exceptions import ExceptionsFile
+    from slsalint.model import Level
+    from slsalint.policy import Policy
+    from slsalint.signing import SigningSettings
     from slsalint.sources.github import GitHubSettings
     from slsalint.sources.limits import Limits
 
@@ -88,6 +92,41 @@ GitHubApiUrlOption = Annotated[
     ),
 ]
 
+# -- policy options shared by check and explain -------------------------------------------------
+
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option("--policy", "-p", help="Policy file (default: ./slsalint.yaml when present)."),
+]
+ExceptionsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--exceptions",
+        help="Exceptions file (instead of the one the policy names): reviewed, time-limited waivers.",
+    ),
+]
+PackOption = Annotated[
+    list[str], typer.Option("--pack", help="Rule pack to run instead of the policy's (repeatable).")
+]
+EnableOption = Annotated[
+    list[str], typer.Option("--enable", help="Enable a rule by id or name (repeatable).")
+]
+DisableOption = Annotated[
+    list[str], typer.Option("--disable", help="Disable a rule by id or name (repeatable).")
+]
+RegoOption = Annotated[
+    list[Path],
+    typer.Option("--rego", help="Directory (or file) of Rego rules to evaluate as well (repeatable)."),
+]
+RegoTimeoutOption = Annotated[
+    float,
+    typer.Option("--rego-timeout", min=0.1, help="Seconds one Rego rule may take on one attestation."),
+]
+FailOnOption = Annotated[
+    str | None,
+    typer.Option("--fail-on", help="Lowest level that fails the run: error (default), warning or note."),
+]
+
 # -- signature options --------------------------------------------------------------------------
 
 CertificateIdentityOption = Annotated[
@@ -127,6 +166,70 @@ def network_limits(timeout: float | None, limits: list[str]) -> tuple[float | No
     from slsalint.sources.limits import parse_limits, parse_timeout
 
     return parse_timeout(timeout), parse_limits(limits)
+
+
+@dataclass(frozen=True)
+class PolicyFlags:
+    """What ``check`` and ``explain`` judge with: the policy, its exceptions and the signers."""
+
+    policy: Policy
+    exceptions: ExceptionsFile | None
+    signing: SigningSettings
+
+
+def load_policy_flags(
+    policy: Path | None,
+    exceptions: Path | None,
+    *,
+    certificate_identity: str | None = None,
+    certificate_identity_regexp: str | None = None,
+    certificate_oidc_issuer: str | None = None,
+    certificate_oidc_issuer_regexp: str | None = None,
+    key: list[Path] | None = None,
+    annotations: list[str] | None = None,
+    trusted_root: Path | None = None,
+) -> PolicyFlags:
+    """``--policy`` (default ``./slsalint.yaml`` when present), ``--exceptions`` (default the
+    policy's) and the signer flags, loaded and validated before anything is read: a bad file is
+    exit 2, never ignored."""
+    from slsalint.exceptions import load_for_policy
+    from slsalint.policy import Policy, default_policy, load_policy
+    from slsalint.signing import settings_from_flags
+
+    if policy is not None:
+        loaded = load_policy(policy)
+    elif (found := default_policy()) is not None:
+        loaded = load_policy(found)
+    else:
+        loaded = Policy()
+    exceptions_path = exceptions or loaded.exceptions
+    waivers = load_for_policy(exceptions_path, loaded) if exceptions_path is not None else None
+    signing = settings_from_flags(
+        identity=certificate_identity,
+        identity_regexp=certificate_identity_regexp,
+        issuer=certificate_oidc_issuer,
+        issuer_regexp=certificate_oidc_issuer_regexp,
+        keys=key or [],
+        annotations=annotations or [],
+        trusted_root=trusted_root,
+        policy_signers=loaded.signers,
+    )
+    return PolicyFlags(loaded, waivers, signing)
+
+
+def parse_fail_on(fail_on: str | None) -> Level | None:
+    """``--fail-on error|warning|note`` (None: the policy's, else error)."""
+    from slsalint.model import Level
+
+    if fail_on is None:
+        return None
+    try:
+        level = Level(fail_on.lower())
+    except ValueError:
+        raise ConfigError(f"--fail-on {fail_on}: expected error, warning or note") from None
+    if level is Level.OFF:
+        raise ConfigError("--fail-on off: expected error, warning or note")
+    return level
 
 
 def github_settings(owners: list[str], api_url: str) -> GitHubSettings | None:

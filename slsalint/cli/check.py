@@ -18,6 +18,10 @@ from slsalint.cli._common import (
     CertificateIdentityRegexpOption,
     CertificateOidcIssuerOption,
     CertificateOidcIssuerRegexpOption,
+    DisableOption,
+    EnableOption,
+    ExceptionsOption,
+    FailOnOption,
     GitHubApiUrlOption,
     GitHubAttestationsOption,
     ImageNameOption,
@@ -27,12 +31,18 @@ from slsalint.cli._common import (
     NoCacheOption,
     OfflineOption,
     Output,
+    PackOption,
+    PolicyOption,
     Progress,
+    RegoOption,
+    RegoTimeoutOption,
     TimeoutOption,
     TrustedRootOption,
     existing_size,
     github_settings,
+    load_policy_flags,
     network_limits,
+    parse_fail_on,
     parse_outputs,
     use_color,
     write_output,
@@ -50,7 +60,7 @@ from slsalint.cli.vsa import (
     VsaPushOption,
 )
 from slsalint.errors import ConfigError
-from slsalint.model import Level, Platform, Report, RunError
+from slsalint.model import Platform, Report, RunError
 
 if TYPE_CHECKING:
     from slsalint.report import ReportOptions
@@ -83,28 +93,13 @@ def check(
     platform: list[str] = typer.Option(
         [], "--platform", help="Only check this platform of an index: os/arch[/variant] (repeatable)."
     ),
-    policy: Path | None = typer.Option(
-        None, "--policy", "-p", help="Policy file (default: ./slsalint.yaml when present)."
-    ),
-    exceptions: Path | None = typer.Option(
-        None,
-        "--exceptions",
-        help="Exceptions file (instead of the one the policy names): reviewed, time-limited waivers.",
-    ),
-    pack: list[str] = typer.Option(
-        [], "--pack", help="Rule pack to run instead of the policy's (repeatable)."
-    ),
-    enable: list[str] = typer.Option([], "--enable", help="Enable a rule by id or name (repeatable)."),
-    disable: list[str] = typer.Option([], "--disable", help="Disable a rule by id or name (repeatable)."),
-    rego: list[Path] = typer.Option(
-        [], "--rego", help="Directory (or file) of Rego rules to evaluate as well (repeatable)."
-    ),
-    rego_timeout: float = typer.Option(
-        10.0,
-        "--rego-timeout",
-        min=0.1,
-        help="Seconds one Rego rule may take on one attestation (and each module to compile).",
-    ),
+    policy: PolicyOption = None,
+    exceptions: ExceptionsOption = None,
+    pack: PackOption = [],  # noqa: B006 (typer copies the default)
+    enable: EnableOption = [],  # noqa: B006
+    disable: DisableOption = [],  # noqa: B006
+    rego: RegoOption = [],  # noqa: B006
+    rego_timeout: RegoTimeoutOption = 10.0,
     rego_isolation: str = typer.Option(
         "in-process",
         "--rego-isolation",
@@ -118,9 +113,7 @@ def check(
         help="text, json, sarif, junit or markdown; FORMAT=PATH writes to a file (repeatable).",
     ),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file."),
-    fail_on: str | None = typer.Option(
-        None, "--fail-on", help="Lowest level that fails the run: error (default), warning or note."
-    ),
+    fail_on: FailOnOption = None,
     sarif_anchor: str | None = typer.Option(
         None,
         "--sarif-anchor",
@@ -362,7 +355,6 @@ def _run(
     """Everything ``check`` does between parsing its report destinations and writing them; also
     returns what is left to do once the reports are written (producing VSAs), if anything."""
     from slsalint.engine import LintOptions, LintRequest, lint
-    from slsalint.policy import Policy, default_policy, load_policy
 
     github = github_settings(github_attestations, github_api_url)
     targets = list(dict.fromkeys(targets or []))  # each image once, in the order given
@@ -392,14 +384,7 @@ def _run(
         raise ConfigError(f"--platform: {exc}") from None
     if platforms and not targets:
         raise ConfigError("--platform applies to an image TARGET, not to --attestation files or --subject")
-    level: Level | None = None
-    if fail_on is not None:
-        try:
-            level = Level(fail_on.lower())
-        except ValueError:
-            raise ConfigError(f"--fail-on {fail_on}: expected error, warning or note") from None
-        if level is Level.OFF:
-            raise ConfigError("--fail-on off: expected error, warning or note")
+    level = parse_fail_on(fail_on)
     if image_name is not None and (len(targets) != 1 or not targets[0].startswith("oci:")):
         raise ConfigError("--image-name names the image of one oci: layout TARGET")
     from slsalint.engine import RegistrySettings
@@ -415,28 +400,17 @@ def _run(
         timeout=run_timeout,
         limits=limits,
     )
-    if policy is not None:
-        loaded = load_policy(policy)
-    elif (found := default_policy()) is not None:
-        loaded = load_policy(found)
-    else:
-        loaded = Policy()
-    from slsalint.exceptions import load_for_policy
-
-    # Validated before anything is read or checked: a bad exceptions file is exit 2, never ignored.
-    exceptions_path = exceptions or loaded.exceptions
-    waivers = load_for_policy(exceptions_path, loaded) if exceptions_path is not None else None
-    from slsalint.signing import settings_from_flags
-
-    signing = settings_from_flags(
-        identity=certificate_identity,
-        identity_regexp=certificate_identity_regexp,
-        issuer=certificate_oidc_issuer,
-        issuer_regexp=certificate_oidc_issuer_regexp,
-        keys=key,
+    # Validated before anything is read or checked: a bad policy or exceptions file is exit 2.
+    flags = load_policy_flags(
+        policy,
+        exceptions,
+        certificate_identity=certificate_identity,
+        certificate_identity_regexp=certificate_identity_regexp,
+        certificate_oidc_issuer=certificate_oidc_issuer,
+        certificate_oidc_issuer_regexp=certificate_oidc_issuer_regexp,
+        key=key,
         annotations=annotations,
         trusted_root=trusted_root,
-        policy_signers=loaded.signers,
     )
     if targets:
         requests = [
@@ -446,15 +420,15 @@ def _run(
         requests = [LintRequest(target=None, attestations=list(attestation), subject=subject)]
     label = targets[0] if len(targets) == 1 else f"{len(targets)} images" if targets else None
     options = LintOptions(
-        policy=loaded,
+        policy=flags.policy,
         packs=pack or None,
         enable=enable,
         disable=disable,
         fail_on=level,
         sarif_anchor=sarif_anchor,
         registry=registry,
-        exceptions=waivers,
-        signing=signing,
+        exceptions=flags.exceptions,
+        signing=flags.signing,
         rego=list(rego),
         rego_timeout=rego_timeout,
         rego_isolation=rego_isolation,

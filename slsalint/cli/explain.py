@@ -13,20 +13,36 @@ import typer
 
 from slsalint.cli._common import (
     DEFAULT_GITHUB_API_URL,
+    AnnotationsOption,
     AttestationRepositoryOption,
+    CertificateIdentityOption,
+    CertificateIdentityRegexpOption,
+    CertificateOidcIssuerOption,
+    CertificateOidcIssuerRegexpOption,
+    DisableOption,
+    EnableOption,
+    ExceptionsOption,
+    FailOnOption,
     GitHubApiUrlOption,
     GitHubAttestationsOption,
     ImageNameOption,
     InsecureRegistryOption,
+    KeyOption,
     LimitOption,
     NoCacheOption,
     OfflineOption,
+    PackOption,
+    PolicyOption,
     Progress,
+    RegoOption,
+    RegoTimeoutOption,
     TimeoutOption,
     TrustedRootOption,
     check_destination,
     github_settings,
+    load_policy_flags,
     network_limits,
+    parse_fail_on,
     use_color,
     write_output,
 )
@@ -39,12 +55,26 @@ def explain(
     platform: list[str] = typer.Option([], "--platform", help="Only this platform (repeatable)."),
     fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file."),
-    insecure_registry: InsecureRegistryOption = [],  # noqa: B006 (typer copies the default)
+    policy: PolicyOption = None,
+    exceptions: ExceptionsOption = None,
+    pack: PackOption = [],  # noqa: B006 (typer copies the default)
+    enable: EnableOption = [],  # noqa: B006
+    disable: DisableOption = [],  # noqa: B006
+    rego: RegoOption = [],  # noqa: B006
+    rego_timeout: RegoTimeoutOption = 10.0,
+    fail_on: FailOnOption = None,
+    insecure_registry: InsecureRegistryOption = [],  # noqa: B006
     attestation_repository: AttestationRepositoryOption = None,
     no_cache: NoCacheOption = False,
     offline: OfflineOption = False,
     github_attestations: GitHubAttestationsOption = [],  # noqa: B006
     github_api_url: GitHubApiUrlOption = DEFAULT_GITHUB_API_URL,
+    certificate_identity: CertificateIdentityOption = None,
+    certificate_identity_regexp: CertificateIdentityRegexpOption = None,
+    certificate_oidc_issuer: CertificateOidcIssuerOption = None,
+    certificate_oidc_issuer_regexp: CertificateOidcIssuerRegexpOption = None,
+    key: KeyOption = [],  # noqa: B006
+    annotations: AnnotationsOption = [],  # noqa: B006
     trusted_root: TrustedRootOption = None,
     timeout: TimeoutOption = None,
     limit: LimitOption = [],  # noqa: B006
@@ -52,9 +82,11 @@ def explain(
 ) -> None:
     """Show the evidence tree of an image and diagnose "missing attestation" reports.
 
-    Exit 0 when nothing is wrong, 1 when a diagnosis explains a problem, 2/3 as for check.
+    The image is checked exactly as `slsalint check` checks it, with the same policy, packs,
+    signers and exceptions: the exit code is check's (0 clean, 1 violations, 2/3 as for check),
+    and each diagnosis says whether it fails the check.
     """
-    from slsalint.engine import LintRequest, RegistrySettings
+    from slsalint.engine import LintOptions, LintRequest, RegistrySettings
     from slsalint.engine import explain as run_explain
     from slsalint.sources.registry import insecure_hosts
 
@@ -66,10 +98,19 @@ def explain(
         platforms = [Platform.parse(p) for p in platform]
     except ValueError as exc:
         raise ConfigError(f"--platform: {exc}") from None
+    level = parse_fail_on(fail_on)
     github = github_settings(github_attestations, github_api_url)
-    from slsalint.signing import settings_from_flags
-
-    signing = settings_from_flags(trusted_root=trusted_root)  # the trust root shows who signed
+    flags = load_policy_flags(
+        policy,
+        exceptions,
+        certificate_identity=certificate_identity,
+        certificate_identity_regexp=certificate_identity_regexp,
+        certificate_oidc_issuer=certificate_oidc_issuer,
+        certificate_oidc_issuer_regexp=certificate_oidc_issuer_regexp,
+        key=key,
+        annotations=annotations,
+        trusted_root=trusted_root,
+    )
 
     if image_name is not None and not reference.startswith("oci:"):
         raise ConfigError("--image-name names the image of an oci: layout REFERENCE")
@@ -85,11 +126,21 @@ def explain(
         attestation_repository=attestation_repository,
         progress=progress.update,
     )
+    options = LintOptions(
+        policy=flags.policy,
+        packs=pack or None,
+        enable=enable,
+        disable=disable,
+        fail_on=level,
+        registry=settings,
+        exceptions=flags.exceptions,
+        signing=flags.signing,
+        rego=list(rego),
+        rego_timeout=rego_timeout,
+    )
     with progress:
         result = run_explain(
-            LintRequest(target=reference, platforms=platforms, image_name=image_name),
-            settings,
-            signing,
+            LintRequest(target=reference, platforms=platforms, image_name=image_name), options
         )
     if fmt == "json":
         text = json.dumps(result.to_json(), indent=2) + "\n"
@@ -163,6 +214,13 @@ def render_text(document: dict[str, Any], *, color: bool, width: int) -> str:
             branch = root.add(t("attached to other digests", "bold yellow"))
             for node in tree_doc["otherEvidence"]:
                 _add_node(branch, node, t)
+        if tree_doc.get("orphanedAttestations"):
+            branch = root.add(t("orphaned: listed for manifests this index does not list", "bold red"))
+            for orphan in tree_doc["orphanedAttestations"]:
+                form = " (artifact form)" if orphan.get("artifactType") else ""
+                size = f"{orphan['size']} B"
+                where = f"  {_short(orphan['digest'])} {size}  names {_short(orphan['names'])}"
+                branch.add(Text.assemble(t(f"{orphan['kind']}{form}", "bold"), t(where)))
         referrers = tree_doc.get("referrers") or {}
         if referrers.get("api") is not None:
             api = "referrers API available" if referrers["api"] else "no referrers API"
@@ -173,7 +231,8 @@ def render_text(document: dict[str, Any], *, color: bool, width: int) -> str:
     if not diagnoses:
         console.print(t("\nno known cause of a missing-attestation report applies", "green"))
     for diagnosis in diagnoses:
-        style = "bold red" if diagnosis["severity"] == "problem" else "bold yellow"
+        failing = diagnosis.get("failing", diagnosis["severity"] == "problem")
+        style = "bold red" if failing else "bold yellow"
         console.print()
         console.print(
             Text.assemble(t(f"{diagnosis['id']} {diagnosis['name']}: ", style), t(diagnosis["title"]))
@@ -181,6 +240,11 @@ def render_text(document: dict[str, Any], *, color: bool, width: int) -> str:
         for line in diagnosis["evidence"]:
             console.print(Text.assemble(t("  evidence: ", "dim"), t(line)))
         console.print(Text.assemble(t("  fix: ", "bold"), t(diagnosis["fix"])))
+        if diagnosis.get("verdict"):
+            console.print(Text.assemble(t("  policy: ", "dim"), t(diagnosis["verdict"], style)))
+    check = document.get("check")
+    if check is not None:
+        _render_check(console, check, t)
     return buffer.getvalue()
 
 
@@ -194,6 +258,32 @@ def _signer_line(signature: dict[str, Any]) -> str:
     if signature.get("integratedTime"):
         line += f", integrated {signature['integratedTime']}"
     return line
+
+
+def _render_check(console: Any, check: dict[str, Any], t: Any) -> None:
+    """The verdict of ``check`` under the same policy, with the findings that decide it."""
+    from rich.text import Text
+
+    counts = check["counts"]
+    failing = [f for f in check["findings"] if f["failing"]]
+    packs = ", ".join(check["packs"]) or "none"
+    verdict = f"FAIL ({len(failing)} finding(s) at or above {check['failOn']})" if failing else "PASS"
+    tally = ", ".join(f"{counts[k]} {k}" for k in ("error", "warning", "note", "waived") if counts.get(k))
+    console.print()
+    console.print(
+        Text.assemble(
+            t("check under this policy: ", "bold"),
+            t(verdict, "bold red" if failing else "bold green"),
+            t(f"  (packs: {packs}{'; ' + tally if tally else ''})", "dim"),
+        )
+    )
+    for finding in check["findings"]:
+        where = f" {finding['platform']}" if finding.get("platform") else ""
+        state = "waived" if finding["waived"] else finding["level"]
+        style = "red" if finding["failing"] else "dim"
+        console.print(
+            Text.assemble(t(f"  {finding['ruleId']} {state}{where}: ", style), t(finding["message"]))
+        )
 
 
 def _add_node(branch: Any, node: dict[str, Any], t: Any) -> None:

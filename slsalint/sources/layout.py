@@ -48,6 +48,7 @@ from slsalint.sources.oci import (
     location,
     manifest_node,
     parse_document,
+    record_annotations,
     referrer_kind,
     verify_digest,
     wanted_layers,
@@ -287,6 +288,7 @@ def collect_layout(
         attestation_manifests = walk.attestations
     else:
         collected.platforms.append((image.digest, _manifest_platform(layout, document)))
+        record_annotations(collected, image.digest, document.annotations)
 
     checked = {d for d, _ in collected.platforms}
     wanted_for = checked | ({image.digest} if collected.is_index else set()) | set(collected.nested_indexes)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slsalint import jsonio
-from slsalint.model import EvidenceSource, Platform
+from slsalint.model import EvidenceSource, OrphanedAttestation, Platform
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -25,6 +25,7 @@ REFERENCE_TYPE = "vnd.docker.reference.type"
 REFERENCE_DIGEST = "vnd.docker.reference.digest"
 PREDICATE_TYPE_ANNOTATION = "in-toto.io/predicate-type"
 REF_NAME = "org.opencontainers.image.ref.name"
+OCI_ANNOTATION_PREFIX = "org.opencontainers.image."
 COSIGN_KIND = "kind"
 COSIGN_ATTS_KIND = "dev.cosignproject.cosign/atts"
 COSIGN_SIGS_KIND = "dev.cosignproject.cosign/sigs"
@@ -83,6 +84,18 @@ def cosign_tag_digest(tag: str) -> tuple[str, str] | None:
 
 def is_evidence_layer(media_type: str) -> bool:
     return media_type in (IN_TOTO_LAYER, DSSE_LAYER) or media_type.startswith(BUNDLE_LAYER_PREFIXES)
+
+
+def layer_predicate(annotations: dict[str, str]) -> str | None:
+    """The predicate type a layer's annotations announce (BuildKit's or cosign's key), if any."""
+    return annotations.get(PREDICATE_TYPE_ANNOTATION) or annotations.get("predicateType") or None
+
+
+def layer_needed(annotations: dict[str, str], *, want_sbom: bool) -> bool:
+    """Whether an evidence layer is read: layers announcing a predicate other than SLSA provenance
+    (SBOMs, vulnerability reports) only when ``want_sbom``."""
+    predicate = layer_predicate(annotations)
+    return want_sbom or not predicate or predicate.startswith("https://slsa.dev/provenance/")
 
 
 # --- documents, shape-checked -------------------------------------------------------------------
@@ -272,8 +285,10 @@ def type_name(value: Any) -> str:
 
 
 def location(base: str, digest: str) -> str:
-    """Where a manifest stored by digest next to ``base`` (a reference or ``oci:DIR``) is found."""
-    return f"{base}@{digest}"
+    """Where a manifest stored by digest next to ``base`` (a reference or ``oci:DIR``) is found:
+    ``BASE@DIGEST`` with one digest (a digest ``base`` already names is replaced), a reference other
+    tools resolve as it is printed."""
+    return f"{base.split('@', 1)[0]}@{digest}"
 
 
 def wanted_layers(document: Document, kind: str, *, want_sbom: bool) -> list[Descriptor]:
@@ -288,10 +303,8 @@ def wanted_layers(document: Document, kind: str, *, want_sbom: bool) -> list[Des
                 continue
         elif not is_evidence_layer(layer.media_type):
             continue
-        predicate = layer.annotations.get(PREDICATE_TYPE_ANNOTATION) or layer.annotations.get("predicateType")
-        if predicate and not want_sbom and not predicate.startswith("https://slsa.dev/provenance/"):
-            continue
-        out.append(layer)
+        if layer_needed(layer.annotations, want_sbom=want_sbom):
+            out.append(layer)
     return out
 
 
@@ -435,7 +448,7 @@ def manifest_node(
             layer.media_type,
             layer.digest,
             layer.size,
-            layer.annotations.get(PREDICATE_TYPE_ANNOTATION) or layer.annotations.get("predicateType"),
+            layer_predicate(layer.annotations),
         )
         for layer in manifest.layers
     )
@@ -495,6 +508,17 @@ class Collected:
     index_manifests: set[str] = field(default_factory=set)
     """Digests of every manifest the image index (or an index nested in it) lists: an image
     signature over the index digest vouches for the attestation manifests among them."""
+    repository: str = ""
+    """Where the image's manifests live: ``REGISTRY/REPO`` or ``oci:PATH``."""
+    orphaned: list[OrphanedAttestation] = field(default_factory=list)
+    """Attestation manifests the index lists for digests it does not list (see ``read_index``)."""
+    annotations: dict[str, dict[str, str]] = field(default_factory=dict)
+    """``org.opencontainers.image.*`` annotations by the digest that carries them."""
+
+    def location_of(self, digest: str) -> str:
+        """The location of a manifest next to the image: ``REGISTRY/REPO@DIGEST`` or
+        ``oci:PATH@DIGEST``, one digest, a reference other tools resolve as it is printed."""
+        return location(self.repository or self.reference, digest)
 
     def add_layer(
         self, source: EvidenceSource, layer: Descriptor, data: bytes, stored_for: str | None, kind: str
@@ -587,10 +611,14 @@ class IndexWalk:
                 f"{self.where}: the index lists more than {self.max_entries} manifests "
                 "(--limit index-entries)"
             )
-        for child in document.manifests:
+        record_annotations(self.collected, digest, document.annotations)
+        listed = {child.digest for child in document.manifests}
+        for position, child in enumerate(document.manifests):
             if child.is_attestation_manifest:
-                self.attestations.append((child, child.annotations.get(REFERENCE_DIGEST)))
+                names = child.annotations.get(REFERENCE_DIGEST)
+                self.attestations.append((child, names))
                 self._skip("attestation manifest")
+                self._check_names(child, names, listed, position)
             elif child.media_type in INDEX_TYPES:
                 if child.digest in self._seen:
                     continue
@@ -616,6 +644,32 @@ class IndexWalk:
                 if child.digest not in {d for d, _ in self.collected.platforms}:
                     self.collected.platforms.append((child.digest, child.platform))
                     self.manifests.append(child)
+                record_annotations(self.collected, child.digest, child.annotations)
+
+    def _check_names(self, child: Descriptor, names: str | None, listed: set[str], position: int) -> None:
+        """An attestation manifest must name a digest its index lists: a malformed name is a
+        problem; one naming a manifest the index no longer lists (the platform manifest was
+        rewritten: recompressed, mutated, converted) is kept as orphaned, never dropped."""
+        if names is None:
+            return
+        source = EvidenceSource(
+            "buildkit-attestation-manifest", self.collected.location_of(child.digest), child.digest
+        )
+        if not is_digest(names):
+            self.collected.problems.append(
+                (source, f"attestation manifest has a malformed {REFERENCE_DIGEST} {names[:80]!r}", None)
+            )
+        elif names not in listed:
+            self.collected.orphaned.append(
+                OrphanedAttestation(
+                    source=source,
+                    names=names,
+                    position=position,
+                    size=child.size,
+                    media_type=child.media_type,
+                    artifact_type=child.artifact_type,
+                )
+            )
 
     def _skip(self, what: str) -> None:
         self._skipped[what] = self._skipped.get(what, 0) + 1
@@ -657,6 +711,20 @@ def check_platform_manifest(descriptor: Descriptor, data: bytes, *, what: str) -
     if document.is_index:
         raise DocumentError(f"{what}: is an image index, but the index lists it as a platform manifest")
     return document
+
+
+def record_annotations(collected: Collected, digest: str, annotations: Any) -> None:
+    """Keep the ``org.opencontainers.image.*`` annotations of a manifest or descriptor (string
+    values only, anything else in the object is ignored)."""
+    if not isinstance(annotations, dict):
+        return
+    kept = {
+        str(k): v
+        for k, v in annotations.items()
+        if isinstance(k, str) and k.startswith(OCI_ANNOTATION_PREFIX) and isinstance(v, str) and k != REF_NAME
+    }
+    if kept:
+        collected.annotations.setdefault(digest, {}).update(kept)
 
 
 def is_signature_bundle(layer: Descriptor, data: bytes) -> bool:

@@ -37,6 +37,7 @@ from slsalint.sources.oci import (
     image_named_by,
     location,
     manifest_node,
+    record_annotations,
     referrer_kind,
     wanted_layers,
 )
@@ -103,7 +104,9 @@ class RemoteCollector:
             document = image.document(what=where)
         except DocumentError as exc:
             raise OperationalError(str(exc)) from None
-        collected = Collected(reference=where, kind="image", index_digest=None, platforms=[])
+        collected = Collected(
+            reference=where, kind="image", index_digest=None, platforms=[], repository=pinned.name
+        )
         collected.image_size = len(image.data)
         collected.image_media_type = image.media_type
         pool = ThreadPoolExecutor(max_workers=self.workers)
@@ -156,6 +159,7 @@ class RemoteCollector:
             platform_descs = walk.manifests
         else:
             collected.platforms.append((image.digest, self._platform_of(pinned, document)))
+            record_annotations(collected, image.digest, document.annotations)
 
         checked = [d for d, _ in collected.platforms]
         subjects = ([image.digest] if collected.is_index else []) + list(collected.nested_indexes) + checked

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from slsalint.engine import build_target, run_checks
-from slsalint.model import EvidenceSource, Finding, Level, Platform
+from slsalint.model import EvidenceSource, Finding, Level, OrphanedAttestation, Platform
 from slsalint.policy import Policy, RuleSetting, plan_rules
 from slsalint.sources.oci import Collected, RawEvidence
 
@@ -152,6 +152,21 @@ def test_sl103_subject_mismatch() -> None:
     assert OTHER in found[0].message and found[0].actual == [OTHER]
     assert found[0].platform == "linux/amd64"  # where the evidence was stored
     assert found[0].pointer == "/subject"
+
+
+def test_sl103_orphaned_attestation_manifest() -> None:
+    orphan = OrphanedAttestation(
+        EvidenceSource("buildkit-attestation-manifest", f"oci:test@{OTHER}", OTHER), names=ARM64, position=2
+    )
+    collected = image(evidence(v02()))
+    collected.orphaned.append(orphan)
+    [found] = findings(collected, "SL103")
+    assert found.message.startswith(f"attestation manifest {OTHER} is listed for {ARM64}")
+    assert found.pointer == "/manifests/2/annotations/vnd.docker.reference.digest"
+    assert found.actual == ARM64 and found.expected == [AMD64]
+    assert found.digest == INDEX and found.platform is None
+    assert found.source == f"buildkit-attestation-manifest oci:test@{OTHER}"
+    assert "--preserve-digests" in (found.remediation or "")
 
 
 def test_sl104_schema_invalid_names_the_pointer() -> None:

@@ -101,6 +101,16 @@ def github_settings(owners: list[str], api_url: str) -> GitHubSettings | None:
     return GitHubSettings(owners=parsed, api_url=parse_api_url(api_url), token=token_from_env())
 
 
+def insecure_hosts_option(values: list[str]) -> frozenset[str]:
+    """``--insecure-registry`` values, checked; the registry client (and its HTTP stack) is
+    imported only when some are given."""
+    if not values:
+        return frozenset()
+    from slsalint.sources.registry import insecure_hosts
+
+    return insecure_hosts(values)
+
+
 @dataclass
 class _State:
     debug: bool = False

@@ -25,6 +25,7 @@ from slsalint.cli._common import (
     Progress,
     TrustedRootOption,
     github_settings,
+    insecure_hosts_option,
     parse_outputs,
     use_color,
     write_output,
@@ -149,11 +150,10 @@ def check(
         if level is Level.OFF:
             raise ConfigError("--fail-on off: expected error, warning or note")
     from slsalint.engine import RegistrySettings
-    from slsalint.sources.registry import insecure_hosts
 
     registry = RegistrySettings(
         offline=offline,
-        insecure=insecure_hosts(insecure_registry),
+        insecure=insecure_hosts_option(insecure_registry),
         use_cache=not no_cache,
         attestation_repository=attestation_repository,
         github=github,

@@ -22,6 +22,7 @@ from slsalint.cli._common import (
     Progress,
     TrustedRootOption,
     github_settings,
+    insecure_hosts_option,
     use_color,
     write_output,
 )
@@ -48,7 +49,6 @@ def explain(
     """
     from slsalint.engine import LintRequest, RegistrySettings
     from slsalint.engine import explain as run_explain
-    from slsalint.sources.registry import insecure_hosts
 
     if fmt not in ("text", "json"):
         raise ConfigError(f"--format {fmt}: expected text or json")
@@ -65,7 +65,7 @@ def explain(
     settings = RegistrySettings(
         offline=offline,
         github=github,
-        insecure=insecure_hosts(insecure_registry),
+        insecure=insecure_hosts_option(insecure_registry),
         use_cache=not no_cache,
         attestation_repository=attestation_repository,
         progress=progress.update,

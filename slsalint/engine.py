@@ -311,8 +311,34 @@ def run_checks(
     return findings
 
 
-def lint(requests: list[LintRequest], options: LintOptions) -> Report:
-    """Check every request against the policy and return the report."""
+DEFAULT_JOBS_REMOTE = 16
+"""Images read at once from registries by default: enough to keep the network busy."""
+DEFAULT_JOBS_LOCAL = 4
+"""Images read at once from OCI layouts and files by default (local disk)."""
+
+
+def default_jobs(requests: list[LintRequest]) -> int:
+    """``--jobs`` when not given: one for a single image, else enough to keep I/O busy."""
+    if len(requests) <= 1:
+        return 1
+    remote = any(_is_remote(r) for r in requests)
+    return min(len(requests), DEFAULT_JOBS_REMOTE if remote else DEFAULT_JOBS_LOCAL)
+
+
+def _is_remote(request: LintRequest) -> bool:
+    return bool(request.target) and not str(request.target).startswith("oci:")
+
+
+def lint(requests: list[LintRequest], options: LintOptions, *, jobs: int | None = None) -> Report:
+    """Check every request against the policy and return the report.
+
+    ``jobs`` images are read at once (default: ``default_jobs``) with one registry client and
+    cache; everything after reading (decoding, signatures, rules, Rego) runs on the calling
+    thread, so the report lists the targets in the order of ``requests`` whatever order they
+    arrive in. With more than one target, what the report does not show (parsed statements, raw
+    layers and envelopes) is dropped once a target is judged, so memory stays bounded by the
+    images in flight. The first operational error stops the run (exit 3): unread images are not
+    started."""
     for request in requests:
         check_github(request, options.registry)
     exceptions = options.exceptions
@@ -330,29 +356,41 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
             rego.close()
         raise
     want_sbom = any(rule.check.id == "SL102" for rule in planned)
-    results = []
-    resolved: list[tuple[TargetResult, Expectation | None]] = []
+    judged: list[tuple[TargetResult, Expectation | None] | None] = [None] * len(requests)
+    lean = len(requests) > 1
     client: RegistryClient | None = None
+
+    def read(request: LintRequest) -> Collected:
+        return collect(request, want_sbom=want_sbom, settings=options.registry, client=client)
+
+    def judge(index: int, collected: Collected) -> None:
+        target = build_target(collected)
+        expectation = options.policy.components.resolve(target)
+        verify_signatures(target, collected, signing_for(options, expectation))
+        findings = run_checks(target, planned, expectation, github_read=options.registry.reads_github)
+        result = TargetResult(target=target, findings=findings)
+        if rego is not None:
+            result.findings.extend(rego.findings(target))
+        if lean:
+            _drop_unreported(target)
+        judged[index] = (result, expectation)
+
     try:
-        for request in requests:
-            remote = bool(request.target) and not str(request.target).startswith("oci:")
-            if client is None and remote and not options.registry.offline:
-                client = open_client(options.registry)
-            collected = collect(request, want_sbom=want_sbom, settings=options.registry, client=client)
-            target = build_target(collected)
-            expectation = options.policy.components.resolve(target)
-            verify_signatures(target, collected, signing_for(options, expectation))
-            findings = run_checks(target, planned, expectation, github_read=options.registry.reads_github)
-            result = TargetResult(target=target, findings=findings)
-            if rego is not None:
-                result.findings.extend(rego.findings(target))
-            results.append(result)
-            resolved.append((result, expectation))
+        if any(_is_remote(r) for r in requests) and not options.registry.offline:
+            client = open_client(options.registry)
+        workers = min(jobs or default_jobs(requests), len(requests))
+        if workers <= 1:
+            for index, request in enumerate(requests):
+                judge(index, read(request))
+        else:
+            _read_concurrently(requests, read, judge, workers)
     finally:
         if client is not None:
             client.close()
         if rego is not None:
             rego.close()
+    resolved = [item for item in judged if item is not None]
+    results = [result for result, _ in resolved]
     rules = [replace(rule.check.meta(), level=rule.level) for rule in planned]
     if rego is not None:
         rules.extend(rego.rule_metas())
@@ -379,6 +417,48 @@ def lint(requests: list[LintRequest], options: LintOptions) -> Report:
         sarif_anchor=options.sarif_anchor or policy_path,
         packs=[p.name for p in packs],
     )
+
+
+def _read_concurrently(
+    requests: list[LintRequest],
+    read: Callable[[LintRequest], Collected],
+    judge: Callable[[int, Collected], None],
+    workers: int,
+) -> None:
+    """Read up to ``workers`` requests at once on a thread pool and judge each one on this thread
+    as soon as it has been read. At most twice ``workers`` read images wait to be judged."""
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slsalint-read")
+    pending: dict[Future[Collected], int] = {}
+    queued = iter(enumerate(requests))
+
+    def submit(count: int) -> None:
+        for _ in range(count):
+            item = next(queued, None)
+            if item is None:
+                return
+            pending[pool.submit(read, item[1])] = item[0]
+
+    try:
+        submit(workers * 2)
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: pending[f]):
+                index = pending.pop(future)
+                judge(index, future.result())
+            submit(len(done))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _drop_unreported(target: Target) -> None:
+    """Free what no report shows once a target is judged: parsed statements, raw layers and the
+    envelopes signatures were checked against (the signed payload stays: VSAs name its digest)."""
+    for attestation in [a for p in target.platforms for a in p.attestations] + target.unmatched:
+        attestation.statement = {}
+        attestation.raw = None
+        attestation.container = None
 
 
 def explain(

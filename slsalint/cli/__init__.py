@@ -19,6 +19,7 @@ from slsalint.cli import exceptions as exceptions_cmd
 from slsalint.cli import explain as explain_cmd
 from slsalint.cli import fetch as fetch_cmd
 from slsalint.cli import packs as packs_cmd
+from slsalint.cli import report as report_cmd
 from slsalint.cli import rules as rules_cmd
 from slsalint.cli._common import STATE, fail
 from slsalint.errors import SlsalintError
@@ -38,6 +39,7 @@ app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(packs_cmd.app, name="packs")
 app.add_typer(exceptions_cmd.app, name="exceptions")
 app.add_typer(components_cmd.app, name="components")
+app.add_typer(report_cmd.app, name="report")
 
 
 def _version(value: bool) -> None:

@@ -28,6 +28,7 @@ from slsalint.cli._common import (
     insecure_hosts_option,
     parse_outputs,
     use_color,
+    warn,
     write_output,
 )
 from slsalint.errors import ConfigError
@@ -107,6 +108,28 @@ def check(
     annotations: AnnotationsOption = [],  # noqa: B006
     trusted_root: TrustedRootOption = None,
     no_color: bool = typer.Option(False, "--no-color", help="No colour in text output."),
+    images: Path | None = typer.Option(
+        None,
+        "--images",
+        metavar="FILE|-",
+        help="Also check the images FILE names: one reference per line (# comments), or a Conforma "
+        "snapshot (JSON/YAML components[].containerImage); - reads standard input.",
+    ),
+    jobs: int | None = typer.Option(
+        None,
+        "--jobs",
+        "-j",
+        min=1,
+        max=256,
+        help="Images read at once (default: 16 from registries, 4 from layouts; 1 for one image).",
+    ),
+    shard: str | None = typer.Option(
+        None,
+        "--shard",
+        metavar="K/N",
+        help="Only check shard K of N (counted from 0), chosen by image name without digest: "
+        "the same on every machine and rerun. Merge the JSON reports with `slsalint report merge`.",
+    ),
 ) -> None:
     """Check provenance against the policy; exit 1 when a finding at or above --fail-on remains."""
     from slsalint.engine import LintOptions, LintRequest, lint
@@ -115,8 +138,26 @@ def check(
 
     outputs = parse_outputs(fmt, output)
     github = github_settings(github_attestations, github_api_url)
-    targets = list(dict.fromkeys(targets or []))  # each image once, in the order given
-    if not targets and not attestation and not (github is not None and (subject or artifact)):
+    targets = list(targets or [])
+    if images is not None:
+        from slsalint.fleet import read_image_list
+
+        targets += read_image_list(_read_list(images), str(images))
+        if not targets:
+            raise ConfigError(f"--images {images}: names no image")
+    targets = list(dict.fromkeys(targets))  # each image once, in the order given
+    if shard is not None:
+        from slsalint.fleet import Shard, select_shard
+
+        if not targets:
+            raise ConfigError("--shard applies to image TARGETs or --images, not to --attestation files")
+        listed = len(targets)
+        targets = select_shard(targets, Shard.parse(shard))
+        if not targets:
+            # Nothing falls into this shard: an empty report (that `report merge` accepts), exit 0.
+            warn(f"--shard {shard}: none of the {listed} images falls into this shard")
+    from_github = github is not None and bool(subject or artifact)
+    if shard is None and not targets and not attestation and not from_github:
         raise ConfigError(
             "nothing to check: give a TARGET (oci:PATH), --attestation FILE, or --subject/--artifact "
             "with --github-attestations"
@@ -139,7 +180,7 @@ def check(
         platforms = [Platform.parse(p) for p in platform]
     except ValueError as exc:
         raise ConfigError(f"--platform: {exc}") from None
-    if platforms and not targets:
+    if platforms and not targets and shard is None:
         raise ConfigError("--platform applies to an image TARGET, not to --attestation files or --subject")
     level: Level | None = None
     if fail_on is not None:
@@ -181,7 +222,7 @@ def check(
         trusted_root=trusted_root,
         policy_signers=loaded.signers,
     )
-    if targets:
+    if targets or shard is not None:
         requests = [LintRequest(target=target, platforms=platforms) for target in targets]
     else:
         requests = [LintRequest(target=None, attestations=list(attestation), subject=subject)]
@@ -203,6 +244,7 @@ def check(
                 rego=list(rego),
                 rego_timeout=rego_timeout,
             ),
+            jobs=jobs,
         )
     width = shutil.get_terminal_size((100, 24)).columns
     for out in outputs:
@@ -214,3 +256,22 @@ def check(
             write_output(out.path, render(report, out.fmt, color=False, width=100))
     sys.stdout.flush()
     raise typer.Exit(report.exit_code)
+
+
+def _read_list(images: Path) -> str:
+    """The text of ``--images FILE`` (``-``: standard input), bounded; exit 2 when unreadable."""
+    from slsalint import fileio
+    from slsalint.fleet import MAX_LIST_BYTES
+
+    if str(images) == "-":
+        data = sys.stdin.buffer.read(MAX_LIST_BYTES + 1)
+        if len(data) > MAX_LIST_BYTES:
+            raise ConfigError(f"--images -: standard input is over the limit of {MAX_LIST_BYTES} bytes")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"--images -: not UTF-8 text (byte {exc.start})") from None
+    try:
+        return fileio.read_text(images, limit=MAX_LIST_BYTES)
+    except fileio.FileReadError as exc:
+        raise ConfigError(f"--images {exc}") from None

@@ -55,6 +55,10 @@ class ProxyState:
     page_size: int = 0
     faults: list[Fault] = field(default_factory=list)
     log: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    in_flight: dict[int, str] = field(default_factory=dict)
+    """Paths being answered right now, by request id."""
+    overlaps: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    """Each request's path, with the paths other requests were being answered for as it arrived."""
     token_requests: list[dict[str, list[str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -94,6 +98,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _handle(self, method: str) -> None:
+        state = self.server.state
+        key = id(self)  # one handler per connection answers one request at a time
+        with state.lock:
+            state.overlaps.append((self.path, tuple(state.in_flight.values())))
+            state.in_flight[key] = self.path
+        try:
+            self._answer(method)
+        finally:
+            with state.lock:
+                state.in_flight.pop(key, None)
+
+    def _answer(self, method: str) -> None:
         state = self.server.state
         path = self.path
         with state.lock:

@@ -59,6 +59,8 @@ class ProxyState:
     """Paths being answered right now, by request id."""
     overlaps: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     """Each request's path, with the paths other requests were being answered for as it arrived."""
+    timings: list[tuple[str, float, float]] = field(default_factory=list)
+    """Each request's path, when it arrived and when its answer was sent (``time.monotonic``)."""
     token_requests: list[dict[str, list[str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -99,6 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         state = self.server.state
+        arrived = time.monotonic()
         key = id(self)  # one handler per connection answers one request at a time
         with state.lock:
             state.overlaps.append((self.path, tuple(state.in_flight.values())))
@@ -106,8 +109,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self._answer(method)
         finally:
+            answered = time.monotonic()
             with state.lock:
                 state.in_flight.pop(key, None)
+                state.timings.append((self.path, arrived, answered))
 
     def _answer(self, method: str) -> None:
         state = self.server.state
@@ -151,7 +156,8 @@ class _Handler(BaseHTTPRequestHandler):
         if state.referrers_api and "/referrers/" in parts.path:
             self._referrers(parts.path, parse_qs(parts.query))
             return
-        headers = {k: v for k, v in self.headers.items() if k.lower() in ("accept",)}
+        accept = self.headers.get_all("Accept") or []  # clients may send several Accept lines
+        headers = {"Accept": ", ".join(accept)} if accept else {}
         response = self.server.upstream.request(method, state.upstream + path, headers=headers)
         body = response.content
         out_headers = {
@@ -291,12 +297,39 @@ Hook = Callable[[ProxyState], None]
 class RequestLog(Protocol):
     def __call__(self, contains: str = "") -> list[str]: ...
 
+    def timings(self) -> list[tuple[str, float, float]]: ...
+
+
+class _ProcessLog:
+    """The request log of a proxy running in another process (see ``proxy_process``)."""
+
+    def __init__(self, process: subprocess.Popen[str], log: str) -> None:
+        self._process = process
+        self._log = log
+
+    def _dump(self) -> dict[str, Any]:
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.write("dump\n")
+        self._process.stdin.flush()
+        self._process.stdout.readline()
+        with open(self._log, encoding="utf-8") as handle:
+            document: dict[str, Any] = json.load(handle)
+        return document
+
+    def __call__(self, contains: str = "") -> list[str]:
+        return [str(path) for path in self._dump()["paths"] if contains in path]
+
+    def timings(self) -> list[tuple[str, float, float]]:
+        return [(str(p), float(a), float(b)) for p, a, b in self._dump()["timings"]]
+
 
 @contextmanager
 def proxy_process(upstream: str, *, latency: float = 0.0) -> Iterator[tuple[str, RequestLog]]:
     """The proxy in its own process, so that its CPU time is not taken from the measured process
     (as a remote registry's is not). Yields (host:port, requests) where ``requests(contains)``
-    lists the request paths seen so far that contain ``contains``."""
+    lists the request paths seen so far that contain ``contains``, and ``requests.timings()``
+    each request's path with when it arrived and when its answer was sent (``time.monotonic``,
+    comparable across processes on one machine)."""
     with tempfile.TemporaryDirectory() as tmp:
         log = f"{tmp}/requests.json"
         command = [sys.executable, "-m", "tests.support.proxy", upstream, str(latency), log]
@@ -306,18 +339,8 @@ def proxy_process(upstream: str, *, latency: float = 0.0) -> Iterator[tuple[str,
         )
         assert process.stdin is not None and process.stdout is not None
         host = process.stdout.readline().strip()
-
-        def requests(contains: str = "") -> list[str]:
-            assert process.stdin is not None
-            process.stdin.write("dump\n")
-            process.stdin.flush()
-            assert process.stdout is not None
-            process.stdout.readline()
-            with open(log, encoding="utf-8") as handle:
-                return [path for path in json.load(handle) if contains in path]
-
         try:
-            yield host, requests
+            yield host, _ProcessLog(process, log)
         finally:
             process.stdin.close()
             process.wait(timeout=30)
@@ -325,13 +348,16 @@ def proxy_process(upstream: str, *, latency: float = 0.0) -> Iterator[tuple[str,
 
 def _serve(upstream: str, latency: float, log: str) -> None:
     """``python -m tests.support.proxy UPSTREAM LATENCY LOGFILE``: serve until stdin closes;
-    each ``dump`` line on stdin writes the request paths to LOGFILE and answers ``ok``."""
+    each ``dump`` line on stdin writes the request paths and timings to LOGFILE and answers ``ok``."""
     with proxy(upstream, latency=latency) as (host, state):
         print(host, flush=True)
         for line in sys.stdin:
-            if line.strip() == "dump":
+            command = line.strip()
+            if command == "dump":
+                with state.lock:
+                    document = {"paths": [p for _, p, _ in state.log], "timings": list(state.timings)}
                 with open(log, "w", encoding="utf-8") as handle:
-                    json.dump(state.requests(), handle)
+                    json.dump(document, handle)
                 print("ok", flush=True)
 
 

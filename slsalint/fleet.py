@@ -146,9 +146,10 @@ class Shard:
     @classmethod
     def parse(cls, text: str) -> Shard:
         """``K/N`` with 0 <= K < N; ConfigError otherwise."""
-        match = re.fullmatch(r"\s*(\d{1,6})\s*/\s*(\d{1,6})\s*", text)
+        match = re.fullmatch(r"\s*(\d{1,6})\s*/\s*(\d{1,6})\s*", text, flags=re.ASCII)
         if match is None:
-            raise ConfigError(f"--shard {text}: expected K/N (shard K of N, counted from 0)")
+            shown = text if text.isprintable() else repr(text)
+            raise ConfigError(f"--shard {shown}: expected K/N (shard K of N, counted from 0)")
         index, count = int(match.group(1)), int(match.group(2))
         if count < 1:
             raise ConfigError(f"--shard {text}: the shard count must be at least 1")

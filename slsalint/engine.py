@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from slsalint.components import Expectation
     from slsalint.diagnose import Explanation
     from slsalint.exceptions import ExceptionsFile
+    from slsalint.rego import RegoRuntime
     from slsalint.signing import SigningSettings
     from slsalint.sources.github import GitHubSettings
     from slsalint.sources.registry import RegistryClient
@@ -302,6 +303,8 @@ def run_checks(
                     remediation="report this with the output of --debug",
                 )
             )
+    if not findings:
+        return findings
     from slsalint.diagnose import explain_hint
 
     for finding in findings:
@@ -346,9 +349,7 @@ def lint(requests: list[LintRequest], options: LintOptions, *, jobs: int | None 
         from slsalint.exceptions import load_for_policy
 
         exceptions = load_for_policy(options.policy.exceptions, options.policy, today=options.today)
-    from slsalint.rego import open_rego
-
-    rego, enable, disable = open_rego(options)  # Rego packs, policy `rego:`, --rego (load errors: exit 2)
+    rego, enable, disable = _open_rego(options)
     try:
         planned, packs = plan_rules(options.policy, packs=options.packs, enable=enable, disable=disable)
     except BaseException:
@@ -417,6 +418,22 @@ def lint(requests: list[LintRequest], options: LintOptions, *, jobs: int | None 
         sarif_anchor=options.sarif_anchor or policy_path,
         packs=[p.name for p in packs],
     )
+
+
+def _open_rego(options: LintOptions) -> tuple[RegoRuntime | None, list[str], list[str]]:
+    """The run's Rego rules (packs, policy ``rego:`` and ``rules:`` keys, ``--rego``; load errors
+    are exit 2) and the ``--enable``/``--disable`` keys left for built-in rules. A run with no Rego
+    source at all does not import the Rego machinery."""
+    from slsalint.policy import load_pack
+
+    policy = options.policy
+    if not (options.rego or policy.rego or policy.rego_rules) and not any(
+        load_pack(name).rego for name in options.packs or policy.packs
+    ):
+        return None, list(options.enable), list(options.disable)
+    from slsalint.rego import open_rego
+
+    return open_rego(options)
 
 
 def _read_concurrently(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -185,12 +186,15 @@ def select_shard(references: list[str], shard: Shard) -> list[str]:
 # -- report merge --------------------------------------------------------------------------------
 
 
-def merge_documents(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+def merge_documents(
+    documents: list[tuple[str, dict[str, Any]]], *, order: list[str] | None = None
+) -> dict[str, Any]:
     """Join JSON reports (``(name, document)`` pairs, each already valid against the report
-    schema) into one: the rules of the common policy, every target once, in reference order,
-    counts and exit code recomputed. Reports of another version, another policy (fail-on level or
-    rules at their levels) or another slsalint version are refused, and so is an image that two
-    reports both checked."""
+    schema) into one: the rules of the common policy, every target once, counts and exit code
+    recomputed. Targets are in the order of ``order`` (the image list the shards were cut from,
+    so the merge equals one run over it), else in reference order. Reports of another version,
+    another policy (fail-on level or rules at their levels) or another slsalint version are
+    refused, and so is an image that two reports both checked."""
     if not documents:
         raise ConfigError("report merge: no reports given")
     first_name, first = documents[0]
@@ -220,7 +224,7 @@ def merge_documents(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, An
     if not targets:
         count = len(documents)
         raise ConfigError(f"report merge: the {count} reports checked no image, so nothing was judged")
-    targets.sort(key=lambda t: str(t["reference"]))
+    targets.sort(key=_target_order(order))
     fail_on = Level(first["failOn"])
     return {
         "version": REPORT_VERSION,
@@ -231,6 +235,28 @@ def merge_documents(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, An
         "rules": _merged_rules(documents),
         "targets": targets,
     }
+
+
+def _target_order(order: list[str] | None) -> Callable[[dict[str, Any]], tuple[int, str]]:
+    """Sort key: the position of the target's image in ``order`` (matched by name without digest,
+    as shards are cut), then its reference."""
+    position: dict[str, int] = {}
+    for index, reference in enumerate(order or []):
+        position.setdefault(_name_of(reference), index)
+    last = len(position)
+
+    def key(target: dict[str, Any]) -> tuple[int, str]:
+        reference = str(target["reference"])
+        return position.get(_name_of(reference), last), reference
+
+    return key
+
+
+def _name_of(reference: str) -> str:
+    try:
+        return shard_name(reference)
+    except ConfigError:  # not a reference (a file list, an artifact): only its text matches
+        return reference
 
 
 def _policy_rules(document: dict[str, Any]) -> set[tuple[str, str]]:

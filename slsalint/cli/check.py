@@ -27,6 +27,7 @@ from slsalint.cli._common import (
     github_settings,
     insecure_hosts_option,
     parse_outputs,
+    read_images_text,
     use_color,
     warn,
     write_output,
@@ -142,7 +143,7 @@ def check(
     if images is not None:
         from slsalint.fleet import read_image_list
 
-        targets += read_image_list(_read_list(images), str(images))
+        targets += read_image_list(read_images_text(images), str(images))
         if not targets:
             raise ConfigError(f"--images {images}: names no image")
     targets = list(dict.fromkeys(targets))  # each image once, in the order given
@@ -256,22 +257,3 @@ def check(
             write_output(out.path, render(report, out.fmt, color=False, width=100))
     sys.stdout.flush()
     raise typer.Exit(report.exit_code)
-
-
-def _read_list(images: Path) -> str:
-    """The text of ``--images FILE`` (``-``: standard input), bounded; exit 2 when unreadable."""
-    from slsalint import fileio
-    from slsalint.fleet import MAX_LIST_BYTES
-
-    if str(images) == "-":
-        data = sys.stdin.buffer.read(MAX_LIST_BYTES + 1)
-        if len(data) > MAX_LIST_BYTES:
-            raise ConfigError(f"--images -: standard input is over the limit of {MAX_LIST_BYTES} bytes")
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"--images -: not UTF-8 text (byte {exc.start})") from None
-    try:
-        return fileio.read_text(images, limit=MAX_LIST_BYTES)
-    except fileio.FileReadError as exc:
-        raise ConfigError(f"--images {exc}") from None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from slsalint.cli._common import parse_outputs, use_color, write_output
+from slsalint.cli._common import parse_outputs, read_images_text, use_color, write_output
 from slsalint.errors import ConfigError
 
 app = typer.Typer(help="Work with JSON reports (slsalint.report/v1).", no_args_is_help=True)
@@ -40,8 +40,16 @@ def merge(
         None, "--sarif-anchor", help="Repository file SARIF results point to (default: slsalint.yaml)."
     ),
     no_color: bool = typer.Option(False, "--no-color", help="No colour in text output."),
+    images: Path | None = typer.Option(
+        None,
+        "--images",
+        metavar="FILE|-",
+        help="The image list the shards were cut from (as given to check --images): list the "
+        "images in its order, so the merge equals one run over it (default: reference order).",
+    ),
 ) -> None:
-    """Merge reports: every image once, in reference order; counts and exit code recomputed.
+    """Merge reports: every image once (in --images order, else by reference); counts and exit
+    code recomputed.
 
     Exits like the run the reports came from: 1 when a merged finding fails --fail-on, else 0.
     Reports of another document version, slsalint version or policy are refused (exit 2).
@@ -60,7 +68,12 @@ def merge(
             raise ConfigError(f"--fail-on {fail_on}: expected error, warning or note") from None
         if level is Level.OFF:
             raise ConfigError("--fail-on off: expected error, warning or note")
-    merged = merge_documents([(str(path), _read_report(path)) for path in reports])
+    order = None
+    if images is not None:
+        from slsalint.fleet import read_image_list
+
+        order = read_image_list(read_images_text(images), str(images))
+    merged = merge_documents([(str(path), _read_report(path)) for path in reports], order=order)
     report = report_from_document(merged)
     if level is not None:
         report.fail_on = level

@@ -202,3 +202,14 @@ def test_merge_of_reports_that_judged_nothing(demo_report: dict[str, Any], tmp_p
 def test_merge_of_a_missing_file(tmp_path: Path) -> None:
     fault = Fault("missing-report", 2, stderr=r"nope\.json: no such file")
     assert_fault(fault, run("report", "merge", tmp_path / "nope.json", cwd=tmp_path))
+
+
+def test_merge_with_a_bad_image_list(demo_report: dict[str, Any], tmp_path: Path) -> None:
+    report = tmp_path / "a.json"
+    report.write_text(json.dumps(demo_report))
+    fault = Fault("merge-list-missing", 2, stderr=r"--images .*nope\.txt: no such file")
+    assert_fault(fault, run("report", "merge", report, "--images", tmp_path / "nope.txt", cwd=tmp_path))
+    listed = tmp_path / "list.txt"
+    listed.write_text("ghcr.io/a/b:bad!tag\n")
+    fault = Fault("merge-list-bad-line", 2, stderr=r"--images .*list\.txt:1: .*malformed tag")
+    assert_fault(fault, run("report", "merge", report, "--images", listed, cwd=tmp_path))

@@ -155,6 +155,10 @@ def test_shards_merged_equal_one_run_finding_for_finding(fleet: Fleet, tmp_path:
     merged = run("report", "merge", *parts, "--format", "json", cwd=tmp_path)
     assert merged.code == whole.code == 1
     assert report_of(merged.stdout) == by_reference(report_of(whole.stdout))
+    # Given the list the shards were cut from, the merge is the one run, byte for byte.
+    in_order = run("report", "merge", *parts, "--images", listed, "--format", "json", cwd=tmp_path)
+    assert in_order.code == 1
+    assert in_order.stdout == whole.stdout
 
 
 def test_merge_writes_any_format_and_recomputes_the_exit_code(

@@ -32,7 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._targets import emit, target  # noqa: E402
-from benchmarks.registry_roundtrips import build_image, dependent_round_trips  # noqa: E402
+from benchmarks.registry_roundtrips import (  # noqa: E402
+    build_image,
+    data_round_trips,
+    dependent_round_trips,
+)
 from tests.support.proxy import proxy_process  # noqa: E402
 from tests.support.registry import running_registry  # noqa: E402
 
@@ -88,7 +92,7 @@ def main() -> int:
                 f"in {time.perf_counter() - started:.0f}s"
             )
             fleet: dict[int, list[tuple[float, float]]] = {n: [] for n in image_counts}
-            wide: dict[int, list[tuple[float, float, int]]] = {n: [] for n in platform_counts}
+            wide: dict[int, list[tuple[float, float, int, int]]] = {n: [] for n in platform_counts}
             with proxy_process(registry.base, latency=latency) as (host, log):
                 for count in image_counts:
                     listing = root / f"images-{count}.txt"
@@ -116,8 +120,9 @@ def main() -> int:
                             ["check", f"{host}/wide/p{count}:v1.0.0"], root, f"p{count}-{r}"
                         )
                         assert code == 0, f"{count} platforms: exit {code}"
-                        chain = dependent_round_trips(log.timings()[before:])
-                        wide[count].append((seconds, rss, chain))
+                        timings = log.timings()[before:]
+                        chain = dependent_round_trips(timings)
+                        wide[count].append((seconds, rss, chain, data_round_trips(timings)))
     one = statistics.median(s for s, _ in fleet[1])
     print(
         f"round trip {args.latency_ms:.0f} ms; median of {args.rounds} rounds, "
@@ -134,18 +139,20 @@ def main() -> int:
             "peak_rss_mib": round(rss, 1),
         }
         print(f"  {count:6d} {wall:8.2f} {wall / one:13.2f} {rss:14.1f}")
-    one_platform = statistics.median(s for s, _, _ in wide[1])
+    one_platform = statistics.median(s for s, _, _, _ in wide[1])
     print("  platforms   wall s   RTT   x one platform   dependent round trips   peak RSS MiB")
     results_platforms = {}
     for count in platform_counts:
-        wall = statistics.median(s for s, _, _ in wide[count])
-        chain = int(statistics.median(c for _, _, c in wide[count]))
-        rss = max(m for _, m, _ in wide[count])
+        wall = statistics.median(s for s, _, _, _ in wide[count])
+        chain = int(statistics.median(c for _, _, c, _ in wide[count]))
+        data = int(statistics.median(q for _, _, _, q in wide[count]))
+        rss = max(m for _, m, _, _ in wide[count])
         results_platforms[count] = {
             "seconds": round(wall, 3),
             "wall_rtt": round(wall / latency, 1),
             "over_one_platform": round(wall / one_platform, 2),
             "dependent_round_trips": chain,
+            "data_round_trips": data,
             "peak_rss_mib": round(rss, 1),
         }
         print(

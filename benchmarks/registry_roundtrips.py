@@ -6,9 +6,11 @@ late (default 20 ms: one round trip). Pushes a 4-platform image whose platforms 
 BuildKit attestation manifest (SLSA provenance + SPDX SBOM) plus a cosign ``.att`` tag on the index,
 and a 64-platform index built the same way. Then, with an empty cache each time:
 
-- **dependent round trips**: the proxy logs when each request arrived and when its answer left;
-  the longest chain of requests each sent after the previous one's answer had arrived is the number
-  of round trips the check had to wait for one after another (concurrent requests do not add up);
+- **dependent round trips**: the proxy logs when each request arrived, when its answer left and
+  which digests the answer named; the longest chain of requests each sent after the answer of the
+  one before it had arrived is the number of round trips waited for one after another (concurrent
+  requests do not add up, requests queued behind a busy connection do). Also printed: the chain the
+  data alone forces (a request for a digest after the first answer naming it), the floor;
 - **in-process cold check** (interpreter warmed on a local layout, so imports and schema
   compilation are not counted): wall time as a multiple of the round trip;
 - **CLI cold check** (`slsalint check REF`, a new process): wall time, and when its first request
@@ -28,6 +30,7 @@ dependent round trips; no blob request when re-checking by digest.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import statistics
 import subprocess
@@ -46,7 +49,7 @@ from slsalint.model import Platform  # noqa: E402
 from slsalint.policy import Policy  # noqa: E402
 from slsalint.sources.layout_writer import LayoutWriter  # noqa: E402
 from tests.support import buildkit as bk  # noqa: E402
-from tests.support.proxy import RequestLog, proxy_process  # noqa: E402
+from tests.support.proxy import proxy_process  # noqa: E402
 from tests.support.registry import Registry, running_registry  # noqa: E402
 
 PLATFORMS_4 = [
@@ -82,13 +85,42 @@ def build_image(path: Path, count: int, *, sbom: bool = True) -> str:
     return str(index["digest"])
 
 
-def dependent_round_trips(timings: list[tuple[str, float, float]]) -> int:
-    """The longest chain of requests each of which arrived after the previous one's answer had
-    left: the round trips that were waited for one after another. (Picking, among the requests
-    that arrived after the last chosen answer, the one answered first gives the longest chain.)"""
+Timing = tuple[str, float, float, tuple[str, ...]]
+"""(request path, when it arrived, when its answer left, digests the answer named)."""
+_NEEDS = re.compile(r"/(?:manifests|blobs|referrers)/sha256[:-]([0-9a-f]{64})")
+
+
+def data_round_trips(timings: list[Timing]) -> int:
+    """The round trips any client must wait for one after another, because it needs what an
+    answer said: a request for a digest (a manifest, a blob, a referrers listing, a ``sha256-HEX``
+    tag) follows the first answer that named that digest and had left before the request
+    arrived; a request for something no earlier answer named (the tag asked for, a token) starts
+    a chain. The longest chain is the count: the floor ``dependent_round_trips`` can reach."""
+    by_arrival = sorted(range(len(timings)), key=lambda i: timings[i][1])
+    by_answer = sorted(range(len(timings)), key=lambda i: timings[i][2])
+    depth = [0] * len(timings)
+    first_named: dict[str, int] = {}
+    answered = 0
+    for index in by_arrival:
+        path, arrived, _, _ = timings[index]
+        while answered < len(by_answer) and timings[by_answer[answered]][2] <= arrived:
+            done = by_answer[answered]
+            for digest in timings[done][3]:
+                first_named.setdefault(digest, depth[done])
+            answered += 1
+        match = _NEEDS.search(path)
+        parent = first_named.get(f"sha256:{match.group(1)}") if match else None
+        depth[index] = 1 if parent is None else parent + 1
+    return max(depth, default=0)
+
+
+def dependent_round_trips(timings: list[Timing]) -> int:
+    """The longest chain of requests each sent after the answer of the one before it had arrived:
+    the round trips the client waited for one after another (for data it needed, or for a free
+    connection or thread), which the wall time must contain."""
     chain = 0
     last_answer = float("-inf")
-    for _, arrived, answered in sorted(timings, key=lambda t: t[2]):
+    for _, arrived, answered, _ in sorted(timings, key=lambda t: t[2]):
         if arrived >= last_answer:
             chain += 1
             last_answer = answered
@@ -101,12 +133,15 @@ class Run:
     requests: int
     blob_requests: int
     round_trips: int
+    """Dependent round trips (``dependent_round_trips``)."""
+    data: int
+    """Round trips the data alone forces (``data_round_trips``)."""
     first_request: float | None = None
     """Seconds from starting the process to its first request reaching the proxy."""
 
 
-def _since(log: RequestLog, start: int) -> list[tuple[str, float, float]]:
-    return log.timings()[start:]
+def _chains(timings: list[Timing]) -> tuple[int, int]:
+    return dependent_round_trips(timings), data_round_trips(timings)
 
 
 def cold_in_process(registry: Registry, latency: float, root: Path, repository: str, name: str) -> Run:
@@ -120,7 +155,7 @@ def cold_in_process(registry: Registry, latency: float, root: Path, repository: 
         seconds = time.perf_counter() - started
         assert report.exit_code == 0, [f.message for f in report.findings]
         timings = log.timings()
-        return Run(seconds, len(timings), len(log("/blobs/")), dependent_round_trips(timings))
+        return Run(seconds, len(timings), len(log("/blobs/")), *_chains(timings))
 
 
 def cold_cli(registry: Registry, latency: float, root: Path, repository: str, name: str) -> Run:
@@ -142,8 +177,8 @@ def cold_cli(registry: Registry, latency: float, root: Path, repository: str, na
         seconds = time.perf_counter() - started
         assert done.returncode == 0, done.stderr
         timings = log.timings()
-        first = min(arrived for _, arrived, _ in timings) - started_at
-        return Run(seconds, len(timings), len(log("/blobs/")), dependent_round_trips(timings), first)
+        first = min(arrived for _, arrived, _, _ in timings) - started_at
+        return Run(seconds, len(timings), len(log("/blobs/")), *_chains(timings), first)
 
 
 def skopeo_copy(registry: Registry, latency: float, root: Path, repository: str, name: str) -> Run:
@@ -167,7 +202,7 @@ def skopeo_copy(registry: Registry, latency: float, root: Path, repository: str,
         seconds = time.perf_counter() - started
         assert done.returncode == 0, done.stderr
         timings = log.timings()
-        return Run(seconds, len(timings), len(log("/blobs/")), dependent_round_trips(timings))
+        return Run(seconds, len(timings), len(log("/blobs/")), *_chains(timings))
 
 
 def warm_by_digest(
@@ -183,7 +218,7 @@ def warm_by_digest(
         seconds = time.perf_counter() - started
         assert report.exit_code == 0
         timings = log.timings()
-        return Run(seconds, len(timings), len(log("/blobs/")), dependent_round_trips(timings))
+        return Run(seconds, len(timings), len(log("/blobs/")), *_chains(timings))
 
 
 def median_run(runs: list[Run]) -> Run:
@@ -234,8 +269,8 @@ def main() -> int:
     ):
         print(
             f"  {label:34s} {run.seconds * 1000:7.0f} ms = {run.seconds / latency:5.1f} RTT  "
-            f"{run.round_trips:3d} dependent round trips, {run.requests:4d} requests "
-            f"({run.blob_requests} blob)"
+            f"{run.round_trips:3d} dependent round trips (data alone: {run.data}), "
+            f"{run.requests:4d} requests ({run.blob_requests} blob)"
         )
     print(f"  CLI first request after {first:.0f} ms")
     emit(
@@ -250,6 +285,7 @@ def main() -> int:
                 baseline={"rtt_ms": ms},
                 seconds=round(cold.seconds, 4),
                 dependent_round_trips=cold.round_trips,
+                data_round_trips=cold.data,
                 requests=cold.requests,
             ),
             target(
@@ -260,6 +296,7 @@ def main() -> int:
                 baseline={
                     "skopeo_seconds": round(skopeo.seconds, 4),
                     "skopeo_dependent_round_trips": skopeo.round_trips,
+                    "skopeo_data_round_trips": skopeo.data,
                     "skopeo_requests": skopeo.requests,
                 },
                 cli_seconds=round(cli.seconds, 4),
@@ -272,6 +309,7 @@ def main() -> int:
                 unit="round trips",
                 seconds=round(wide.seconds, 4),
                 wall_rtt=round(wide.seconds / latency, 2),
+                data_round_trips=wide.data,
                 requests=wide.requests,
             ),
             target(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+_DIGEST = re.compile(rb"sha256:[0-9a-f]{64}")
 
 
 @dataclass
@@ -59,8 +61,9 @@ class ProxyState:
     """Paths being answered right now, by request id."""
     overlaps: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     """Each request's path, with the paths other requests were being answered for as it arrived."""
-    timings: list[tuple[str, float, float]] = field(default_factory=list)
-    """Each request's path, when it arrived and when its answer was sent (``time.monotonic``)."""
+    timings: list[tuple[str, float, float, tuple[str, ...]]] = field(default_factory=list)
+    """Each request's path, when it arrived and when its answer was sent (``time.monotonic``), and
+    the digests the answer made known (in its body or ``Docker-Content-Digest``)."""
     token_requests: list[dict[str, list[str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -73,6 +76,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body are separate writes: avoid delayed-ACK stalls
+    revealed: tuple[str, ...] = ()
+    """Digests the answer being sent names (see ``ProxyState.timings``)."""
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -98,10 +103,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+        if 200 <= status < 300:
+            named = " ".join(v for k, v in (headers or {}).items() if k.lower() == "docker-content-digest")
+            known = {m.decode() for m in _DIGEST.findall(body + b" " + named.encode())}
+            self.revealed = tuple(sorted(known))
 
     def _handle(self, method: str) -> None:
         state = self.server.state
         arrived = time.monotonic()
+        self.revealed = ()
         key = id(self)  # one handler per connection answers one request at a time
         with state.lock:
             state.overlaps.append((self.path, tuple(state.in_flight.values())))
@@ -112,7 +122,7 @@ class _Handler(BaseHTTPRequestHandler):
             answered = time.monotonic()
             with state.lock:
                 state.in_flight.pop(key, None)
-                state.timings.append((self.path, arrived, answered))
+                state.timings.append((self.path, arrived, answered, self.revealed))
 
     def _answer(self, method: str) -> None:
         state = self.server.state
@@ -297,7 +307,7 @@ Hook = Callable[[ProxyState], None]
 class RequestLog(Protocol):
     def __call__(self, contains: str = "") -> list[str]: ...
 
-    def timings(self) -> list[tuple[str, float, float]]: ...
+    def timings(self) -> list[tuple[str, float, float, tuple[str, ...]]]: ...
 
 
 class _ProcessLog:
@@ -319,8 +329,8 @@ class _ProcessLog:
     def __call__(self, contains: str = "") -> list[str]:
         return [str(path) for path in self._dump()["paths"] if contains in path]
 
-    def timings(self) -> list[tuple[str, float, float]]:
-        return [(str(p), float(a), float(b)) for p, a, b in self._dump()["timings"]]
+    def timings(self) -> list[tuple[str, float, float, tuple[str, ...]]]:
+        return [(str(p), float(a), float(b), tuple(r)) for p, a, b, r in self._dump()["timings"]]
 
 
 @contextmanager

@@ -4,13 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test pytest lint bench docs fuzz system-deps clean
+.PHONY: demo test test-lowest pytest lint bench docs site fuzz system-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "installing slsalint and its dependencies into $(VENV) (log: $(VENV)/install.log)"
 	@$(BIN)/python -m pip install --quiet --upgrade pip > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
-	@$(BIN)/python -m pip install --quiet -e '.[test]' >> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	@$(BIN)/python -m pip install --quiet -e '.[test,docs]' >> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	touch $(STAMP)
 
 ## demo: create .venv, install, and check the example image shipped in examples/demo-image
@@ -26,11 +26,20 @@ system-deps:
 	fi
 	@command -v docker-registry >/dev/null && command -v skopeo >/dev/null
 
-## test: install what the tests need, lint, and run the whole suite
-test: $(STAMP) system-deps lint pytest
+## test: install what the tests need, lint, build the docs (strict), and run the whole suite
+test: $(STAMP) system-deps lint site pytest
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q
+
+## test-lowest: the suite against the lowest dependency versions pyproject.toml allows
+## (uv --resolution lowest-direct, in .venv-lowest): proves the declared lower bounds
+test-lowest: $(STAMP) system-deps
+	rm -rf .venv-lowest
+	$(BIN)/uv venv --quiet --seed --python $(BIN)/python .venv-lowest
+	VIRTUAL_ENV=$(CURDIR)/.venv-lowest $(BIN)/uv pip install --quiet --resolution lowest-direct -e '.[test]'
+	VIRTUAL_ENV=$(CURDIR)/.venv-lowest $(BIN)/uv pip list --quiet 2>/dev/null | grep -iE '^(typer|rich|httpx|jsonschema|cryptography|sigstore|in-toto-attestation|regopy|ruamel.yaml) '
+	.venv-lowest/bin/pytest -q -p no:cacheprovider
 
 ## fuzz: the fuzz targets in tests/fuzz, long and random (make test runs them bounded, fixed seeds)
 fuzz: $(STAMP)
@@ -51,9 +60,14 @@ bench: $(STAMP) system-deps
 	$(BIN)/python benchmarks/verify.py
 	$(BIN)/python benchmarks/rego.py
 
-## docs: regenerate the per-rule pages in docs/rules/ from the rule metadata
+## docs: regenerate the per-rule pages in docs/rules/ from the rule metadata, then build the site
 docs: $(STAMP)
 	$(BIN)/python -m slsalint.docsgen docs/rules
+	$(MAKE) site
+
+## site: build the documentation site (mkdocs, strict: a broken link or reference fails) into build/site
+site: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info
+	rm -rf $(VENV) .venv-lowest .mypy_cache .ruff_cache .pytest_cache build *.egg-info

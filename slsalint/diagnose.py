@@ -259,7 +259,7 @@ def build_tree(collected: Collected, target: Target) -> dict[str, Any]:
         for n in collected.nodes
         if n.stored_for not in platform_digests and n.stored_for != target.index_digest
     ]
-    return {
+    tree = {
         "reference": target.reference,
         "digest": target.index_digest or (target.platforms[0].digest if target.platforms else None),
         "mediaType": collected.image_media_type,
@@ -271,6 +271,10 @@ def build_tree(collected: Collected, target: Target) -> dict[str, Any]:
         "referrers": {"api": collected.referrers_api, "fallbackTags": list(collected.fallback_tags)},
         "problems": [{"source": str(p.source), "message": p.message} for p in target.problems],
     }
+    from slsalint.vsa.explain import annotate
+
+    annotate(tree, collected)  # VSAs: verifier, result, age (additive keys on their layers)
+    return tree
 
 
 def diagnose(

@@ -30,6 +30,7 @@ from slsalint.model import (
 from slsalint.policy import PlannedRule, Policy, plan_rules
 from slsalint.provenance import normalize
 from slsalint.sources.oci import Collected, RawEvidence
+from slsalint.vsa.predicate import PREDICATE_TYPE as VSA_PREDICATE_TYPE
 
 if TYPE_CHECKING:
     import datetime
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from slsalint.signing import SigningSettings
     from slsalint.sources.github import GitHubSettings
     from slsalint.sources.registry import RegistryClient
+    from slsalint.vsa.accept import VsaAcceptance
 
 
 @dataclass
@@ -92,6 +94,8 @@ class LintOptions:
     """Seconds one Rego rule may take on one input document (then SL904)."""
     signing: SigningSettings | None = None
     """Signers, required annotations and trust root from the command line; None: the policy's."""
+    accept_vsa: VsaAcceptance | None = None
+    """``--accept-vsa``: registry images carrying a fresh, valid VSA for this policy pass by it."""
 
 
 def open_client(settings: RegistrySettings) -> RegistryClient:
@@ -253,6 +257,8 @@ def build_target(collected: Collected) -> Target:
             )
             continue
         for attestation in attestations:
+            if attestation.predicate_type == VSA_PREDICATE_TYPE:
+                continue  # a verdict about the image, not evidence (slsalint.vsa judges VSAs)
             attestation.stored_for = evidence.stored_for
             if bind_all:
                 target.platforms[0].attestations.append(attestation)
@@ -358,13 +364,25 @@ def lint(requests: list[LintRequest], options: LintOptions, *, jobs: int | None 
         raise
     want_sbom = any(rule.check.id == "SL102" for rule in planned)
     judged: list[tuple[TargetResult, Expectation | None] | None] = [None] * len(requests)
+    accepted: set[int] = set()
     lean = len(requests) > 1
     client: RegistryClient | None = None
 
-    def read(request: LintRequest) -> Collected:
+    def read(request: LintRequest) -> Collected | TargetResult:
+        if options.accept_vsa is not None and client is not None and _is_remote(request):
+            from slsalint.vsa.accept import try_accept
+
+            accepted, pinned = try_accept(options.accept_vsa, request, client, exceptions)
+            if accepted is not None:
+                return accepted  # passed by a VSA: never judged, by exceptions either
+            request = replace(request, target=pinned)  # the tag was resolved: check that digest
         return collect(request, want_sbom=want_sbom, settings=options.registry, client=client)
 
-    def judge(index: int, collected: Collected) -> None:
+    def judge(index: int, collected: Collected | TargetResult) -> None:
+        if isinstance(collected, TargetResult):
+            judged[index] = (collected, None)
+            accepted.add(index)
+            return
         target = build_target(collected)
         expectation = options.policy.components.resolve(target)
         verify_signatures(target, collected, signing_for(options, expectation))
@@ -390,8 +408,11 @@ def lint(requests: list[LintRequest], options: LintOptions, *, jobs: int | None 
             client.close()
         if rego is not None:
             rego.close()
-    resolved = [item for item in judged if item is not None]
-    results = [result for result, _ in resolved]
+    results = [item[0] for item in judged if item is not None]
+    resolved = [item for index, item in enumerate(judged) if item is not None and index not in accepted]
+    if options.accept_vsa is not None:  # notes in the order of the images, whatever --jobs did
+        position = {request.target: index for index, request in enumerate(requests)}
+        options.accept_vsa.notes.sort(key=lambda note: position.get(note[0], len(requests)))
     rules = [replace(rule.check.meta(), level=rule.level) for rule in planned]
     if rego is not None:
         rules.extend(rego.rule_metas())
@@ -438,8 +459,8 @@ def _open_rego(options: LintOptions) -> tuple[RegoRuntime | None, list[str], lis
 
 def _read_concurrently(
     requests: list[LintRequest],
-    read: Callable[[LintRequest], Collected],
-    judge: Callable[[int, Collected], None],
+    read: Callable[[LintRequest], Collected | TargetResult],
+    judge: Callable[[int, Collected | TargetResult], None],
     workers: int,
 ) -> None:
     """Read up to ``workers`` requests at once on a thread pool and judge each one on this thread
@@ -447,7 +468,7 @@ def _read_concurrently(
     from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slsalint-read")
-    pending: dict[Future[Collected], int] = {}
+    pending: dict[Future[Collected | TargetResult], int] = {}
     queued = iter(enumerate(requests))
 
     def submit(count: int) -> None:

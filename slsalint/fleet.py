@@ -354,7 +354,29 @@ def _target_result(raw: dict[str, Any]) -> TargetResult:
         platforms=platforms,
         is_index=raw["indexDigest"] is not None,
     )
-    return TargetResult(target=target, findings=[_finding(f) for f in raw["findings"]])
+    result = TargetResult(target=target, findings=[_finding(f) for f in raw["findings"]])
+    if raw.get("passedByVsa") is not None:
+        result.vsa = _accepted_vsa(raw["passedByVsa"])
+    return result
+
+
+def _accepted_vsa(raw: dict[str, Any]) -> Any:
+    """The VSA an image passed by (``check --accept-vsa``), as the reports show it."""
+    import datetime as dt
+
+    from slsalint.vsa.accept import AcceptedVsa
+
+    return AcceptedVsa(
+        location=raw["location"],
+        digest=raw["digest"],
+        verifier_id=raw["verifier"],
+        time_verified=dt.datetime.fromisoformat(raw["timeVerified"]),
+        age=dt.timedelta(seconds=raw["ageSeconds"]),
+        policy_digest=raw["policyDigest"],
+        keyid=raw["keyId"],
+        result=raw["verificationResult"],
+        levels=tuple(raw["verifiedLevels"]),
+    )
 
 
 def _attestation(raw: dict[str, Any]) -> Attestation:

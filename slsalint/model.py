@@ -307,6 +307,9 @@ class RuleMeta:
 class TargetResult:
     target: Target
     findings: list[Finding]
+    vsa: Any = None
+    """``slsalint.vsa.accept.AcceptedVsa`` when the image passed by a trusted VSA (``check
+    --accept-vsa``) instead of being evaluated; None for a normal check."""
 
 
 @dataclass

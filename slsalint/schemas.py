@@ -38,6 +38,7 @@ __all__ = [
     "load_schema",
     "schema_path",
     "statement_errors",
+    "is_format",
     "validate",
     "validate_with",
 ]
@@ -53,6 +54,7 @@ PREDICATE_SCHEMAS: dict[str, str] = {
     "https://slsa.dev/provenance/v0.1": "slsa-provenance-v0.1",
     "https://slsa.dev/provenance/v0.2": "slsa-provenance-v0.2",
     "https://slsa.dev/provenance/v1": "slsa-provenance-v1",
+    "https://slsa.dev/verification_summary/v1": "vsa-v1",
 }
 """``predicateType`` -> predicate schema name (other predicate types have no predicate schema)."""
 
@@ -105,6 +107,12 @@ def validate_with(schema: Mapping[str, Any], document: Any) -> list[SchemaError]
     compiled form is kept per distinct schema."""
     text = json.dumps(schema, sort_keys=True)
     return _checked(json.loads(text), _compiled_text(text), document, ())
+
+
+def is_format(name: str, value: str) -> bool:
+    """Whether ``value`` is a valid JSON Schema ``format`` ``name`` (``uri``, ``date-time``...),
+    judged as the schemas judge it."""
+    return _compiled_text(json.dumps({"format": name})).is_valid(value)
 
 
 def statement_errors(statement: Any) -> list[SchemaError]:

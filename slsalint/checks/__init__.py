@@ -193,7 +193,9 @@ RULE_ERROR = RuleMeta(
 
 def builtin_rules() -> list[RuleMeta]:
     """Metadata of every built-in rule, sorted by id."""
-    return [c.meta() for c in CHECKS] + [*EXCEPTION_RULES, RULE_ERROR]
+    from slsalint.checks.vsa import VSA_RULES
+
+    return [c.meta() for c in CHECKS] + [*VSA_RULES, *EXCEPTION_RULES, RULE_ERROR]
 
 
 def find_check(key: str) -> type[Check] | None:

@@ -22,6 +22,8 @@ SUBCOMMANDS: dict[str, tuple[str, str, bool]] = {
     "check": ("slsalint.cli.check", "check", False),
     "fetch": ("slsalint.cli.fetch", "fetch", False),
     "explain": ("slsalint.cli.explain", "explain", False),
+    "verify-vsa": ("slsalint.cli.vsa", "verify_vsa", False),
+    "init": ("slsalint.cli.init", "init", False),
     "rules": ("slsalint.cli.rules", "app", True),
     "packs": ("slsalint.cli.packs", "app", True),
     "exceptions": ("slsalint.cli.exceptions", "app", True),
@@ -39,7 +41,7 @@ def build_app(only: str | None = None) -> typer.Typer:
         name="slsalint",
         help="Lint SLSA provenance of container images and in-toto attestations, and explain what is wrong.",
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
     )

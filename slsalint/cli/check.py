@@ -32,6 +32,18 @@ from slsalint.cli._common import (
     warn,
     write_output,
 )
+from slsalint.cli.vsa import (
+    AcceptVsaOption,
+    CheckVsaFlags,
+    VerifierIdOption,
+    VsaKeyIdOption,
+    VsaKeyOption,
+    VsaMaxAgeOption,
+    VsaOption,
+    VsaPolicyUriOption,
+    VsaPushCosignOption,
+    VsaPushOption,
+)
 from slsalint.errors import ConfigError
 from slsalint.model import Level, Platform
 
@@ -109,6 +121,15 @@ def check(
     annotations: AnnotationsOption = [],  # noqa: B006
     trusted_root: TrustedRootOption = None,
     no_color: bool = typer.Option(False, "--no-color", help="No colour in text output."),
+    vsa: VsaOption = None,
+    vsa_key: VsaKeyOption = None,
+    vsa_key_id: VsaKeyIdOption = None,
+    verifier_id: VerifierIdOption = None,
+    vsa_policy_uri: VsaPolicyUriOption = None,
+    vsa_push: VsaPushOption = False,
+    vsa_push_cosign: VsaPushCosignOption = False,
+    accept_vsa: AcceptVsaOption = [],  # noqa: B006
+    vsa_max_age: VsaMaxAgeOption = None,
     images: Path | None = typer.Option(
         None,
         "--images",
@@ -147,6 +168,7 @@ def check(
         if not targets:
             raise ConfigError(f"--images {images}: names no image")
     targets = list(dict.fromkeys(targets))  # each image once, in the order given
+    named = list(targets)  # before --shard keeps its part
     if shard is not None:
         from slsalint.fleet import Shard, select_shard
 
@@ -177,6 +199,18 @@ def check(
         from slsalint.sources.files import artifact_digest
 
         subject = artifact_digest(artifact)
+    vsa_flags = CheckVsaFlags(
+        vsa,
+        vsa_key,
+        vsa_key_id,
+        verifier_id,
+        vsa_policy_uri,
+        vsa_push,
+        vsa_push_cosign,
+        accept_vsa,
+        vsa_max_age,
+    )
+    vsa_flags.validate(targets=named, subject=subject)
     try:
         platforms = [Platform.parse(p) for p in platform]
     except ValueError as exc:
@@ -228,25 +262,32 @@ def check(
     else:
         requests = [LintRequest(target=None, attestations=list(attestation), subject=subject)]
     label = targets[0] if len(targets) == 1 else f"{len(targets)} images" if targets else None
+    options = LintOptions(
+        policy=loaded,
+        packs=pack or None,
+        enable=enable,
+        disable=disable,
+        fail_on=level,
+        sarif_anchor=sarif_anchor,
+        registry=registry,
+        exceptions=waivers,
+        signing=signing,
+        rego=list(rego),
+        rego_timeout=rego_timeout,
+    )
+    vsa_settings = None
+    if vsa_flags.wanted:
+        from slsalint.vsa.policy_digest import policy_digest
+
+        digest = policy_digest(options)
+        options.accept_vsa = vsa_flags.acceptance(options, digest)
+        vsa_settings = vsa_flags.settings(options, digest)
     with Progress(label or subject or "attestations") as progress:
         registry.progress = progress.update
-        report = lint(
-            requests,
-            LintOptions(
-                policy=loaded,
-                packs=pack or None,
-                enable=enable,
-                disable=disable,
-                fail_on=level,
-                sarif_anchor=sarif_anchor,
-                registry=registry,
-                exceptions=waivers,
-                signing=signing,
-                rego=list(rego),
-                rego_timeout=rego_timeout,
-            ),
-            jobs=jobs,
-        )
+        report = lint(requests, options, jobs=jobs)
+    from slsalint.cli import vsa as vsa_cli
+
+    vsa_cli.notes(options.accept_vsa)
     width = shutil.get_terminal_size((100, 24)).columns
     for out in outputs:
         if out.path is None:
@@ -256,4 +297,7 @@ def check(
         else:
             write_output(out.path, render(report, out.fmt, color=False, width=100))
     sys.stdout.flush()
+    if vsa_settings is not None and (targets or shard is None):  # an empty shard attests nothing
+        resources = targets or [str(artifact) if artifact is not None else str(subject)]
+        vsa_cli.produce(report, resources, vsa_settings, options)
     raise typer.Exit(report.exit_code)

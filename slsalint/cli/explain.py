@@ -185,6 +185,10 @@ def _add_node(branch: Any, node: dict[str, Any], t: Any) -> None:
     for layer in node["layers"]:
         what = layer.get("predicateType") or layer["mediaType"]
         leaf = sub.add(t(f"{what}  {_short(layer['digest'])} {layer['size']} B"))
+        if layer.get("vsa"):
+            from slsalint.vsa.explain import describe
+
+            leaf.add(t(describe(layer["vsa"]), "dim"))
         for statement in layer["statements"]:
             details = [
                 statement["predicateType"],

@@ -54,13 +54,16 @@ def _rule(rule: RuleMeta) -> dict[str, Any]:
 
 def _target(result: TargetResult) -> dict[str, Any]:
     target = result.target
-    return {
+    out = {
         "reference": target.reference,
         "kind": target.kind,
         "indexDigest": target.index_digest,
         "platforms": [_platform(p) for p in target.platforms],
         "findings": [_finding(f) for f in result.findings],
     }
+    if result.vsa is not None:  # only for images passed by a VSA (check --accept-vsa)
+        out["passedByVsa"] = result.vsa.to_json()
+    return out
 
 
 def _platform(pt: PlatformTarget) -> dict[str, Any]:

@@ -80,6 +80,8 @@ def _target(result: TargetResult) -> list[str]:
     out = [heading, ""]
     if target.index_digest:
         out.extend([f"index digest: {escape(target.index_digest, table=False)}", ""])
+    if result.vsa is not None:
+        out.extend([escape(result.vsa.describe(), table=False), ""])
     groups = platform_groups(result)
     active = [(label, f) for label, _d, findings in groups for f in findings if not f.waived]
     waived = [(label, f) for label, _d, findings in groups for f in findings if f.waived]

@@ -118,6 +118,10 @@ class _Layout:
         if target.index_digest:
             title.append(f"  index {sanitize(target.index_digest)}", style="dim")
         self.lines.append(title)
+        if result.vsa is not None:
+            line = Text(" " * _PLATFORM_INDENT)
+            line.append(sanitize(result.vsa.describe()), style="green")
+            self.lines.append(line)
 
         platforms = {p.label: p for p in target.platforms}
         for label, digest, findings in platform_groups(result):

@@ -607,3 +607,161 @@ def insecure_hosts(values: list[str]) -> frozenset[str]:
         if not value or "/" in value:
             raise ConfigError(f"--insecure-registry {value!r}: expected a host or host:port")
     return frozenset(values)
+
+
+# -- pushing ------------------------------------------------------------------------------------
+# Additive: the write half of the distribution API (blob upload, manifest PUT) with a push-scoped
+# token. Kept apart from ``RegistryClient.request`` (the read path) so the two evolve separately.
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """What a manifest PUT answered."""
+
+    digest: str
+    subject: str | None
+    """The ``OCI-Subject`` header: set when the registry indexed the manifest's subject (it has
+    the referrers API); None means the client must maintain the ``sha256-HEX`` fallback tag."""
+
+
+_WRITE_RESPONSE_LIMIT = 64 * 1024
+
+
+def _push_scope(ref: ImageRef) -> str:
+    return f"repository:{ref.repository}:pull,push"
+
+
+def _write(
+    client: RegistryClient,
+    ref: ImageRef,
+    method: str,
+    url: str,
+    *,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    ok: tuple[int, ...],
+) -> httpx.Response:
+    """One write request with push-scoped auth, retried on 429/5xx and transport faults (callers
+    only send requests that are safe to repeat). Authorization goes to the registry host only."""
+    scope = _push_scope(ref)
+    origin = urlsplit(client.base_url(ref)).netloc
+    authed = False
+    attempt = 0
+    while True:
+        attempt += 1
+        send = dict(headers or {})
+        if urlsplit(url).netloc == origin:
+            send.update(client._auth_header(ref, scope))
+        client.stats.count("push")
+        try:
+            request = client._http.build_request(method, url, headers=send, content=body)
+            response = client._http.send(request, stream=True)
+            try:
+                if method == "HEAD":
+                    response.read()
+                else:
+                    read_limited(response, _WRITE_RESPONSE_LIMIT, urlsplit(url).path, RegistryError)
+            finally:
+                response.close()
+        except httpx.TimeoutException:
+            if attempt <= client.retries:
+                client._sleep(client._backoff(attempt))
+                continue
+            raise RegistryError(f"{ref.name}: timed out pushing to {ref.api_host}") from None
+        except httpx.TransportError as exc:
+            if attempt <= client.retries:
+                client._sleep(client._backoff(attempt))
+                continue
+            raise RegistryError(f"{ref.name}: cannot reach {ref.api_host}: {transport_reason(exc)}") from None
+        status = response.status_code
+        if status == 401 and not authed and "www-authenticate" in response.headers:
+            authed = True
+            client._authenticate(ref, scope, response.headers["www-authenticate"])
+            attempt -= 1
+            continue
+        if status in RETRY_STATUSES and attempt <= client.retries:
+            wait = retry_after(response.headers.get("retry-after"), client._backoff(attempt))
+            client._sleep(min(wait, client.max_retry_wait))
+            continue
+        if status in ok:
+            return response
+        if status in (401, 403):
+            raise RegistryError(
+                f"{ref.name}: {ref.api_host} refused to let us push (HTTP {status})"
+                + ("" if client._credential(ref.registry) else "; no credentials configured for it")
+            )
+        if status == 404 and method == "HEAD":
+            return response
+        raise RegistryError(
+            f"{ref.name}: {ref.api_host} answered HTTP {status} to {method} {urlsplit(url).path}"
+            + _error_detail(response)
+        )
+
+
+def _error_detail(response: httpx.Response) -> str:
+    try:
+        errors = json.loads(response.content).get("errors") or []
+        first = errors[0]
+        return f" ({first.get('code')}: {str(first.get('message'))[:120]})"
+    except (ValueError, AttributeError, IndexError, TypeError, UnicodeDecodeError):
+        return ""
+
+
+def blob_exists(client: RegistryClient, ref: ImageRef, digest: str) -> bool:
+    response = _write(client, ref, "HEAD", f"{client.base_url(ref)}/blobs/{digest}", ok=(200, 307))
+    return response.status_code in (200, 307)
+
+
+def push_blob(client: RegistryClient, ref: ImageRef, data: bytes) -> str:
+    """Upload ``data`` (monolithic: POST, then PUT with the digest) unless the repository has it."""
+    digest = digest_of(data)
+    if len(data) > client.max_blob:
+        raise RegistryError(f"{ref.name}: blob of {len(data)} bytes is over the {client.max_blob}-byte limit")
+    if blob_exists(client, ref, digest):
+        return digest
+    start = _write(client, ref, "POST", f"{client.base_url(ref)}/blobs/uploads/", ok=(202,))
+    location = start.headers.get("location")
+    if not location:
+        raise RegistryError(f"{ref.name}: blob upload started without a Location header")
+    target = urljoin(f"{client.base_url(ref)}/blobs/uploads/", location)
+    parts = urlsplit(target)
+    if parts.scheme == "http" and not (is_loopback(parts.netloc) or parts.netloc in client.insecure):
+        raise RegistryError(f"{ref.name}: refusing blob upload to plain HTTP {parts.netloc}")
+    url = str(httpx.URL(target).copy_merge_params({"digest": digest}))
+    done = _write(
+        client,
+        ref,
+        "PUT",
+        url,
+        body=data,
+        headers={"Content-Type": "application/octet-stream"},
+        ok=(201, 204),
+    )
+    answered = done.headers.get("docker-content-digest")
+    if answered and answered != digest:
+        raise RegistryError(f"{ref.name}: registry stored blob {digest} as {answered}")
+    return digest
+
+
+def push_manifest(
+    client: RegistryClient, ref: ImageRef, data: bytes, media_type: str, reference: str | None = None
+) -> Pushed:
+    """PUT a manifest by tag or (default) by its digest."""
+    digest = digest_of(data)
+    if len(data) > client.max_manifest:
+        raise RegistryError(f"{ref.name}: manifest of {len(data)} bytes is over the limit")
+    response = _write(
+        client,
+        ref,
+        "PUT",
+        f"{client.base_url(ref)}/manifests/{reference or digest}",
+        body=data,
+        headers={"Content-Type": media_type},
+        ok=(201, 200),
+    )
+    answered = response.headers.get("docker-content-digest")
+    if answered and answered != digest:
+        raise RegistryError(f"{ref.name}: registry stored manifest {digest} as {answered}")
+    if client.cache is not None:
+        client.cache.put(digest, data)
+    return Pushed(digest, response.headers.get("oci-subject"))

@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,11 +68,13 @@ def run(
     timeout: float = 120,
     stdin: str | None = None,
 ) -> Outcome:
-    """Run ``python -m slsalint ARGS`` with a clean environment (no colour, no user config)."""
+    """Run ``python -m slsalint ARGS`` with a clean environment (no colour, no user config, a HOME of
+    its own so that no cache or credentials of the user or the checkout are used)."""
+    home = tempfile.mkdtemp(prefix="slsalint-home-")
     base = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "NO_COLOR": "1",
-        "HOME": str(cwd or ROOT),
+        "HOME": home,
         "PYTHONPATH": str(ROOT),
     }
     base.update(env or {})
@@ -84,6 +88,7 @@ def run(
         input=stdin,
         check=False,
     )
+    shutil.rmtree(home, ignore_errors=True)
     return Outcome(result.returncode, result.stdout, result.stderr)
 
 

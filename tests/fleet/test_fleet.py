@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from slsalint.engine import LintOptions, LintRequest, RegistrySettings, lint
-from slsalint.fleet import Shard, select_shard, shard_name, shard_of
+from slsalint.fleet import Shard, report_from_document, select_shard, shard_name, shard_of
+from slsalint.report import json_report
 from tests.cli.test_check import sarif_validator
 from tests.faults.catalogue import run
 from tests.fleet.conftest import Fleet, write_list
@@ -187,6 +188,10 @@ def test_merge_writes_any_format_and_recomputes_the_exit_code(
         assert report_of(strict.stdout)["failOn"] == "warning"
     junit = run("report", "merge", *parts, "--format", "junit", cwd=tmp_path)
     assert junit.stdout.lstrip().startswith("<?xml") and junit.code == 0
+    # What the other formats are rendered from holds everything the JSON reports hold (for
+    # unsigned evidence: a JSON report keeps signers, not the signatures to verify again).
+    merged_json = report_of(run("report", "merge", *parts, "--format", "json", cwd=tmp_path).stdout)
+    assert json_report.document(report_from_document(merged_json)) == merged_json
 
 
 def test_an_empty_shard_is_an_empty_report_merge_accepts(fleet: Fleet, tmp_path: Path) -> None:

@@ -88,6 +88,18 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._handle("HEAD")
 
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
     def _send(
         self,
         status: int,
@@ -117,16 +129,18 @@ class _Handler(BaseHTTPRequestHandler):
             state.overlaps.append((self.path, tuple(state.in_flight.values())))
             state.in_flight[key] = self.path
         try:
-            self._answer(method)
+            self._respond(method)
         finally:
             answered = time.monotonic()
             with state.lock:
                 state.in_flight.pop(key, None)
                 state.timings.append((self.path, arrived, answered, self.revealed))
 
-    def _answer(self, method: str) -> None:
+    def _respond(self, method: str) -> None:
         state = self.server.state
         path = self.path
+        length = int(self.headers.get("Content-Length") or 0)
+        request_body = self.rfile.read(length) if length else b""
         with state.lock:
             state.log.append((method, path, dict(self.headers.items())))
         if state.latency:
@@ -166,15 +180,24 @@ class _Handler(BaseHTTPRequestHandler):
         if state.referrers_api and "/referrers/" in parts.path:
             self._referrers(parts.path, parse_qs(parts.query))
             return
+        headers = {k: v for k, v in self.headers.items() if k.lower() == "content-type" and request_body}
         accept = self.headers.get_all("Accept") or []  # clients may send several Accept lines
-        headers = {"Accept": ", ".join(accept)} if accept else {}
-        response = self.server.upstream.request(method, state.upstream + path, headers=headers)
+        if accept:
+            headers["Accept"] = ", ".join(accept)
+        response = self.server.upstream.request(
+            method, state.upstream + path, headers=headers, content=request_body or None
+        )
         body = response.content
         out_headers = {
             k: v
             for k, v in response.headers.items()
             if k.lower() in ("content-type", "docker-content-digest", "location", "link", "www-authenticate")
         }
+        location = out_headers.get("Location") or out_headers.get("location")
+        if location and location.startswith(state.upstream):
+            # upload URLs name the registry's own address: point them back at the proxy
+            key = "Location" if "Location" in out_headers else "location"
+            out_headers[key] = f"http://{self.headers.get('Host', '')}{location[len(state.upstream) :]}"
         if fault is not None and fault.kind == "truncate" and body:
             self.send_response(response.status_code)
             for key, value in out_headers.items():

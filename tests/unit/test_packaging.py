@@ -16,10 +16,8 @@ PIP = [sys.executable, "-m", "pip", "--quiet", "--no-input", "--disable-pip-vers
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """slsalint built as a wheel (offline, with the setuptools of this environment) and installed
-    into a directory of its own."""
-    pytest.importorskip("setuptools", minversion="77")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """slsalint built as a wheel, offline, with the setuptools of this environment."""
     tmp = tmp_path_factory.mktemp("wheel")
     build = subprocess.run(
         [
@@ -41,7 +39,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cwd=tmp,
     )
     assert build.returncode == 0, build.stderr
-    [wheel] = (tmp / "dist").glob("slsalint-*.whl")
+    [built] = (tmp / "dist").glob("slsalint-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path) -> Path:
+    """The wheel installed into a directory of its own."""
+    tmp = wheel.parent.parent
     install = subprocess.run(
         [
             sys.executable,
@@ -99,3 +104,32 @@ def test_the_installed_tool_checks_an_image_with_every_pack(installed: Path) -> 
     assert rego.returncode in (0, 1), rego.stderr
     assert "PLT001" in {r["id"] for r in json.loads(rego.stdout)["rules"]}
     assert "SL904" not in {f["ruleId"] for t in json.loads(rego.stdout)["targets"] for f in t["findings"]}
+
+
+def test_the_wheel_holds_the_package_its_data_and_its_metadata(wheel: Path) -> None:
+    import zipfile
+    from email.parser import Parser
+
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        [metadata_name] = [n for n in names if n.endswith(".dist-info/METADATA")]
+        metadata = Parser().parsestr(archive.read(metadata_name).decode())
+    assert "slsalint/py.typed" in names
+    assert "slsalint/_schemas/report-v1.json" in names
+    assert "slsalint/_rules/recommended/pack.yaml" in names
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), sorted(names)[:5]
+    assert not any(n.startswith(("tests/", "benchmarks/", "docs/", "examples/")) for n in names)
+    assert metadata["License-Expression"] == "Apache-2.0"
+    assert metadata["Requires-Python"] == ">=3.11"
+    urls = dict(u.split(", ", 1) for u in metadata.get_all("Project-URL") or [])
+    assert urls["Source"] == "https://github.com/slsalint/slsalint"
+    requires = metadata.get_all("Requires-Dist") or []
+    sigstore = next(r for r in requires if r.startswith("sigstore"))
+    assert "<5" in sigstore, sigstore  # a new major version of the verifier is a deliberate upgrade
+    assert "Typing :: Typed" in (metadata.get_all("Classifier") or [])
+
+
+def test_python_dash_m_runs_the_cli(installed: Path) -> None:
+    result = run(installed, "-m", "slsalint", "--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("slsalint ")

@@ -681,6 +681,7 @@ def test_errors_match_the_reference_validator_on_corpus_mutations(corpus: Path) 
         "exceptions",
         "report-v1",
         "rego-input-v1",
+        "vsa-v1",
     ],
 )
 def test_every_shipped_schema_compiles(name: str) -> None:
@@ -721,6 +722,16 @@ def test_pattern_dollar_does_not_match_before_a_trailing_newline() -> None:
     statement = v02_statement()
     statement["subject"][0]["digest"]["sha256"] = SHA + "\n"
     assert pointers(statement_errors(statement)) == ["/subject/0/digest/sha256"]
+
+
+def test_formats_are_judged_as_the_schemas_judge_them() -> None:
+    assert schemas.is_format("uri", "https://ci.example.com/gate")
+    assert not schemas.is_format("uri", "not a uri")
+    assert not schemas.is_format("uri", "relative/path")
+    assert schemas.is_format("date-time", "2025-02-25T21:57:06Z")
+    assert not schemas.is_format("date-time", "2025-13-40T00:00:00Z")
+    with pytest.raises(ValueError):
+        schemas.is_format("no-such-format", "x")
 
 
 def test_rule_options_schemas_are_compiled_once() -> None:

@@ -35,10 +35,10 @@ __all__ = [
     "PREDICATE_SCHEMAS",
     "STATEMENT_SCHEMAS",
     "SchemaError",
+    "is_format",
     "load_schema",
     "schema_path",
     "statement_errors",
-    "is_format",
     "validate",
     "validate_with",
 ]

@@ -3,6 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Test-only: real OPA (its Go library in a wheel) as the oracle the Rego conformance tests compare
+# slsalint's engine with. Its metadata asks for Python >= 3.14 but the wheel is py3-none and works
+# on 3.11, hence --ignore-requires-python. It lives in its own venv and never ships to users.
+OPA_VENV  := .venv-opa
+OPA_STAMP := $(OPA_VENV)/.installed
+OPA_WHEEL := opa-golib-python-bindings==0.4.4
 
 .PHONY: demo test test-lowest pytest lint bench docs site fuzz system-deps clean
 
@@ -12,6 +18,12 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet --upgrade pip > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	@$(BIN)/python -m pip install --quiet -e '.[test,docs]' >> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	touch $(STAMP)
+
+$(OPA_STAMP): Makefile
+	test -x $(OPA_VENV)/bin/python || $(PYTHON) -m venv $(OPA_VENV)
+	@$(OPA_VENV)/bin/python -m pip install --quiet --ignore-requires-python $(OPA_WHEEL) > $(OPA_VENV)/install.log 2>&1 || { cat $(OPA_VENV)/install.log; exit 1; }
+	$(OPA_VENV)/bin/python -c "import opa_bindings"
+	touch $(OPA_STAMP)
 
 ## demo: create .venv, install, and check the example image shipped in examples/demo-image
 demo: $(STAMP)
@@ -27,9 +39,9 @@ system-deps:
 	@command -v docker-registry >/dev/null && command -v skopeo >/dev/null
 
 ## test: install what the tests need, lint, build the docs (strict), and run the whole suite
-test: $(STAMP) system-deps lint site pytest
+test: $(STAMP) $(OPA_STAMP) system-deps lint site pytest
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(OPA_STAMP)
 	$(BIN)/pytest -q
 
 ## test-lowest: the suite against the lowest dependency versions pyproject.toml allows
@@ -38,7 +50,7 @@ test-lowest: $(STAMP) system-deps
 	rm -rf .venv-lowest
 	$(BIN)/uv venv --quiet --seed --python $(BIN)/python .venv-lowest
 	VIRTUAL_ENV=$(CURDIR)/.venv-lowest $(BIN)/uv pip install --quiet --resolution lowest-direct -e '.[test]'
-	VIRTUAL_ENV=$(CURDIR)/.venv-lowest $(BIN)/uv pip list --quiet 2>/dev/null | grep -iE '^(typer|rich|httpx|jsonschema|cryptography|sigstore|in-toto-attestation|regopy|ruamel.yaml) '
+	VIRTUAL_ENV=$(CURDIR)/.venv-lowest $(BIN)/uv pip list --quiet 2>/dev/null | grep -iE '^(typer|rich|httpx|jsonschema|cryptography|sigstore|in-toto-attestation|gordon-to-regorus|ruamel.yaml) '
 	.venv-lowest/bin/pytest -q -p no:cacheprovider
 
 ## fuzz: the fuzz targets in tests/fuzz, long and random (make test runs them bounded, fixed seeds)
@@ -70,4 +82,4 @@ site: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 clean:
-	rm -rf $(VENV) .venv-lowest .mypy_cache .ruff_cache .pytest_cache build *.egg-info
+	rm -rf $(VENV) $(OPA_VENV) .venv-lowest .mypy_cache .ruff_cache .pytest_cache build *.egg-info

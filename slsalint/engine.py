@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from slsalint import __version__
 from slsalint.checks import RULE_ERROR, CheckContext
 from slsalint.envelopes import DecodeError, decode_document
+from slsalint.errors import InternalError, SlsalintError
 from slsalint.model import (
     Attestation,
     EvidenceSource,
@@ -29,6 +30,7 @@ from slsalint.model import (
 )
 from slsalint.policy import PlannedRule, Policy, plan_rules
 from slsalint.provenance import normalize
+from slsalint.sources.limits import DEFAULT_RUN_TIMEOUT, Limits
 from slsalint.sources.oci import Collected, RawEvidence
 from slsalint.vsa.predicate import PREDICATE_TYPE as VSA_PREDICATE_TYPE
 
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from slsalint.exceptions import ExceptionsFile
     from slsalint.rego import RegoRuntime
     from slsalint.signing import SigningSettings
+    from slsalint.sources.deadline import Budget
     from slsalint.sources.github import GitHubSettings
     from slsalint.sources.registry import RegistryClient
     from slsalint.vsa.accept import VsaAcceptance
@@ -53,6 +56,9 @@ class LintRequest:
     attestations: list[Path] = field(default_factory=list)
     subject: str | None = None
     platforms: list[Platform] = field(default_factory=list)
+    image_name: str | None = None
+    """``--image-name REF``: judge an ``oci:`` layout's image as this registry image (components,
+    exceptions and reports see REF pinned to the layout's digest)."""
 
 
 @dataclass
@@ -64,15 +70,28 @@ class RegistrySettings:
     use_cache: bool = True
     cache_dir: Path | None = None
     attestation_repository: str | None = None
-    timeout: float = 30.0
+    timeout: float | None = DEFAULT_RUN_TIMEOUT
+    """``--timeout``: seconds the whole run may spend reading registries and GitHub (None: no limit)."""
+    limits: Limits = field(default_factory=Limits)
+    """Time and size limits of every request and document (``--limit NAME=VALUE``)."""
     progress: Callable[[int], None] | None = None
     """Called with the number of requests made so far (the CLI shows it on a terminal)."""
     github: GitHubSettings | None = None
     """Also read GitHub's attestations API (``--github-attestations``) for every checked digest."""
 
+    _budget: Budget | None = field(default=None, init=False, repr=False)
+
     @property
     def reads_github(self) -> bool:
         return self.github is not None and bool(self.github.owners)
+
+    def budget(self) -> Budget:
+        """The run's time budget (``--timeout``), started on first use and shared by all requests."""
+        if self._budget is None:
+            from slsalint.sources.deadline import Budget
+
+            self._budget = Budget(self.timeout)
+        return self._budget
 
 
 @dataclass
@@ -91,7 +110,9 @@ class LintOptions:
     rego: list[Path] = field(default_factory=list)
     """Extra Rego files or directories (``--rego``), in addition to the packs' and the policy's."""
     rego_timeout: float = 10.0
-    """Seconds one Rego rule may take on one input document (then SL904)."""
+    """Seconds one Rego rule may take on one input document, and the compilation of each module."""
+    rego_isolation: str = "in-process"
+    """Where the Rego engine runs: ``in-process`` or ``worker`` (a child process per run)."""
     signing: SigningSettings | None = None
     """Signers, required annotations and trust root from the command line; None: the policy's."""
     accept_vsa: VsaAcceptance | None = None
@@ -103,9 +124,18 @@ def open_client(settings: RegistrySettings) -> RegistryClient:
     from slsalint.sources.cache import BlobCache, default_cache_dir
     from slsalint.sources.registry import RegistryClient
 
-    cache = BlobCache(settings.cache_dir or default_cache_dir()) if settings.use_cache else None
+    limits = settings.limits
+    cache = (
+        BlobCache(settings.cache_dir or default_cache_dir(), max_entry=limits.blob_size)
+        if settings.use_cache
+        else None
+    )
     return RegistryClient(
-        insecure=settings.insecure, cache=cache, timeout=settings.timeout, progress=settings.progress
+        insecure=settings.insecure,
+        cache=cache,
+        limits=limits,
+        budget=settings.budget(),
+        progress=settings.progress,
     )
 
 
@@ -120,11 +150,17 @@ def collect(
     ``settings.github`` names owners)."""
     settings = settings or RegistrySettings()
     check_github(request, settings)
-    collected = _collect_primary(request, want_sbom=want_sbom, settings=settings, client=client)
-    if settings.github is not None and settings.reads_github:
-        from slsalint.sources.github import read_github
+    try:
+        collected = _collect_primary(request, want_sbom=want_sbom, settings=settings, client=client)
+        if settings.github is not None and settings.reads_github:
+            from slsalint.sources.github import read_github
 
-        read_github(settings.github, collected)
+            read_github(settings.github, collected, budget=settings.budget(), limits=settings.limits)
+    except SlsalintError:
+        raise
+    except Exception as exc:  # a bug: say which input it met, not only the Python error
+        what = request.target or ", ".join(str(p) for p in request.attestations) or "the evidence"
+        raise InternalError(f"reading {what}", exc) from exc
     return collected
 
 
@@ -156,12 +192,22 @@ def _collect_primary(
         if request.target.startswith("oci:"):
             from slsalint.sources.layout import collect_layout
 
-            return collect_layout(request.target, platforms=request.platforms or None, want_sbom=want_sbom)
+            return collect_layout(
+                request.target,
+                platforms=request.platforms or None,
+                want_sbom=want_sbom,
+                image_name_override=request.image_name,
+                limits=settings.limits,
+            )
         from slsalint.errors import ConfigError
         from slsalint.sources.reference import parse_reference
         from slsalint.sources.remote import RemoteCollector
 
         parse_reference(request.target)
+        if request.image_name is not None:
+            raise ConfigError(
+                f"--image-name names the image of an oci: layout; {request.target} is a registry reference"
+            )
         if settings.offline:
             raise ConfigError(
                 f"{request.target}: --offline cannot read a registry; snapshot it first with "
@@ -237,6 +283,15 @@ def _subjects(value: object) -> tuple[Subject, ...]:
 
 def build_target(collected: Collected) -> Target:
     """Decode the collected evidence and bind each attestation to the platforms it names."""
+    try:
+        return _build_target(collected)
+    except SlsalintError:
+        raise
+    except Exception as exc:  # a bug: say which input it met, not only the Python error
+        raise InternalError(f"reading the evidence of {collected.reference}", exc) from exc
+
+
+def _build_target(collected: Collected) -> Target:
     platform_of = {digest: platform for digest, platform in collected.platforms}
     target = Target(
         reference=collected.reference,
@@ -269,7 +324,10 @@ def build_target(collected: Collected) -> Target:
                 for platform in target.platforms:
                     platform.attestations.append(attestation)
                 continue
-            hits = [by_digest[d] for d in subjects if d in by_digest]
+            below = {
+                d for s in subjects & collected.nested_indexes.keys() for d in collected.platforms_below(s)
+            }
+            hits = [by_digest[d] for d in sorted(below | subjects) if d in by_digest]
             if hits:
                 for platform in hits:
                     platform.attestations.append(attestation)
@@ -452,9 +510,19 @@ def _open_rego(options: LintOptions) -> tuple[RegoRuntime | None, list[str], lis
         load_pack(name).rego for name in options.packs or policy.packs
     ):
         return None, list(options.enable), list(options.disable)
-    from slsalint.rego import open_rego
+    from slsalint.rego import RegoOptions, open_rego
 
-    return open_rego(options)
+    return open_rego(
+        RegoOptions(
+            policy=options.policy,
+            packs=options.packs,
+            rego=options.rego,
+            enable=options.enable,
+            disable=options.disable,
+            timeout=options.rego_timeout,
+            isolation=options.rego_isolation,
+        )
+    )
 
 
 def _read_concurrently(
@@ -542,32 +610,18 @@ def explain(
 
 def _parent_finder(reference: str, client: RegistryClient | None) -> Callable[[str], list[str]]:
     """Indexes (by reference) that list a manifest digest: tags of the repository, or layout entries."""
-    import json
-
-    from slsalint.sources.oci import INDEX_TYPES
 
     def from_registry(digest: str) -> list[str]:
         from slsalint.sources.reference import parse_reference
-        from slsalint.sources.registry import RegistryError
+        from slsalint.sources.remote import RemoteCollector
 
         assert client is not None
         ref = parse_reference(reference)
-        found: list[str] = []
-        try:
-            tags = [t for t in client.list_tags(ref) if not t.startswith("sha256-")][:30]
-            for tag in tags:
-                fetched = client.get_manifest(ref, tag)
-                if fetched.media_type not in INDEX_TYPES:
-                    continue
-                children = json.loads(fetched.data).get("manifests") or []
-                if any(isinstance(c, dict) and c.get("digest") == digest for c in children):
-                    found.append(f"{ref.name}:{tag}@{fetched.digest}")
-        except (RegistryError, ValueError):
-            return found
-        return found
+        return [f"{ref.name}:{tag}@{d}" for tag, d in RemoteCollector(client).parents_of(ref, digest)]
 
     def from_layout(digest: str) -> list[str]:
         from slsalint.sources.layout import OciLayout, parse_layout_ref
+        from slsalint.sources.oci import INDEX_TYPES
 
         layout = OciLayout(parse_layout_ref(reference).path)
         found = []
@@ -575,10 +629,10 @@ def _parent_finder(reference: str, client: RegistryClient | None) -> Callable[[s
             if entry.media_type not in INDEX_TYPES:
                 continue
             try:
-                children = layout.read_json(entry.digest, entry.size).get("manifests") or []
+                children = layout.read_document(entry.digest, entry.size).manifests
             except ValueError:
                 continue
-            if any(isinstance(c, dict) and c.get("digest") == digest for c in children):
+            if any(child.digest == digest for child in children):
                 found.append(f"oci:{layout.path}@{entry.digest}")
         return found
 

@@ -32,3 +32,14 @@ class NotAnImage(ConfigError):
         self.what = what
         self.image = image
         """The reference of the image the artifact belongs to, when known."""
+
+
+class InternalError(SlsalintError):
+    """A bug met while working on an input (exit 4): the message names the input and the problem."""
+
+    def __init__(self, doing: str, error: BaseException) -> None:
+        problem = str(error).splitlines()[0][:200] if str(error).strip() else "no detail"
+        super().__init__(
+            f"internal error {doing}: {type(error).__name__}: {problem}. This is a bug; please report it "
+            "with the command you ran and the output of --debug"
+        )

@@ -40,7 +40,6 @@ deny contains result if {
 	repository := image_repository(material.uri)
 	not strings.any_prefix_match(repository, allowed_prefixes)
 
-	# concat, not sprintf: see "engine gaps" in docs/rego.md
 	result := {
 		"msg": concat("", ["base image ", repository, " is not from an allowed registry"]),
 		"pointer": material.pointer,
@@ -51,29 +50,24 @@ deny contains result if {
 }
 
 # The repository a pkg:docker purl names: pkg:docker/[REGISTRY/]NAMESPACE/NAME[@VERSION][?QUALIFIERS].
-image_repository(uri) := path if {
-	path := purl_path(uri)
-	is_registry(split(path, "/")[0])
-}
-
-image_repository(uri) := concat("/", ["docker.io", path]) if {
-	path := purl_path(uri)
-	contains(path, "/")
-	not is_registry(split(path, "/")[0])
-}
-
-image_repository(uri) := concat("/", ["docker.io/library", path]) if {
-	path := purl_path(uri)
-	not contains(path, "/")
-}
+image_repository(uri) := repository(purl_path(uri))
 
 purl_path(uri) := path if {
 	rest := trim_prefix(uri, "pkg:docker/")
 	path := split(split(split(rest, "?")[0], "#")[0], "@")[0]
 }
 
+# A first segment that looks like a host (a dot, a port, localhost) is the registry; otherwise the
+# repository is on Docker Hub, and a single name is an official image (docker.io/library/NAME).
+repository(path) := path if {
+	contains(path, "/")
+	is_registry(split(path, "/")[0])
+} else := concat("/", ["docker.io", path]) if {
+	contains(path, "/")
+} else := concat("/", ["docker.io/library", path])
+
 is_registry(segment) if contains(segment, ".")
 
 is_registry(segment) if contains(segment, ":")
 
-is_registry("localhost")
+is_registry(segment) if segment == "localhost"

@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> None:
         code = build_app(only)(args=args, prog_name="slsalint", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except SlsalintError as exc:
+        if STATE.debug and exc.exit_code == 4 and exc.__cause__ is not None:
+            traceback.print_exception(exc.__cause__)
         fail(str(exc), exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -15,6 +15,7 @@ from slsalint.errors import ConfigError
 
 if TYPE_CHECKING:
     from slsalint.sources.github import GitHubSettings
+    from slsalint.sources.limits import Limits
 
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 
@@ -46,6 +47,33 @@ GitHubAttestationsOption = Annotated[
         metavar="OWNER[/REPO]",
         help="Also read GitHub's attestations API for OWNER/REPO, or every repository of OWNER "
         "(repeatable; token from GITHUB_TOKEN or GH_TOKEN).",
+    ),
+]
+TimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        metavar="SECONDS",
+        help="Seconds the whole run may spend reading registries and GitHub, retries included; "
+        "then exit 3 (default 600; 0: no limit).",
+    ),
+]
+LimitOption = Annotated[
+    list[str],
+    typer.Option(
+        "--limit",
+        metavar="NAME=VALUE",
+        help="Change one time or size limit, e.g. request-timeout=60, blob-size=128M (repeatable; "
+        "the list is in docs/registries.md).",
+    ),
+]
+ImageNameOption = Annotated[
+    str | None,
+    typer.Option(
+        "--image-name",
+        metavar="REF",
+        help="Judge the image of an oci: layout as this registry image (components, exceptions and "
+        "reports see REF); a snapshot from `slsalint fetch` records it already.",
     ),
 ]
 GitHubApiUrlOption = Annotated[
@@ -88,6 +116,14 @@ TrustedRootOption = Annotated[
         "--trusted-root", help="Sigstore trusted_root.json (default: the public-good root shipped)."
     ),
 ]
+
+
+def network_limits(timeout: float | None, limits: list[str]) -> tuple[float | None, Limits]:
+    """``--timeout`` and ``--limit`` -> (the run's budget in seconds or None, the limits); exit 2
+    for bad values."""
+    from slsalint.sources.limits import parse_limits, parse_timeout
+
+    return parse_timeout(timeout), parse_limits(limits)
 
 
 def github_settings(owners: list[str], api_url: str) -> GitHubSettings | None:
@@ -139,8 +175,10 @@ STATE = _State()
 
 
 def _clean(message: str) -> str:
-    """One line, with no terminal control characters."""
-    line = " ".join(message.split())
+    """One line, with no terminal control characters and no credentials (``user:password@``)."""
+    from slsalint.sources.reference import redact
+
+    line = redact(" ".join(message.split()))
     return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in line)
 
 

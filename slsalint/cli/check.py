@@ -18,14 +18,18 @@ from slsalint.cli._common import (
     CertificateOidcIssuerRegexpOption,
     GitHubApiUrlOption,
     GitHubAttestationsOption,
+    ImageNameOption,
     InsecureRegistryOption,
     KeyOption,
+    LimitOption,
     NoCacheOption,
     OfflineOption,
     Progress,
+    TimeoutOption,
     TrustedRootOption,
     github_settings,
     insecure_hosts_option,
+    network_limits,
     parse_outputs,
     read_images_text,
     use_color,
@@ -92,7 +96,16 @@ def check(
         [], "--rego", help="Directory (or file) of Rego rules to evaluate as well (repeatable)."
     ),
     rego_timeout: float = typer.Option(
-        10.0, "--rego-timeout", min=0.1, help="Seconds one Rego rule may take on one attestation."
+        10.0,
+        "--rego-timeout",
+        min=0.1,
+        help="Seconds one Rego rule may take on one attestation (and each module to compile).",
+    ),
+    rego_isolation: str = typer.Option(
+        "in-process",
+        "--rego-isolation",
+        help="Where the Rego engine runs: in-process (default) or worker (a child process that is "
+        "stopped and restarted when a rule times out, which then gets SL904 while the run goes on).",
     ),
     fmt: list[str] = typer.Option(
         [],
@@ -113,6 +126,9 @@ def check(
     no_cache: NoCacheOption = False,
     github_attestations: GitHubAttestationsOption = [],  # noqa: B006
     github_api_url: GitHubApiUrlOption = DEFAULT_GITHUB_API_URL,
+    timeout: TimeoutOption = None,
+    limit: LimitOption = [],  # noqa: B006
+    image_name: ImageNameOption = None,
     certificate_identity: CertificateIdentityOption = None,
     certificate_identity_regexp: CertificateIdentityRegexpOption = None,
     certificate_oidc_issuer: CertificateOidcIssuerOption = None,
@@ -225,14 +241,19 @@ def check(
             raise ConfigError(f"--fail-on {fail_on}: expected error, warning or note") from None
         if level is Level.OFF:
             raise ConfigError("--fail-on off: expected error, warning or note")
+    if image_name is not None and (len(targets) != 1 or not targets[0].startswith("oci:")):
+        raise ConfigError("--image-name names the image of one oci: layout TARGET")
     from slsalint.engine import RegistrySettings
 
+    run_timeout, limits = network_limits(timeout, limit)
     registry = RegistrySettings(
         offline=offline,
         insecure=insecure_hosts_option(insecure_registry),
         use_cache=not no_cache,
         attestation_repository=attestation_repository,
         github=github,
+        timeout=run_timeout,
+        limits=limits,
     )
     if policy is not None:
         loaded = load_policy(policy)
@@ -258,7 +279,9 @@ def check(
         policy_signers=loaded.signers,
     )
     if targets or shard is not None:
-        requests = [LintRequest(target=target, platforms=platforms) for target in targets]
+        requests = [
+            LintRequest(target=target, platforms=platforms, image_name=image_name) for target in targets
+        ]
     else:
         requests = [LintRequest(target=None, attestations=list(attestation), subject=subject)]
     label = targets[0] if len(targets) == 1 else f"{len(targets)} images" if targets else None
@@ -274,6 +297,7 @@ def check(
         signing=signing,
         rego=list(rego),
         rego_timeout=rego_timeout,
+        rego_isolation=rego_isolation,
     )
     vsa_settings = None
     if vsa_flags.wanted:

@@ -16,13 +16,17 @@ from slsalint.cli._common import (
     AttestationRepositoryOption,
     GitHubApiUrlOption,
     GitHubAttestationsOption,
+    ImageNameOption,
     InsecureRegistryOption,
+    LimitOption,
     NoCacheOption,
     OfflineOption,
     Progress,
+    TimeoutOption,
     TrustedRootOption,
     github_settings,
     insecure_hosts_option,
+    network_limits,
     use_color,
     write_output,
 )
@@ -42,6 +46,9 @@ def explain(
     github_attestations: GitHubAttestationsOption = [],  # noqa: B006
     github_api_url: GitHubApiUrlOption = DEFAULT_GITHUB_API_URL,
     trusted_root: TrustedRootOption = None,
+    timeout: TimeoutOption = None,
+    limit: LimitOption = [],  # noqa: B006
+    image_name: ImageNameOption = None,
 ) -> None:
     """Show the evidence tree of an image and diagnose "missing attestation" reports.
 
@@ -61,8 +68,13 @@ def explain(
 
     signing = settings_from_flags(trusted_root=trusted_root)  # the trust root shows who signed
 
+    if image_name is not None and not reference.startswith("oci:"):
+        raise ConfigError("--image-name names the image of an oci: layout REFERENCE")
+    run_timeout, limits = network_limits(timeout, limit)
     progress = Progress(reference)
     settings = RegistrySettings(
+        timeout=run_timeout,
+        limits=limits,
         offline=offline,
         github=github,
         insecure=insecure_hosts_option(insecure_registry),
@@ -72,7 +84,7 @@ def explain(
     )
     with progress:
         result = run_explain(
-            LintRequest(target=reference, platforms=platforms),
+            LintRequest(target=reference, platforms=platforms, image_name=image_name),
             settings,
             signing,
         )

@@ -12,10 +12,14 @@ from slsalint.cli._common import (
     AttestationRepositoryOption,
     GitHubApiUrlOption,
     GitHubAttestationsOption,
+    ImageNameOption,
     InsecureRegistryOption,
+    LimitOption,
     NoCacheOption,
     Progress,
+    TimeoutOption,
     github_settings,
+    network_limits,
 )
 from slsalint.errors import ConfigError
 from slsalint.model import Platform
@@ -30,8 +34,14 @@ def fetch(
     no_cache: NoCacheOption = False,
     github_attestations: GitHubAttestationsOption = [],  # noqa: B006
     github_api_url: GitHubApiUrlOption = DEFAULT_GITHUB_API_URL,
+    timeout: TimeoutOption = None,
+    limit: LimitOption = [],  # noqa: B006
+    image_name: ImageNameOption = None,
 ) -> None:
-    """Write a self-contained OCI layout that `slsalint check oci:DIR --offline` can re-check."""
+    """Write a self-contained OCI layout that `slsalint check oci:DIR --offline` can re-check.
+
+    The layout records the reference it was fetched from (or --image-name REF), so the offline
+    check judges it as the same image."""
     from slsalint.engine import RegistrySettings, open_client
     from slsalint.sources.registry import insecure_hosts
     from slsalint.sources.snapshot import fetch as do_fetch
@@ -47,9 +57,18 @@ def fetch(
         raise ConfigError(f"{output}: exists and is not a directory")
     if output.is_dir() and any(output.iterdir()):
         raise ConfigError(f"{output}: exists and is not empty; fetch writes a new snapshot directory")
+    if image_name is not None:
+        from slsalint.sources.reference import parse_reference
+
+        parse_reference(image_name)  # a malformed name is exit 2 before anything is read
+    run_timeout, limits = network_limits(timeout, limit)
     progress = Progress(reference)
     settings = RegistrySettings(
-        insecure=insecure_hosts(insecure_registry), use_cache=not no_cache, progress=progress.update
+        insecure=insecure_hosts(insecure_registry),
+        use_cache=not no_cache,
+        progress=progress.update,
+        timeout=run_timeout,
+        limits=limits,
     )
     with progress, open_client(settings) as client:
         result = do_fetch(
@@ -59,6 +78,7 @@ def fetch(
             platforms=platforms or None,
             attestation_repository=attestation_repository,
             github=github,
+            image_name=image_name,
         )
     sys.stdout.write(
         f"wrote {result.reference} to oci:{result.path} "

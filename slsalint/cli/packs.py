@@ -50,16 +50,25 @@ def test_pack(
     directory: Path = typer.Argument(..., help="Pack directory: its *.rego modules and *_test.rego tests."),
     timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds each test may take."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print failures and the summary only."),
+    isolation: str = typer.Option(
+        "in-process", "--isolation", help="Where the Rego engine runs: in-process (default) or worker."
+    ),
 ) -> None:
     """Run the test_* rules of every *_test.rego file under DIRECTORY (like `opa test`).
 
-    A test passes when it evaluates to true; undefined or false fails it; an engine error fails it
-    too. Exit 0 when every test passes, 1 when any fails, 2 when a module does not load.
+    Tests give themselves input with `with input as {...}`, as for `opa test` and conftest. A test
+    passes when it evaluates to true; undefined or false fails it; an error fails it too. Exit 0
+    when every test passes, 1 when any fails, 2 when a module does not load.
     """
     from slsalint.rego import display_path, run_pack_tests
 
     started = time.perf_counter()
-    results = run_pack_tests(directory, timeout=timeout)
+    results = run_pack_tests(directory, timeout=timeout, isolation=isolation)
+    if any(r.deprecated_input for r in results):
+        sys.stderr.write(
+            "slsalint: note: `custom.input` in a test's # METADATA is deprecated (OPA does not know it); "
+            "give tests their input with `with input as {...}` (docs/rego.md)\n"
+        )
     out = sys.stdout
     current: Path | None = None
     for result in results:

@@ -8,14 +8,17 @@ Looked up, in order: ``$REGISTRY_AUTH_FILE`` (Podman/Skopeo ``auth.json``), ``$D
 from __future__ import annotations
 
 import base64
-import json
 import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from slsalint import fileio, jsonio
 from slsalint.errors import ConfigError
+
+MAX_CONFIG = 4 * 1024 * 1024
+"""Largest credentials file read (bytes)."""
 
 DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
 
@@ -61,15 +64,16 @@ def _keys_for(registry: str) -> list[str]:
 
 
 def _load(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_bytes())
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         return None
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: cannot read registry credentials: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: registry credentials file is not a JSON object")
-    return data
+    try:
+        return jsonio.load_object(fileio.read_bytes(path, limit=MAX_CONFIG))
+    except fileio.FileReadError as exc:
+        if exc.problem == "no such file":
+            return None
+        raise ConfigError(f"{exc} (registry credentials file)") from None
+    except jsonio.JSONError as exc:
+        raise ConfigError(f"{path}: registry credentials file: {exc}") from None
 
 
 def _from_auth_entry(path: Path, key: str, entry: Any) -> Credential | None:
@@ -109,14 +113,29 @@ def run_helper(helper: str, server: str) -> Credential | None:
             return None
         raise ConfigError(f"credential helper {program} failed for {server}: {result.stderr.strip()[:200]}")
     try:
-        data = json.loads(result.stdout)
-        username: Any = data.get("Username")
-        secret: Any = data.get("Secret")
-    except (ValueError, AttributeError):
+        data = jsonio.load_object(result.stdout)
+    except jsonio.JSONError:
         raise ConfigError(f"credential helper {program} printed malformed output") from None
+    username: Any = data.get("Username")
+    secret: Any = data.get("Secret")
     if not isinstance(secret, str) or not secret:
         return None
     return Credential(username if isinstance(username, str) else None, secret)
+
+
+def names_host(host: str) -> bool:
+    """Whether a credentials file names ``host`` (an ``auths`` or ``credHelpers`` key for it): the
+    user then trusts it with credentials, e.g. a token service on another host than its registry."""
+    keys = set(_keys_for(host))
+    for path in config_files():
+        data = _load(path)
+        if data is None:
+            continue
+        for section in ("auths", "credHelpers"):
+            entries = data.get(section)
+            if isinstance(entries, dict) and keys & set(entries):
+                return True
+    return False
 
 
 def lookup(registry: str) -> Credential | None:

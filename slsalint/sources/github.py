@@ -36,8 +36,11 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 
+from slsalint import jsonio
 from slsalint.errors import ConfigError, OperationalError
 from slsalint.model import EvidenceSource
+from slsalint.sources.deadline import Budget, deadline
+from slsalint.sources.limits import Limits
 from slsalint.sources.oci import (
     GITHUB_KIND,
     PREDICATE_TYPE_ANNOTATION,
@@ -48,13 +51,14 @@ from slsalint.sources.oci import (
     digest_of,
     is_digest,
 )
-from slsalint.sources.reference import is_loopback
+from slsalint.sources.reference import is_loopback, redact
 from slsalint.sources.registry import (
     HttpClientBase,
     next_link,
     read_limited,
     retry_after,
     transport_reason,
+    transports,
 )
 from slsalint.sources.snappy import SnappyError, decompress
 
@@ -72,7 +76,10 @@ _REPO = re.compile(r"\A[A-Za-z0-9._-]{1,100}\Z")
 
 
 class GitHubError(OperationalError):
-    """The attestations API gave no honest answer (exit 3)."""
+    """The attestations API gave no honest answer (exit 3). Messages never carry credentials."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
 
 
 @dataclass(frozen=True)
@@ -138,7 +145,6 @@ class GitHubSettings:
     owners: tuple[Owner, ...]
     api_url: str = DEFAULT_API_URL
     token: str | None = field(default=None, repr=False)
-    timeout: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -180,27 +186,39 @@ class GitHubClient(HttpClientBase):
         self,
         settings: GitHubSettings,
         *,
-        retries: int = 4,
+        limits: Limits | None = None,
+        budget: Budget | None = None,
+        retries: int | None = None,
         backoff: float = 0.25,
         max_retry_wait: float = 30.0,
-        max_listing: int = DEFAULT_MAX_LISTING,
-        max_bundle: int = DEFAULT_MAX_BUNDLE,
+        max_listing: int | None = None,
+        max_bundle: int | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.api_url = parse_api_url(settings.api_url)
         self._origin = urlsplit(self.api_url)
         self._token = settings.token
-        self.retries = retries
+        self.limits = limits or Limits()
+        self.budget = budget
+        self.retries = self.limits.retries if retries is None else retries
         self.backoff = backoff
         self.max_retry_wait = max_retry_wait
-        self.max_listing = max_listing
-        self.max_bundle = max_bundle
+        self.max_listing = max_listing or self.limits.github_listing_size
+        self.max_bundle = max_bundle or self.limits.github_bundle_size
         self._sleep = sleep
+        pool = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+        mounts: dict[str, httpx.BaseTransport | None] = {}
+        if transport is None and not _environment_proxies():
+            transport, mounts = transports(pool)
+        # (behind an HTTP(S)_PROXY, httpx's own transports reach the API through it; bodies are
+        # still bounded in time between chunks)
         self._http = httpx.Client(
-            timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
+            timeout=self._timeout(),
             follow_redirects=False,
+            limits=pool,
             transport=transport,
+            mounts=mounts,
             headers={"User-Agent": "slsalint"},
         )
 
@@ -223,34 +241,42 @@ class GitHubClient(HttpClientBase):
     def get(
         self, url: str, *, what: str, limit: int, accept: str = "application/vnd.github+json"
     ) -> httpx.Response:
-        """GET with retries, rate-limit handling and redirects (Authorization only on the API host).
+        """GET with retries, rate-limit handling and redirects (Authorization only on the API host);
+        every attempt ends at the request deadline, all of them within the retry budget.
 
         Returns the response (status 200 or 404); anything else raises GitHubError."""
         attempt = 0
+        clock = self._clock()
         while True:
             attempt += 1
             current = url
-            hops = 0
             try:
-                while True:
-                    _check_scheme(current, what)
-                    response = self._send(current, self._headers(current, accept), limit, what)
-                    if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
-                        hops += 1
-                        if hops > 5:
-                            raise GitHubError(f"{what}: too many redirects")
-                        current = urljoin(current, response.headers["location"])
-                        continue
-                    break
+                with deadline(clock.attempt_ends()):
+                    for _hop in range(6):
+                        _check_scheme(current, what)
+                        response = self._send(current, self._headers(current, accept), limit, what)
+                        if (
+                            response.status_code not in (301, 302, 303, 307, 308)
+                            or "location" not in response.headers
+                        ):
+                            break
+                        current = _join(current, response.headers["location"], what)
+                    else:
+                        raise GitHubError(f"{what}: too many redirects")
             except httpx.TimeoutException:
-                if attempt <= self.retries:
-                    self._sleep(self._backoff(attempt))
+                wait = self._backoff(attempt)
+                if attempt <= self.retries and clock.can_wait(wait):
+                    self._sleep(wait)
                     continue
-                raise GitHubError(f"{what}: timed out talking to {urlsplit(current).netloc}") from None
+                raise GitHubError(
+                    f"{what}: timed out talking to {urlsplit(current).netloc}; "
+                    f"{clock.gave_up(attempt, self.retries, wait, self.max_retry_wait)}"
+                ) from None
             except httpx.TransportError as exc:
                 limit_tries = min(self.retries, 1) if isinstance(exc, httpx.ConnectError) else self.retries
-                if attempt <= limit_tries:
-                    self._sleep(self._backoff(attempt))
+                wait = self._backoff(attempt)
+                if attempt <= limit_tries and clock.can_wait(wait):
+                    self._sleep(wait)
                     continue
                 raise GitHubError(
                     f"{what}: cannot reach {urlsplit(current).netloc}: {transport_reason(exc)}"
@@ -259,20 +285,21 @@ class GitHubClient(HttpClientBase):
             host = urlsplit(current).netloc
             if status in (200, 404):
                 return response
-            wait = self._rate_limit_wait(response)
-            if wait is not None:
-                if attempt <= self.retries and wait <= self.max_retry_wait:
-                    self._sleep(wait)
+            limited = self._rate_limit_wait(response)
+            if limited is not None:
+                if attempt <= self.retries and limited <= self.max_retry_wait and clock.can_wait(limited):
+                    self._sleep(limited)
                     continue
                 hint = "" if self._token else "; set GITHUB_TOKEN for a higher limit"
                 raise GitHubError(
-                    f"{what}: rate limited by {host} (HTTP {status}); the limit resets in {int(wait)} s{hint}"
+                    f"{what}: rate limited by {host} (HTTP {status}); "
+                    f"the limit resets in {int(limited)} s{hint}"
                 )
-            if status in RETRY_STATUSES and attempt <= self.retries:
-                self._sleep(
-                    min(retry_after(response.headers.get("retry-after"), self._backoff(attempt)), 30.0)
-                )
-                continue
+            if status in RETRY_STATUSES:
+                wait = min(retry_after(response.headers.get("retry-after"), self._backoff(attempt)), 30.0)
+                if attempt <= self.retries and clock.can_wait(wait):
+                    self._sleep(wait)
+                    continue
             if status in (401, 403):
                 who = "with the token from GITHUB_TOKEN/GH_TOKEN" if self._token else "anonymously"
                 hint = "" if self._token else "; set GITHUB_TOKEN to a token that can read attestations"
@@ -295,10 +322,8 @@ class GitHubClient(HttpClientBase):
     def _send(self, url: str, headers: dict[str, str], limit: int, what: str) -> httpx.Response:
         response = self._http.send(self._http.build_request("GET", url, headers=headers), stream=True)
         try:
-            if response.status_code != 200:
-                response.read()
-                return response
-            read_limited(response, limit, what, GitHubError)
+            if response.status_code == 200:  # other answers are judged by status and headers
+                read_limited(response, limit, what, GitHubError)
             return response
         finally:
             response.close()
@@ -325,10 +350,10 @@ class GitHubClient(HttpClientBase):
                     return None
                 raise GitHubError(f"{what}: page {page} answered HTTP 404")
             try:
-                document = json.loads(response.content)
-            except (ValueError, UnicodeDecodeError):
-                raise GitHubError(f"{what}: the API answered with malformed JSON") from None
-            items = document.get("attestations") if isinstance(document, dict) else None
+                document = jsonio.load_object(response.content)
+            except jsonio.JSONError as exc:
+                raise GitHubError(f"{what}: the API answered with malformed JSON: {exc}") from None
+            items = document.get("attestations")
             if not isinstance(items, list):
                 raise GitHubError(f"{what}: the API answer has no 'attestations' list")
             for item in items:
@@ -350,7 +375,7 @@ class GitHubClient(HttpClientBase):
             link = next_link(response.headers.get("link"))
             if not link:
                 return out
-            link = urljoin(url, link)
+            link = _join(url, link, what)
             if not self._same_origin(link):
                 raise GitHubError(f"{what}: the next page is on another host ({urlsplit(link).netloc})")
             url = link
@@ -362,6 +387,22 @@ class GitHubClient(HttpClientBase):
         if response.status_code == 404:
             raise GitHubError(f"{what}: bundle_url answered HTTP 404")
         return response.content
+
+
+def _environment_proxies() -> bool:
+    import urllib.request
+
+    return any(key in urllib.request.getproxies() for key in ("https", "http", "all"))
+
+
+def _join(base: str, link: str, what: str) -> str:
+    """A ``Location`` or ``Link`` URL resolved against ``base``; malformed ones are GitHubError."""
+    try:
+        url = urljoin(base, link)
+        urlsplit(url).port  # noqa: B018 - raises ValueError for a malformed host or port
+    except ValueError:
+        raise GitHubError(f"{what}: malformed URL {link[:120]!r}") from None
+    return url
 
 
 def _check_scheme(url: str, what: str) -> None:
@@ -379,9 +420,9 @@ def _predicate_type(bundle: Any) -> str | None:
     """The predicate type a bundle's DSSE payload names (best effort, for display)."""
     try:
         envelope = bundle["dsseEnvelope"]
-        statement = json.loads(base64.b64decode(envelope["payload"]))
+        statement = jsonio.load_object(base64.b64decode(envelope["payload"]))
         value = statement["predicateType"]
-    except (KeyError, TypeError, ValueError, UnicodeDecodeError):
+    except (KeyError, TypeError, ValueError):
         return None
     return value if isinstance(value, str) else None
 
@@ -400,6 +441,8 @@ def read_github(
     *,
     client: GitHubClient | None = None,
     workers: int = 8,
+    budget: Budget | None = None,
+    limits: Limits | None = None,
 ) -> list[GitHubBundle]:
     """Ask the API about every digest of ``collected`` (index, then platforms) under every owner,
     and file the bundles as evidence. Returns the bundles (``slsalint fetch`` stores them).
@@ -411,7 +454,7 @@ def read_github(
         ]
     digests = [d for d in dict.fromkeys(digests) if is_digest(d)]
     own = client is None
-    active = client or GitHubClient(settings)
+    active = client or GitHubClient(settings, budget=budget, limits=limits)
     try:
         jobs = [(owner, digest) for owner in settings.owners for digest in digests]
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs) or 1))) as pool:
@@ -460,8 +503,8 @@ def read_github(
                 )
                 continue
             try:
-                document = json.loads(data)
-            except (ValueError, UnicodeDecodeError):
+                document = jsonio.loads(data)
+            except jsonio.JSONError:
                 document = None
         else:
             collected.problems.append(

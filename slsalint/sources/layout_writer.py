@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from slsalint import fileio
 from slsalint.model import Platform
 from slsalint.sources.oci import OCI_INDEX, REF_NAME, digest_of
 
@@ -65,12 +66,11 @@ class LayoutWriter:
         """Store ``data`` as a blob and return its digest (``sha256:HEX``). Idempotent."""
         digest = digest_of(data)
         target = self.blob_path(digest)
-        if target.is_file():
-            try:
-                if digest_of(target.read_bytes()) == digest:
-                    return digest
-            except OSError:
-                pass
+        try:
+            if digest_of(fileio.read_bytes(target, limit=len(data))) == digest:
+                return digest
+        except fileio.FileReadError:
+            pass  # missing, not a regular file, or not this content: (re)written below
         self._write_file(target, data)
         return digest
 

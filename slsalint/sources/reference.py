@@ -16,6 +16,11 @@ _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _REPO = re.compile(rf"\A{_COMPONENT}(?:/{_COMPONENT})*\Z")
 _TAG = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
 _DIGEST = re.compile(r"\Asha256:[0-9a-f]{64}\Z")
+_USERINFO = re.compile(
+    r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^\s/@]+@"
+    r"|(?<![A-Za-z0-9._~%!$&*+,;=:-])[A-Za-z0-9._~%!$&*+,;=-]+:[^\s/@'\"]*@(?!sha256:|sha512:)"
+    r"(?=[A-Za-z0-9\[]|$|[\s'\":;,)])"
+)
 _HOST = re.compile(
     r"\A(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?\Z"
 )
@@ -54,12 +59,43 @@ class ImageRef:
         return out
 
 
+def redact(text: str) -> str:
+    """``text`` with the ``user:password@`` of any reference and the userinfo of any URL in it
+    replaced by ``***@``. A digest after ``@`` (``repo:tag@sha256:...``) is not userinfo, and a
+    bare ``name@host`` (an e-mail address) has no secret to hide."""
+    return _USERINFO.sub(lambda m: f"{m.group('scheme') or ''}***@", text)
+
+
+def _without_userinfo(text: str) -> tuple[str, bool]:
+    """``text`` as it may be shown, and whether it carries ``user[:password]@`` before its host.
+
+    An ``@`` not followed by ``sha256:``/``sha512:`` is a userinfo separator when what precedes it
+    has a ``:`` or what follows it names a host and repository: everything up to it is hidden."""
+    cut = -1
+    for match in re.finditer("@", text):
+        if not text.startswith(("sha256:", "sha512:"), match.end()):
+            cut = match.end()
+    if cut < 0:
+        return text, False
+    head, tail = text[: cut - 1], text[cut:]
+    if "://" in head or ":" in head.rsplit("/", 1)[-1] or "/" in tail or not tail:
+        return f"***@{tail}", True
+    return text, False
+
+
 def parse_reference(text: str) -> ImageRef:
-    """Parse and normalise an image reference; ConfigError (exit 2) when malformed."""
-    original = text
+    """Parse and normalise an image reference; ConfigError (exit 2) when malformed.
+
+    Messages never repeat credentials written into the reference (``user:password@host/...``)."""
+    original, userinfo = _without_userinfo(text)
     text = text.strip()
     if not text or any(c.isspace() for c in text):
         raise ConfigError(f"{original!r}: not an image reference")
+    if userinfo or "://" in text:
+        raise ConfigError(
+            f"{original}: an image reference cannot carry credentials or a URL scheme; log in with "
+            "`docker login HOST` (or a credentials file) and name the image as HOST/REPO:TAG"
+        )
     digest: str | None = None
     if "@" in text:
         text, _, digest = text.partition("@")

@@ -3,21 +3,31 @@
 What it does and why:
 
 - token auth from ``WWW-Authenticate`` (anonymous or with credentials, one scope per repository),
-  and basic auth; credentials are only sent to the registry host they belong to;
+  and basic auth. Credentials go only to the registry host, and to a token service on another host
+  only when it is the registry's known token service (Docker Hub's ``auth.docker.io``, ...) or the
+  user's credentials file names that host; an identity (refresh) token is sent in a POST form body
+  (the distribution token spec's OAuth2 form), never in a URL;
 - the full ``Accept`` list (OCI and Docker manifests and indexes: registries answer 404, not 406,
   when index types are missing);
-- retries with exponential backoff on 429 and 5xx and on connection faults, honouring
-  ``Retry-After``; connect and read timeouts;
+- bounded time: every request has an overall deadline (body included: a server that drips one
+  byte a second hits it), retries after 429, 5xx and broken connections stop when the request's
+  retry budget or the run's ``--timeout`` would be passed, honouring ``Retry-After`` within them;
 - redirects (blob storage) followed by hand, never forwarding ``Authorization`` to another host;
-- every manifest and blob checked against its digest; sizes bounded while streaming;
+  malformed ``Location`` and ``Link`` URLs are answers that cannot be used, not crashes;
+- every manifest and blob checked against its digest and its descriptor's size; sizes bounded
+  while streaming; every JSON answer parsed strictly (``slsalint.jsonio``) and shape-checked;
 - plain HTTP only for loopback hosts or hosts named with ``--insecure-registry``;
 - an optional content-addressed cache so digests already seen cost no request.
+
+Errors: ``RegistryError`` (exit 3) when the registry gave no usable answer (unreachable, timeout,
+refused, retries exhausted, a transfer cut short); its subclass ``BadContent`` when bytes arrived
+and are broken (digest or size mismatch, malformed JSON, over a size limit), which the collectors
+report as SL105 for evidence; ``NotFound`` for 404.
 """
 
 from __future__ import annotations
 
 import email.utils
-import json
 import re
 import ssl
 import threading
@@ -29,18 +39,26 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from slsalint import jsonio
 from slsalint.errors import ConfigError, OperationalError
 from slsalint.sources.cache import BlobCache
-from slsalint.sources.credentials import Credential, lookup
+from slsalint.sources.credentials import Credential, lookup, names_host
+from slsalint.sources.deadline import Budget, DeadlineTransport, deadline, earliest, remaining
+from slsalint.sources.limits import Limits
 from slsalint.sources.oci import (
     DOCKER_LIST,
     DOCKER_MANIFEST,
     OCI_INDEX,
     OCI_MANIFEST,
+    Descriptor,
+    Document,
+    DocumentError,
     digest_of,
     is_digest,
+    parse_document,
+    truncation_hint,
 )
-from slsalint.sources.reference import ImageRef, is_loopback
+from slsalint.sources.reference import DOCKER_HUB, ImageRef, is_loopback, redact
 
 MANIFEST_ACCEPT = ", ".join(
     [
@@ -51,14 +69,27 @@ MANIFEST_ACCEPT = ", ".join(
         "application/vnd.docker.distribution.manifest.v1+prettyjws;q=0.5",
     ]
 )
-DEFAULT_MAX_MANIFEST = 4 * 1024 * 1024
-DEFAULT_MAX_BLOB = 64 * 1024 * 1024
+DEFAULT_MAX_MANIFEST = Limits().manifest_size
+DEFAULT_MAX_BLOB = Limits().blob_size
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _CHALLENGE_PARAM = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))')
+KNOWN_TOKEN_SERVICES: dict[str, frozenset[str]] = {
+    DOCKER_HUB: frozenset({"auth.docker.io"}),
+    "registry.gitlab.com": frozenset({"gitlab.com"}),
+    "registry.redhat.io": frozenset({"sso.redhat.com"}),
+}
+"""Token services on another host than their registry that get the registry's credentials."""
 
 
 class RegistryError(OperationalError):
-    """The registry could not give an honest answer (exit 3)."""
+    """The registry could not give an honest answer (exit 3). Messages never carry credentials."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
+
+
+class BadContent(RegistryError):
+    """Bytes arrived and are broken: digest or size mismatch, malformed JSON, over a size limit."""
 
 
 class NotFound(RegistryError):
@@ -71,14 +102,17 @@ class Fetched:
     media_type: str
     data: bytes
 
+    def document(self, what: str | None = None) -> Document:
+        """The manifest or index, shape-checked; raises DocumentError (one line)."""
+        return parse_document(self.data, what=what or self.digest)
+
     def json(self) -> dict[str, Any]:
+        """The raw JSON object (strict, bounded parsing), for code that rewrites the document;
+        raises ValueError (one line). Readers use ``document()``, which checks the shape."""
         try:
-            document = json.loads(self.data)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{self.digest} is not valid JSON: {exc}") from None
-        if not isinstance(document, dict):
-            raise ValueError(f"{self.digest} is not a JSON object")
-        return document
+            return jsonio.load_object(self.data)
+        except jsonio.JSONError as exc:
+            raise ValueError(f"{self.digest}: {exc}") from None
 
 
 @dataclass
@@ -117,21 +151,71 @@ def retry_after(value: str | None, default: float) -> float:
         return default
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return float(value[:12])
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return default
     return max(0.0, when.timestamp() - time.time())
 
 
+class RetryClock:
+    """How long one request may still take with its retries: its retry budget, cut short by the
+    run's ``--timeout``; each attempt also ends at the per-request deadline."""
+
+    def __init__(self, limits: Limits, budget: Budget | None) -> None:
+        self.limits = limits
+        self.started = time.monotonic()
+        self.budget = budget
+        self.ends = earliest(self.started + limits.retry_timeout, budget.ends if budget else None)
+
+    def attempt_ends(self) -> float | None:
+        return earliest(time.monotonic() + self.limits.request_timeout, self.ends)
+
+    def can_wait(self, seconds: float) -> bool:
+        """Whether waiting ``seconds`` leaves time for another attempt."""
+        return self.ends is None or time.monotonic() + seconds + 0.05 < self.ends
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def why(self) -> str:
+        """What ran out, for messages."""
+        if self.budget is not None and self.budget.expired:
+            return f"the run's --timeout of {self.budget.seconds:g} s is used up"
+        return f"gave up after {self.elapsed:.0f} s (--limit retry-timeout={self.limits.retry_timeout:g})"
+
+    def gave_up(self, attempt: int, retries: int, wait: float, max_wait: float) -> str:
+        """Why no further attempt is made, for messages."""
+        tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
+        if attempt > retries:
+            return f"gave up after {tries} in {self.elapsed:.0f} s (--limit retries={retries})"
+        if wait > max_wait:
+            return f"gave up after {tries}: waits over {max_wait:g} s are not made"
+        if (
+            self.budget is not None
+            and self.budget.ends is not None
+            and time.monotonic() + wait >= self.budget.ends
+        ):
+            return (
+                f"gave up after {tries}: waiting would pass the run's --timeout of {self.budget.seconds:g} s"
+            )
+        return (
+            f"gave up after {tries} in {self.elapsed:.0f} s: waiting would pass the retry budget "
+            f"(--limit retry-timeout={self.limits.retry_timeout:g})"
+        )
+
+
 class HttpClientBase:
-    """What the registry and GitHub clients share: an httpx client closed with them, and capped
-    exponential backoff between retries."""
+    """What the registry and GitHub clients share: an httpx client closed with them, capped
+    exponential backoff between retries, and the run's time budget."""
 
     _http: httpx.Client
     backoff: float
     max_retry_wait: float
+    limits: Limits
+    budget: Budget | None
 
     def close(self) -> None:
         self._http.close()
@@ -144,6 +228,19 @@ class HttpClientBase:
 
     def _backoff(self, attempt: int) -> float:
         return float(min(self.backoff * (2 ** (attempt - 1)), self.max_retry_wait))
+
+    def _clock(self) -> RetryClock:
+        return RetryClock(self.limits, self.budget)
+
+    def _timeout(self) -> httpx.Timeout:
+        limits = self.limits
+        return httpx.Timeout(
+            limits.read_timeout,
+            connect=limits.connect_timeout,
+            read=limits.read_timeout,
+            write=limits.read_timeout,
+            pool=limits.request_timeout,
+        )
 
 
 class LazyTransport(httpx.BaseTransport):
@@ -176,12 +273,37 @@ def _no_tls() -> ssl.SSLContext:
     return context
 
 
-def read_limited(response: httpx.Response, limit: int, what: str, error: Callable[[str], Exception]) -> None:
-    """Read a streamed response body into ``response`` (at most ``limit`` bytes, else ``error``);
-    a 2xx body shorter than its Content-Length is a truncated transfer (RemoteProtocolError)."""
-    declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+def transports(limits: httpx.Limits) -> tuple[httpx.BaseTransport, dict[str, httpx.BaseTransport | None]]:
+    """The HTTPS transport (CA bundle loaded on first use) and the plain-HTTP mount, both on
+    deadline-bounded sockets."""
+    https = LazyTransport(lambda: DeadlineTransport(limits=limits))
+    plain = LazyTransport(lambda: DeadlineTransport(limits=limits, verify=_no_tls()))
+    return https, {"http://": plain}
+
+
+def read_limited(
+    response: httpx.Response,
+    limit: int,
+    what: str,
+    error: Callable[[str], Exception],
+    *,
+    expected_size: int | None = None,
+) -> None:
+    """Read a streamed 2xx body into ``response``: at most ``limit`` bytes (else ``error``).
+
+    A body shorter than its Content-Length is a truncated transfer, and a Content-Length other than
+    the descriptor's size (``expected_size``) a broken one: both raise ``httpx.RemoteProtocolError``
+    (retried like any broken connection)."""
+    raw = response.headers.get("content-length")
+    declared = int(raw) if raw and raw.isdigit() and len(raw) < 20 else None
+    if declared is not None and declared > limit:
         raise error(f"{what}: {declared} bytes, over the {limit}-byte limit")
+    if declared is not None and expected_size is not None and declared != expected_size:
+        kind = "short" if declared < expected_size else "long"
+        raise httpx.RemoteProtocolError(
+            f"{kind} Content-Length: the answer announces {declared} bytes, "
+            f"the descriptor says {expected_size}"
+        )
     chunks: list[bytes] = []
     total = 0
     for chunk in response.iter_bytes():
@@ -189,10 +311,34 @@ def read_limited(response: httpx.Response, limit: int, what: str, error: Callabl
         if total > limit:
             raise error(f"{what}: body over the {limit}-byte limit")
         chunks.append(chunk)
+        left = remaining()
+        if left is not None and left <= 0:  # also when a transport other than ours carries it
+            raise httpx.ReadTimeout("the request's deadline passed while the body was arriving")
     body = b"".join(chunks)
-    if declared and declared.isdigit() and int(declared) != len(body) and response.status_code < 300:
-        raise httpx.RemoteProtocolError("truncated body")
+    if declared is not None and declared != len(body):
+        raise httpx.RemoteProtocolError(
+            f"truncated body: {len(body)} of the {declared} bytes announced arrived"
+        )
     response._content = body
+
+
+def checked_url(base: str, link: str, what: str) -> str:
+    """``link`` resolved against ``base``; a malformed URL (``http://[bad``) is BadContent."""
+    try:
+        url = urljoin(base, link)
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+        httpx.URL(url)
+    except (ValueError, TypeError, httpx.InvalidURL):
+        raise BadContent(f"{what}: malformed URL {link[:120]!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadContent(f"{what}: unusable URL {link[:120]!r}")
+    return url
+
+
+def host_of(netloc: str) -> str:
+    """The host name (lower case) of ``host[:port]``."""
+    return (urlsplit(f"//{netloc}").hostname or netloc).lower()
 
 
 class RegistryClient(HttpClientBase):
@@ -202,55 +348,65 @@ class RegistryClient(HttpClientBase):
         self,
         *,
         insecure: frozenset[str] = frozenset(),
-        timeout: float = 30.0,
-        connect_timeout: float = 10.0,
-        retries: int = 4,
+        limits: Limits | None = None,
+        budget: Budget | None = None,
+        retries: int | None = None,
         backoff: float = 0.25,
         max_retry_wait: float = 30.0,
-        max_manifest: int = DEFAULT_MAX_MANIFEST,
-        max_blob: int = DEFAULT_MAX_BLOB,
         cache: BlobCache | None = None,
         credentials: Callable[[str], Credential | None] = lookup,
+        trusted_host: Callable[[str], bool] = names_host,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         progress: Callable[[int], None] | None = None,
     ) -> None:
+        limits = limits or Limits()
+        if retries is not None:
+            limits = limits.with_values({"retries": retries})
+        self.limits = limits
+        self.budget = budget
         self.insecure = insecure
-        self.retries = retries
         self.backoff = backoff
         self.max_retry_wait = max_retry_wait
-        self.max_manifest = max_manifest
-        self.max_blob = max_blob
+        self.max_manifest = limits.manifest_size
+        self.max_blob = limits.blob_size
         self.cache = cache
         self.stats = ClientStats(progress=progress)
         self._credentials = credentials
+        self._trusted_host = trusted_host
         self._sleep = sleep
         self._tokens: dict[tuple[str, str], str] = {}
         self._basic: dict[str, Credential] = {}
+        self._withheld: set[str] = set()
         self._creds_cache: dict[str, Credential | None] = {}
         self._lock = threading.Lock()
-        limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+        pool = httpx.Limits(max_connections=32, max_keepalive_connections=32)
         mounts: dict[str, httpx.BaseTransport | None] = {}
         if transport is None:
             # Loading the CA bundle costs ~20 ms: a run that only talks plain HTTP (a loopback or
             # --insecure-registry host) never pays it, HTTPS pays it on its first request.
-            transport = LazyTransport(lambda: httpx.HTTPTransport(limits=limits))
-            mounts["http://"] = LazyTransport(lambda: httpx.HTTPTransport(limits=limits, verify=_no_tls()))
+            transport, mounts = transports(pool)
         self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            timeout=self._timeout(),
             follow_redirects=False,
-            limits=limits,
+            limits=pool,
             transport=transport,
             mounts=mounts,
             headers={"User-Agent": "slsalint"},
         )
 
+    @property
+    def retries(self) -> int:
+        return self.limits.retries
+
     # -- URLs and auth -----------------------------------------------------------------------
 
     def base_url(self, ref: ImageRef) -> str:
         host = ref.api_host
-        scheme = "http" if (is_loopback(host) or host in self.insecure) else "https"
-        return f"{scheme}://{host}/v2/{ref.repository}"
+        return f"{self._scheme(host)}://{host}/v2/{ref.repository}"
+
+    def _scheme(self, netloc: str) -> str:
+        return "http" if (is_loopback(netloc) or netloc in self.insecure) else "https"
 
     def _credential(self, registry: str) -> Credential | None:
         with self._lock:
@@ -271,7 +427,17 @@ class RegistryClient(HttpClientBase):
             return {"Authorization": httpx.BasicAuth(basic.username, basic.secret)._auth_header}
         return {}
 
-    def _authenticate(self, ref: ImageRef, scope: str, challenge: str) -> None:
+    def realm_gets_credentials(self, ref: ImageRef, realm_netloc: str) -> bool:
+        """Credentials of ``ref``'s registry go to a token service on the registry's own host, on its
+        known token service, or on a host the user's credentials file names."""
+        realm = host_of(realm_netloc)
+        if realm in (host_of(ref.api_host), host_of(ref.registry)):
+            return True
+        if realm in KNOWN_TOKEN_SERVICES.get(ref.registry, frozenset()):
+            return True
+        return self._trusted_host(realm) or self._trusted_host(realm_netloc)
+
+    def _authenticate(self, ref: ImageRef, scope: str, challenge: str, clock: RetryClock) -> None:
         scheme, params = parse_challenge(challenge)
         credential = self._credential(ref.registry)
         if scheme == "basic":
@@ -283,54 +449,80 @@ class RegistryClient(HttpClientBase):
                 self._basic[ref.api_host] = credential
             return
         if scheme != "bearer" or "realm" not in params:
-            raise RegistryError(f"{ref.name}: unsupported authentication challenge {scheme!r}")
-        realm = params["realm"]
+            raise RegistryError(f"{ref.name}: unsupported authentication challenge {scheme[:40]!r}")
+        try:
+            realm = checked_url(self.base_url(ref), params["realm"], f"{ref.name}: token realm")
+        except BadContent as exc:
+            raise RegistryError(str(exc)) from None  # no token, no answer at all: exit 3
         realm_parts = urlsplit(realm)
-        if realm_parts.scheme not in ("https", "http"):
-            raise RegistryError(f"{ref.name}: token realm {realm!r} is not an HTTP URL")
+        if realm_parts.username is not None or realm_parts.password is not None:
+            raise RegistryError(f"{ref.name}: refusing a token realm that carries credentials")
         if realm_parts.scheme == "http" and not (
             is_loopback(realm_parts.netloc) or realm_parts.netloc in self.insecure
         ):
-            raise RegistryError(f"{ref.name}: refusing plain-HTTP token realm {realm!r}")
-        query: list[tuple[str, str | int | float | bool | None]] = []
+            raise RegistryError(f"{ref.name}: refusing plain-HTTP token realm {realm_parts.netloc}")
+        if credential is not None and not self.realm_gets_credentials(ref, realm_parts.netloc):
+            with self._lock:
+                self._withheld.add(ref.registry)
+            credential = None
+        form: dict[str, str] = {}
         if params.get("service"):
-            query.append(("service", params["service"]))
-        query.append(("scope", params.get("scope") or scope))
-        auth: httpx.BasicAuth | None = None
-        if credential is not None:
-            if credential.is_identity_token:
-                query += [("grant_type", "refresh_token"), ("refresh_token", credential.secret)]
-            else:
-                auth = httpx.BasicAuth(credential.username or "", credential.secret)
+            form["service"] = params["service"]
+        form["scope"] = params.get("scope") or scope
+        method, auth = "GET", None
+        if credential is not None and credential.is_identity_token:
+            # The distribution token spec's OAuth2 form: the refresh token goes in a POST body.
+            method = "POST"
+            form.update(grant_type="refresh_token", client_id="slsalint", refresh_token=credential.secret)
+        elif credential is not None:
+            auth = httpx.BasicAuth(credential.username or "", credential.secret)
+        where = f"{ref.name}: token service {realm_parts.hostname}"
         try:
-            response = (
-                self._http.get(realm, params=query, auth=auth)
-                if auth
-                else self._http.get(realm, params=query)
-            )
+            with deadline(clock.attempt_ends()):
+                if method == "POST":
+                    request = self._http.build_request("POST", realm, data=form)
+                else:
+                    request = self._http.build_request("GET", realm, params=form)
+                if auth is not None:
+                    request.headers["Authorization"] = auth._auth_header
+                response = self._http.send(request, stream=True)
+                try:
+                    if response.status_code == 200:
+                        read_limited(response, self.max_manifest, where, BadContent)
+                finally:
+                    response.close()
         except httpx.TimeoutException:
-            raise RegistryError(f"{ref.name}: timed out getting a token from {realm_parts.netloc}") from None
+            raise RegistryError(f"{where}: timed out") from None
         except httpx.TransportError as exc:
-            raise RegistryError(
-                f"{ref.name}: cannot reach token service {realm_parts.netloc}: {transport_reason(exc)}"
-            ) from None
+            raise RegistryError(f"{where}: unreachable: {transport_reason(exc)}") from None
         self.stats.count("token")
         if response.status_code in (401, 403):
             who = "with the configured credentials" if credential else "anonymously"
             raise RegistryError(
                 f"{ref.name}: token service refused access {who} (HTTP {response.status_code})"
+                + self._withheld_hint(ref, realm_parts.hostname or "")
             )
         if response.status_code != 200:
             raise RegistryError(f"{ref.name}: token service answered HTTP {response.status_code}")
         try:
-            body = response.json()
-            token = body.get("token") or body.get("access_token")
-        except (ValueError, AttributeError):
-            token = None
+            body = jsonio.load_object(response.content)
+        except jsonio.JSONError:
+            body = {}
+        token = body.get("token") or body.get("access_token")
         if not isinstance(token, str) or not token:
             raise RegistryError(f"{ref.name}: token service returned no token")
         with self._lock:
             self._tokens[(ref.api_host, scope)] = token
+
+    def _withheld_hint(self, ref: ImageRef, realm_host: str) -> str:
+        with self._lock:
+            withheld = ref.registry in self._withheld
+        if not withheld:
+            return ""
+        return (
+            f"; the credentials for {ref.registry} were not sent to {realm_host}, another host (name "
+            f"{realm_host} in your credentials file to allow it)"
+        )
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -344,114 +536,152 @@ class RegistryClient(HttpClientBase):
         limit: int,
         method: str = "GET",
         params: dict[str, str] | None = None,
+        expected_size: int | None = None,
     ) -> httpx.Response:
-        """GET a registry URL with auth, retries and redirects; the body is read up to ``limit``."""
+        """GET a registry URL with auth, retries and redirects; a 2xx body is read up to ``limit``
+        (and must be ``expected_size`` bytes when given). Everything ends at the retry budget."""
         url = f"{self.base_url(ref)}{path}"
         if params:
             url = str(httpx.URL(url, params=params))
         scope = f"repository:{ref.repository}:pull"
         authed_once = False
         attempt = 0
+        clock = self._clock()
         origin = urlsplit(url).netloc
+        host = ref.api_host
         while True:
             attempt += 1
-            current = url
-            hops = 0
+            if clock.ends is not None and time.monotonic() >= clock.ends:
+                raise RegistryError(f"{ref.name}: no answer from {host} for {path}: {clock.why()}")
             try:
-                while True:
-                    send_headers = dict(headers or {})
-                    if urlsplit(current).netloc == origin:
-                        send_headers.update(self._auth_header(ref, scope))
-                    self.stats.count(kind)
-                    response = self._send(method, current, send_headers, limit)
-                    if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
-                        hops += 1
-                        if hops > 5:
-                            raise RegistryError(f"{ref.name}: too many redirects for {path}")
-                        current = urljoin(current, response.headers["location"])
-                        target = urlsplit(current)
-                        if target.scheme == "http" and not (
-                            is_loopback(target.netloc) or target.netloc in self.insecure
-                        ):
-                            raise RegistryError(
-                                f"{ref.name}: refusing redirect to plain HTTP {target.netloc}"
-                            )
-                        continue
-                    break
+                with deadline(clock.attempt_ends()):
+                    response = self._follow(
+                        ref, url, origin, scope, method, headers, limit, expected_size, kind
+                    )
             except httpx.TimeoutException:
-                if attempt <= self.retries:
-                    self._sleep(self._backoff(attempt))
-                    continue
-                raise RegistryError(f"{ref.name}: timed out talking to {ref.api_host}") from None
-            except httpx.TransportError as exc:
-                # A refused connection is retried once; a broken transfer as often as a 5xx.
-                if attempt <= (min(self.retries, 1) if isinstance(exc, httpx.ConnectError) else self.retries):
-                    self._sleep(self._backoff(attempt))
+                wait = self._backoff(attempt)
+                if attempt <= self.retries and clock.can_wait(wait):
+                    self._sleep(wait)
                     continue
                 raise RegistryError(
-                    f"{ref.name}: cannot reach {ref.api_host}: {transport_reason(exc)}"
+                    f"{ref.name}: timed out talking to {host} for {path}; "
+                    f"{clock.gave_up(attempt, self.retries, wait, self.max_retry_wait)}"
+                ) from None
+            except httpx.TransportError as exc:
+                # A refused connection is retried once; a broken transfer as often as a 5xx.
+                tries = min(self.retries, 1) if isinstance(exc, httpx.ConnectError) else self.retries
+                wait = self._backoff(attempt)
+                if attempt <= tries and clock.can_wait(wait):
+                    self._sleep(wait)
+                    continue
+                if isinstance(exc, httpx.ConnectError):
+                    raise RegistryError(f"{ref.name}: cannot reach {host}: {transport_reason(exc)}") from None
+                raise RegistryError(
+                    f"{ref.name}: transfer of {path} from {host} failed: {transport_reason(exc)}; "
+                    f"{clock.gave_up(attempt, tries, wait, self.max_retry_wait)}"
                 ) from None
             status = response.status_code
             if status == 401 and not authed_once and "www-authenticate" in response.headers:
                 authed_once = True
-                self._authenticate(ref, scope, response.headers["www-authenticate"])
+                self._authenticate(ref, scope, response.headers["www-authenticate"], clock)
                 attempt -= 1
                 continue
-            if status in RETRY_STATUSES and attempt <= self.retries:
-                wait = retry_after(response.headers.get("retry-after"), self._backoff(attempt))
-                self._sleep(min(wait, self.max_retry_wait))
-                continue
+            if status in RETRY_STATUSES:
+                wait = min(retry_after(response.headers.get("retry-after"), self._backoff(attempt)), 86400.0)
+                if attempt <= self.retries and wait <= self.max_retry_wait and clock.can_wait(wait):
+                    self._sleep(wait)
+                    continue
+                what = "rate limited by" if status == 429 else f"HTTP {status} from"
+                asks = f", which asks to wait {wait:.0f} s" if "retry-after" in response.headers else ""
+                raise RegistryError(
+                    f"{ref.name}: {what} {host} for {path}{asks}; "
+                    f"{clock.gave_up(attempt, self.retries, wait, self.max_retry_wait)}"
+                )
             if status in (401, 403):
                 raise RegistryError(
-                    f"{ref.name}: access refused by {ref.api_host} (HTTP {status})"
+                    f"{ref.name}: access refused by {host} (HTTP {status})"
                     + ("" if self._credential(ref.registry) else "; no credentials configured for it")
+                    + self._withheld_hint(ref, "the token service")
                 )
             if status == 404:
                 raise NotFound(f"{ref.name}: {path.rsplit('/', 1)[-1]} not found (HTTP 404)")
-            if status == 429:
-                raise RegistryError(
-                    f"{ref.name}: rate limited by {ref.api_host} (HTTP 429), retries exhausted"
-                )
-            if status >= 400:
-                raise RegistryError(f"{ref.name}: {ref.api_host} answered HTTP {status} for {path}")
+            if status >= 300:
+                raise RegistryError(f"{ref.name}: {host} answered HTTP {status} for {path}")
             return response
 
-    def _send(self, method: str, url: str, headers: dict[str, str], limit: int) -> httpx.Response:
+    def _follow(
+        self,
+        ref: ImageRef,
+        url: str,
+        origin: str,
+        scope: str,
+        method: str,
+        headers: dict[str, str] | None,
+        limit: int,
+        expected_size: int | None,
+        kind: str,
+    ) -> httpx.Response:
+        """One attempt: the request and its redirects (Authorization only on the registry host)."""
+        current = url
+        for _hop in range(6):
+            send_headers = dict(headers or {})
+            if urlsplit(current).netloc == origin:
+                send_headers.update(self._auth_header(ref, scope))
+            self.stats.count(kind)
+            response = self._send(method, current, send_headers, limit, expected_size)
+            if response.status_code not in (301, 302, 303, 307, 308) or "location" not in response.headers:
+                return response
+            current = checked_url(current, response.headers["location"], f"{ref.name}: redirect")
+            target = urlsplit(current)
+            if target.scheme == "http" and not (is_loopback(target.netloc) or target.netloc in self.insecure):
+                raise RegistryError(f"{ref.name}: refusing redirect to plain HTTP {target.hostname}")
+        raise RegistryError(f"{ref.name}: too many redirects for {urlsplit(url).path}")
+
+    def _send(
+        self, method: str, url: str, headers: dict[str, str], limit: int, expected_size: int | None
+    ) -> httpx.Response:
         request = self._http.build_request(method, url, headers=headers)
         response = self._http.send(request, stream=True)
         try:
-            if response.status_code in (301, 302, 303, 307, 308) or method == "HEAD":
-                response.read()
-                return response
-            read_limited(response, limit, urlsplit(url).path, RegistryError)
+            # Only a 2xx body is read: redirects, errors and HEAD are judged by status and headers.
+            if 200 <= response.status_code < 300 and method != "HEAD":
+                read_limited(response, limit, urlsplit(url).path, BadContent, expected_size=expected_size)
             return response
         finally:
             response.close()
 
     # -- API -----------------------------------------------------------------------------------
 
-    def get_manifest(self, ref: ImageRef, reference: str) -> Fetched:
-        """A manifest or index by tag or digest, verified against its digest."""
+    def get_manifest(self, ref: ImageRef, reference: str, size: int | None = None) -> Fetched:
+        """A manifest or index by tag or digest, verified against its digest (and ``size``, the
+        descriptor's, when given)."""
         by_digest = is_digest(reference)
         if by_digest and self.cache is not None:
             cached = self.cache.get(reference)
-            if cached is not None:
+            if cached is not None and (size is None or len(cached) == size):
                 self.stats.cache_hits += 1
                 return Fetched(reference, _media_type(cached, ""), cached)
+        if size is not None and size > self.max_manifest:
+            raise BadContent(
+                f"{ref.name}@{reference}: manifest is {size} bytes, over the {self.max_manifest}-byte "
+                "limit (--limit manifest-size)"
+            )
         response = self.request(
             ref,
             f"/manifests/{reference}",
             kind="manifest",
             headers={"Accept": MANIFEST_ACCEPT},
             limit=self.max_manifest,
+            expected_size=size,
         )
         data = response.content
         header_digest = response.headers.get("docker-content-digest")
         if by_digest:
             actual = digest_of(data, reference.split(":")[0])
             if actual != reference:
-                raise RegistryError(
+                raise BadContent(
                     f"{ref.name}@{reference}: manifest digest mismatch: content hashes to {actual}"
+                    f"{truncation_hint(data)}"
                 )
             digest = reference
         else:
@@ -462,10 +692,12 @@ class RegistryClient(HttpClientBase):
                 and header_digest.startswith("sha256:")
                 and header_digest != digest
             ):
-                raise RegistryError(
+                raise BadContent(
                     f"{ref.name}:{reference}: manifest digest mismatch: registry says {header_digest}, "
-                    f"content hashes to {digest}"
+                    f"content hashes to {digest}{truncation_hint(data)}"
                 )
+        if size is not None and len(data) != size:
+            raise BadContent(f"{ref.name}@{digest}: manifest is {len(data)} bytes, descriptor says {size}")
         media_type = _media_type(data, response.headers.get("content-type", ""))
         if self.cache is not None:
             self.cache.put(digest, data)
@@ -473,24 +705,25 @@ class RegistryClient(HttpClientBase):
 
     def get_blob(self, ref: ImageRef, digest: str, size: int | None = None) -> bytes:
         if not is_digest(digest):
-            raise RegistryError(f"{ref.name}: malformed blob digest {digest!r}")
+            raise BadContent(f"{ref.name}: malformed blob digest {digest[:100]!r}")
+        if size is not None and size > self.max_blob:
+            raise BadContent(
+                f"{ref.name}: blob {digest} is {size} bytes, over the {self.max_blob}-byte limit "
+                "(--limit blob-size)"
+            )
         if self.cache is not None:
             cached = self.cache.get(digest)
-            if cached is not None:
+            if cached is not None and (size is None or len(cached) == size):
                 self.stats.cache_hits += 1
                 return cached
         limit = self.max_blob if size is None else min(self.max_blob, size)
-        if size is not None and size > self.max_blob:
-            raise RegistryError(
-                f"{ref.name}: blob {digest} is {size} bytes, over the {self.max_blob}-byte limit"
-            )
-        response = self.request(ref, f"/blobs/{digest}", kind="blob", limit=limit)
+        response = self.request(ref, f"/blobs/{digest}", kind="blob", limit=limit, expected_size=size)
         data = response.content
         actual = digest_of(data, digest.split(":")[0])
         if actual != digest:
-            raise RegistryError(f"{ref.name}: blob {digest} digest mismatch: content hashes to {actual}")
+            raise BadContent(f"{ref.name}: blob {digest} digest mismatch: content hashes to {actual}")
         if size is not None and len(data) != size:
-            raise RegistryError(f"{ref.name}: blob {digest} is {len(data)} bytes, descriptor says {size}")
+            raise BadContent(f"{ref.name}: blob {digest} is {len(data)} bytes, descriptor says {size}")
         if self.cache is not None:
             self.cache.put(digest, data)
         return data
@@ -501,9 +734,11 @@ class RegistryClient(HttpClientBase):
             ref, "/tags/list", kind="tags", limit=self.max_manifest, params={"n": str(limit)}
         )
         try:
-            tags = json.loads(response.content).get("tags") or []
-        except (ValueError, AttributeError, UnicodeDecodeError):
-            raise RegistryError(f"{ref.name}: malformed tag list") from None
+            tags = jsonio.load_object(response.content).get("tags") or []
+        except jsonio.JSONError as exc:
+            raise BadContent(f"{ref.name}: malformed tag list: {exc}") from None
+        if not isinstance(tags, list):
+            raise BadContent(f"{ref.name}: malformed tag list: 'tags' is not a list")
         return [t for t in tags if isinstance(t, str)][:limit]
 
     def tag_exists(self, ref: ImageRef, tag: str) -> Fetched | None:
@@ -515,16 +750,20 @@ class RegistryClient(HttpClientBase):
 
     def referrers(
         self, ref: ImageRef, digest: str, artifact_type: str | None = None
-    ) -> list[dict[str, Any]] | None:
+    ) -> list[Descriptor] | None:
         """The referrers of ``digest`` (all pages), or None when the registry has no referrers API."""
         params = {"artifactType": artifact_type} if artifact_type else None
         path = f"/referrers/{digest}"
-        out: list[dict[str, Any]] = []
+        base = self.base_url(ref)
+        out: list[Descriptor] = []
         pages = 0
+        what = f"{ref.name}: referrers of {digest}"
         while True:
             pages += 1
-            if pages > 50:
-                raise RegistryError(f"{ref.name}: referrers listing of {digest} has more than 50 pages")
+            if pages > self.limits.referrer_pages:
+                raise BadContent(
+                    f"{what}: more than {self.limits.referrer_pages} pages (--limit referrer-pages)"
+                )
             try:
                 response = self.request(
                     ref,
@@ -547,34 +786,36 @@ class RegistryClient(HttpClientBase):
             ):
                 return None
             try:
-                document = json.loads(response.content)
-            except (ValueError, UnicodeDecodeError):
-                raise RegistryError(
-                    f"{ref.name}: referrers response for {digest} is not valid JSON"
-                ) from None
-            manifests = document.get("manifests") if isinstance(document, dict) else None
-            if not isinstance(manifests, list):
-                raise RegistryError(f"{ref.name}: referrers response for {digest} has no manifests list")
+                document = parse_document(response.content, what=f"{what}: the referrers answer")
+            except DocumentError as exc:
+                raise BadContent(str(exc)) from None
+            if not document.is_index:
+                raise BadContent(f"{what}: the referrers answer is not an image index")
             filtered = "artifactType" in response.headers.get("oci-filters-applied", "")
-            for item in manifests:
-                if not isinstance(item, dict):
-                    continue
-                if artifact_type and not filtered and item.get("artifactType") != artifact_type:
+            for item in document.manifests:
+                if artifact_type and not filtered and item.artifact_type != artifact_type:
                     continue
                 out.append(item)
+            if len(out) > self.limits.referrers:
+                raise BadContent(f"{what}: more than {self.limits.referrers} referrers (--limit referrers)")
             link = next_link(response.headers.get("link"))
             if not link:
                 return out
-            parts = urlsplit(link)
-            path = parts.path.split(f"/v2/{ref.repository}", 1)[-1]
-            params = dict(httpx.QueryParams(parts.query)) or None
+            current = f"{base}{path}"
+            target = urlsplit(checked_url(current, link, f"{what}: Link header"))
+            if target.netloc != urlsplit(base).netloc or not target.path.startswith(
+                f"/v2/{ref.repository}/referrers/"
+            ):
+                raise BadContent(f"{what}: the Link header points elsewhere ({link[:120]!r})")
+            path = target.path.split(f"/v2/{ref.repository}", 1)[-1]
+            params = dict(httpx.QueryParams(target.query)) or None
 
 
 def next_link(header: str | None) -> str | None:
     """The ``rel="next"`` URL of a ``Link`` header (RFC 8288), or None."""
     if not header:
         return None
-    for part in header.split(","):
+    for part in header[:8192].split(","):
         match = re.match(r'\s*<([^>]*)>\s*;(?:[^,]*;)?\s*rel="?next"?', part)
         if match:
             return match.group(1)
@@ -583,15 +824,15 @@ def next_link(header: str | None) -> str | None:
 
 def _media_type(data: bytes, header: str) -> str:
     try:
-        document = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        document = None
-    if isinstance(document, dict) and isinstance(document.get("mediaType"), str):
+        document = jsonio.load_object(data)
+    except jsonio.JSONError:
+        document = {}
+    if isinstance(document.get("mediaType"), str):
         return str(document["mediaType"])
     header = header.split(";")[0].strip()
     if header:
         return header
-    if isinstance(document, dict) and "manifests" in document:
+    if "manifests" in document:
         return OCI_INDEX
     return OCI_MANIFEST
 
@@ -599,7 +840,7 @@ def _media_type(data: bytes, header: str) -> str:
 def transport_reason(exc: Exception) -> str:
     """One short line saying why a transfer failed."""
     text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:200]
+    return redact(text.splitlines()[0][:200])
 
 
 def insecure_hosts(values: list[str]) -> frozenset[str]:
@@ -647,6 +888,7 @@ def _write(
     origin = urlsplit(client.base_url(ref)).netloc
     authed = False
     attempt = 0
+    clock = client._clock()  # the same time bounds as reads: request deadline, retry budget, --timeout
     while True:
         attempt += 1
         send = dict(headers or {})
@@ -654,35 +896,37 @@ def _write(
             send.update(client._auth_header(ref, scope))
         client.stats.count("push")
         try:
-            request = client._http.build_request(method, url, headers=send, content=body)
-            response = client._http.send(request, stream=True)
-            try:
-                if method == "HEAD":
-                    response.read()
-                else:
-                    read_limited(response, _WRITE_RESPONSE_LIMIT, urlsplit(url).path, RegistryError)
-            finally:
-                response.close()
+            with deadline(clock.attempt_ends()):
+                request = client._http.build_request(method, url, headers=send, content=body)
+                response = client._http.send(request, stream=True)
+                try:
+                    if method == "HEAD":
+                        response.read()
+                    else:
+                        read_limited(response, _WRITE_RESPONSE_LIMIT, urlsplit(url).path, RegistryError)
+                finally:
+                    response.close()
         except httpx.TimeoutException:
-            if attempt <= client.retries:
+            if attempt <= client.retries and clock.can_wait(client._backoff(attempt)):
                 client._sleep(client._backoff(attempt))
                 continue
             raise RegistryError(f"{ref.name}: timed out pushing to {ref.api_host}") from None
         except httpx.TransportError as exc:
-            if attempt <= client.retries:
+            if attempt <= client.retries and clock.can_wait(client._backoff(attempt)):
                 client._sleep(client._backoff(attempt))
                 continue
             raise RegistryError(f"{ref.name}: cannot reach {ref.api_host}: {transport_reason(exc)}") from None
         status = response.status_code
         if status == 401 and not authed and "www-authenticate" in response.headers:
             authed = True
-            client._authenticate(ref, scope, response.headers["www-authenticate"])
+            client._authenticate(ref, scope, response.headers["www-authenticate"], clock)
             attempt -= 1
             continue
         if status in RETRY_STATUSES and attempt <= client.retries:
-            wait = retry_after(response.headers.get("retry-after"), client._backoff(attempt))
-            client._sleep(min(wait, client.max_retry_wait))
-            continue
+            wait = min(retry_after(response.headers.get("retry-after"), client._backoff(attempt)), 86400.0)
+            if clock.can_wait(min(wait, client.max_retry_wait)):
+                client._sleep(min(wait, client.max_retry_wait))
+                continue
         if status in ok:
             return response
         if status in (401, 403):
@@ -700,7 +944,7 @@ def _write(
 
 def _error_detail(response: httpx.Response) -> str:
     try:
-        errors = json.loads(response.content).get("errors") or []
+        errors = jsonio.load_object(response.content).get("errors") or []
         first = errors[0]
         return f" ({first.get('code')}: {str(first.get('message'))[:120]})"
     except (ValueError, AttributeError, IndexError, TypeError, UnicodeDecodeError):

@@ -2,40 +2,51 @@
 
 Sources (SPEC §3): BuildKit attestation manifests in the index (classic and artifact forms), cosign
 ``sha256-HEX.att`` tags (optionally in another repository), OCI referrers (API with the
-``sha256-HEX`` fallback tag), and Sigstore bundle referrers. A source that fails is reported as a
-problem of the target, never skipped silently. The reference is resolved to a digest once.
+``sha256-HEX`` fallback tag), and Sigstore bundle referrers. The reference is resolved to a digest
+once. Indexes nested in the image index are followed (``--limit index-depth``), and every checked
+platform manifest is read and checked against its digest.
+
+Fail closed: a fault while reading (unreachable, timeout, refused, retries exhausted) ends the
+check with exit 3, whatever it was reading; evidence whose bytes arrived broken (digest mismatch,
+malformed JSON, missing) is a problem of the target (SL105). An image or platform manifest that
+cannot be read is exit 3 too: nothing partial is judged.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from slsalint import jsonio
 from slsalint.errors import ConfigError, NotAnImage, OperationalError
 from slsalint.model import EvidenceSource, Platform
+from slsalint.sources.limits import Limits
 from slsalint.sources.oci import (
-    BUILDKIT_ATTESTATION_ARTIFACT,
+    IMAGE_CONFIG_TYPES,
     INDEX_TYPES,
-    PREDICATE_TYPE_ANNOTATION,
-    SIMPLE_SIGNING,
     Collected,
     Descriptor,
-    cosign_tag_digest,
-    descriptors,
-    is_evidence_layer,
+    Document,
+    DocumentError,
+    IndexWalk,
+    artifact_of,
+    check_platform_manifest,
+    image_named_by,
+    location,
     manifest_node,
-    read_index,
+    referrer_kind,
+    wanted_layers,
 )
 from slsalint.sources.reference import ImageRef, parse_reference
-from slsalint.sources.registry import Fetched, NotFound, RegistryClient, RegistryError
+from slsalint.sources.registry import BadContent, Fetched, NotFound, RegistryClient, RegistryError
 
 T = TypeVar("T")
 
-COSIGN_LAYER_TYPES = frozenset({SIMPLE_SIGNING, "application/vnd.dsse.envelope.v1+json"})
+LayerJob = tuple[ImageRef, Descriptor, str, str, str]
+"""(repository, layer, stored-for digest, evidence kind, location)."""
 
 
 @dataclass
@@ -49,6 +60,10 @@ class Snapshot:
     """Side tags (``sha256-HEX.att``, ``.sig``, fallback referrers tags) -> manifest digest."""
     referrers: dict[str, list[str]] = field(default_factory=dict)
     """Subject digest -> referrer manifest digests."""
+    locations: dict[str, str] = field(default_factory=dict)
+    """Evidence manifest digest -> the location its evidence is reported from (kept offline)."""
+    platform_manifests: list[str] = field(default_factory=list)
+    """Digests of the platform manifests and nested indexes of the image (always snapshotted)."""
 
 
 class RemoteCollector:
@@ -62,6 +77,10 @@ class RemoteCollector:
         self.client = client
         self.attestation_repository = attestation_repository
         self.workers = workers
+
+    @property
+    def limits(self) -> Limits:
+        return self.client.limits
 
     def resolve(self, ref: ImageRef) -> Fetched:
         """The manifest the reference names, fetched once (tags resolve to a digest here)."""
@@ -79,337 +98,358 @@ class RemoteCollector:
         image = self.resolve(ref)
         snapshot.image = image
         pinned = ref.with_digest(image.digest)
-        collected = Collected(reference=str(pinned), kind="image", index_digest=None, platforms=[])
+        where = str(pinned)
+        try:
+            document = image.document(what=where)
+        except DocumentError as exc:
+            raise OperationalError(str(exc)) from None
+        collected = Collected(reference=where, kind="image", index_digest=None, platforms=[])
         collected.image_size = len(image.data)
         collected.image_media_type = image.media_type
+        pool = ThreadPoolExecutor(max_workers=self.workers)
         try:
-            document = image.json()
-        except ValueError as exc:
-            raise OperationalError(f"{ref}: {exc}") from None
-        _reject_signature_artifact(ref, image, document)
+            self._reject_artifact(ref, image, document)
+            self._collect(pool, ref, pinned, image, document, collected, snapshot, platforms, want_sbom)
+        finally:
+            # On a fault, requests not started yet are dropped; those running end at their deadline.
+            pool.shutdown(wait=True, cancel_futures=True)
+        return collected, snapshot
 
+    def _collect(
+        self,
+        pool: ThreadPoolExecutor,
+        ref: ImageRef,
+        pinned: ImageRef,
+        image: Fetched,
+        document: Document,
+        collected: Collected,
+        snapshot: Snapshot,
+        platforms: list[Platform] | None,
+        want_sbom: bool,
+    ) -> None:
+        where = str(pinned)
         attestation_descs: list[tuple[Descriptor, str | None]] = []
-        if image.media_type in INDEX_TYPES or "manifests" in document:
-            attestation_descs = read_index(collected, document, image.digest, str(pinned), platforms)
+        platform_descs: list[Descriptor] = []
+        if document.is_index:
+            walk = IndexWalk(
+                collected,
+                where,
+                platforms,
+                max_depth=self.limits.index_depth,
+                max_entries=self.limits.index_entries,
+            )
+            walk.start(document, image.digest)
+            while pending := walk.next_pending():
+                nested_results = self._all(
+                    pool, [partial(self.client.get_manifest, pinned, d.digest, d.size) for d, _ in pending]
+                )
+                for (descriptor, depth), result in zip(pending, nested_results, strict=True):
+                    nested = self._required(where, "nested index", descriptor, result)
+                    snapshot.manifests[descriptor.digest] = nested
+                    snapshot.platform_manifests.append(descriptor.digest)
+                    try:
+                        walk.add(nested.document(what=f"{where}: nested index"), descriptor.digest, depth)
+                    except DocumentError as exc:
+                        raise OperationalError(str(exc)) from None
+            walk.finish()
+            attestation_descs = walk.attestations
+            platform_descs = walk.manifests
         else:
             collected.platforms.append((image.digest, self._platform_of(pinned, document)))
 
         checked = [d for d, _ in collected.platforms]
-        subjects = ([image.digest] if collected.is_index else []) + checked
+        subjects = ([image.digest] if collected.is_index else []) + list(collected.nested_indexes) + checked
         wanted_for = set(subjects)
         seen_manifests: set[str] = {d.digest for d, _ in attestation_descs}
-        side_repo = ref.with_repository(self.attestation_repository) if self.attestation_repository else ref
-        side_repo_name = (
-            parse_reference(self.attestation_repository).repository if self.attestation_repository else None
-        )
-        if side_repo_name:
-            side_repo = ImageRef(ref.registry, side_repo_name)
+        side_repo = ref
+        if self.attestation_repository:
+            side_repo = ImageRef(ref.registry, parse_reference(self.attestation_repository).repository)
 
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            # Round 2: attestation manifests, cosign tags, referrers - all at once.
-            att_jobs = [(d, s) for d, s in attestation_descs if s is None or s in wanted_for]
-            tag_jobs = [(digest, suffix) for digest in subjects for suffix in (".att", ".sig")]
-            att_futures = [
-                pool.submit(self._safe, partial(self.client.get_manifest, pinned, d.digest))
-                for d, _ in att_jobs
-            ]
-            tag_futures = [
-                pool.submit(
-                    self._safe, partial(self.client.tag_exists, side_repo, digest.replace(":", "-") + suffix)
+        # Round 2: platform manifests, attestation manifests, cosign tags, referrers - all at once.
+        platform_futures = [
+            pool.submit(self._safe, partial(self.client.get_manifest, pinned, d.digest, d.size))
+            for d in platform_descs
+        ]
+        att_jobs = [(d, s) for d, s in attestation_descs if s is None or s in wanted_for]
+        tag_jobs = [(digest, suffix) for digest in subjects for suffix in (".att", ".sig")]
+        att_futures = [
+            pool.submit(self._safe, partial(self.client.get_manifest, pinned, d.digest, d.size))
+            for d, _ in att_jobs
+        ]
+        tag_futures = [
+            pool.submit(
+                self._safe, partial(self.client.tag_exists, side_repo, digest.replace(":", "-") + suffix)
+            )
+            for digest, suffix in tag_jobs
+        ]
+        # Referrers of the image digests and of the attestation manifests (Sigstore bundles
+        # signing them); the API and the sha256-HEX fallback tag are asked at once.
+        ref_subjects = subjects + [d.digest for d, _ in att_jobs]
+        api_futures = [
+            pool.submit(self._safe, partial(self.client.referrers, pinned, digest)) for digest in ref_subjects
+        ]
+        fallback_futures = [
+            pool.submit(self._safe, partial(self.client.tag_exists, pinned, digest.replace(":", "-")))
+            for digest in ref_subjects
+        ]
+        for descriptor, future in zip(platform_descs, platform_futures, strict=True):
+            fetched = self._required(where, "platform manifest", descriptor, future.result())
+            try:
+                check_platform_manifest(
+                    descriptor, fetched.data, what=f"{where}: platform manifest {descriptor.digest}"
                 )
-                for digest, suffix in tag_jobs
-            ]
-            # Referrers of the image digests and of the attestation manifests (Sigstore bundles
-            # signing them); the API and the sha256-HEX fallback tag are asked at once.
-            ref_subjects = subjects + [d.digest for d, _ in att_jobs]
-            api_futures = [
-                pool.submit(self._safe, partial(self.client.referrers, pinned, digest))
-                for digest in ref_subjects
-            ]
-            fallback_futures = [
-                pool.submit(self._safe, partial(self.client.tag_exists, pinned, digest.replace(":", "-")))
-                for digest in ref_subjects
-            ]
-            att_results = [f.result() for f in att_futures]
-            tag_results = [f.result() for f in tag_futures]
-            ref_results = [
-                self._combine_referrers(pinned, digest, api.result(), fallback.result())
-                for digest, api, fallback in zip(ref_subjects, api_futures, fallback_futures, strict=True)
-            ]
+            except DocumentError as exc:
+                raise OperationalError(str(exc)) from None
+            snapshot.manifests[descriptor.digest] = fetched
+            snapshot.platform_manifests.append(descriptor.digest)
+        att_results = [f.result() for f in att_futures]
+        tag_results = [f.result() for f in tag_futures]
+        ref_results = [
+            self._combine_referrers(pinned, digest, api.result(), fallback.result())
+            for digest, api, fallback in zip(ref_subjects, api_futures, fallback_futures, strict=True)
+        ]
 
-            layer_jobs: list[tuple[ImageRef, Descriptor, Descriptor, str, str, str]] = []
-            # (repo, manifest descriptor, layer, stored_for, kind, location)
-            signed_targets: list[str] = []
-            for (descriptor, stored_for), result in zip(att_jobs, att_results, strict=True):
-                source = EvidenceSource(
-                    "buildkit-attestation-manifest", f"{pinned}@{descriptor.digest}", descriptor.digest
-                )
-                if isinstance(result, Exception):
-                    collected.problems.append((source, f"attestation manifest: {result}", stored_for))
-                    continue
-                snapshot.manifests[descriptor.digest] = result
-                manifest = self._json(result, collected, source, stored_for)
-                if manifest is None:
-                    continue
-                subject = manifest.get("subject")
-                if (
-                    stored_for is None
-                    and isinstance(subject, dict)
-                    and isinstance(subject.get("digest"), str)
-                ):
-                    stored_for = subject["digest"]
-                if stored_for is None:
-                    collected.problems.append(
-                        (
-                            source,
-                            "attestation manifest names no image (no vnd.docker.reference.digest or subject)",
-                            None,
-                        )
-                    )
-                    continue
-                if stored_for not in wanted_for:
-                    continue
-                signed_targets.append(descriptor.digest)
-                layer_jobs += self._layers(
-                    pinned,
-                    descriptor,
-                    manifest,
-                    stored_for,
-                    "buildkit-attestation-manifest",
-                    collected,
-                    source,
-                    want_sbom,
-                )
-
-            for (digest, suffix), tag_result in zip(tag_jobs, tag_results, strict=True):
-                tag = digest.replace(":", "-") + suffix
-                kind = "cosign-att" if suffix == ".att" else "cosign-sig"
-                source = EvidenceSource(kind, f"{side_repo.name}:{tag}")
-                if isinstance(tag_result, Exception):
-                    collected.problems.append((source, f"cosign {suffix} tag: {tag_result}", digest))
-                    continue
-                if tag_result is None:
-                    continue
-                snapshot.tags[tag] = tag_result.digest
-                snapshot.manifests[tag_result.digest] = tag_result
-                manifest = self._json(tag_result, collected, source, digest)
-                if manifest is None:
-                    continue
-                descriptor = Descriptor(tag_result.media_type, tag_result.digest, len(tag_result.data))
-                source = EvidenceSource(kind, f"{side_repo.name}:{tag}", tag_result.digest)
-                if suffix == ".sig":
-                    layer_jobs += self._layers(
-                        side_repo,
-                        descriptor,
-                        manifest,
-                        digest,
-                        kind,
-                        collected,
+        layer_jobs: list[LayerJob] = []
+        for (descriptor, stored_for), result in zip(att_jobs, att_results, strict=True):
+            kind = "buildkit-attestation-manifest"
+            place = location(where, descriptor.digest)
+            source = EvidenceSource(kind, place, descriptor.digest)
+            if isinstance(result, Exception):
+                collected.problems.append((source, f"attestation manifest: {result}", stored_for))
+                continue
+            snapshot.manifests[descriptor.digest] = result
+            snapshot.locations[descriptor.digest] = place
+            manifest = self._document(result, collected, source, stored_for)
+            if manifest is None:
+                continue
+            if stored_for is None and manifest.subject is not None:
+                stored_for = manifest.subject.digest
+            if stored_for is None:
+                collected.problems.append(
+                    (
                         source,
-                        True,
-                        signatures=True,
+                        "attestation manifest names no image (no vnd.docker.reference.digest or subject)",
+                        None,
                     )
-                    continue
-                layer_jobs += self._layers(
-                    side_repo, descriptor, manifest, digest, kind, collected, source, want_sbom
                 )
+                continue
+            if stored_for not in wanted_for:
+                continue
+            layer_jobs += self._layers(
+                pinned, descriptor, manifest, stored_for, kind, collected, place, want_sbom
+            )
 
-            referrer_jobs: list[tuple[str, dict[str, Any]]] = []
-            for digest, ref_result in zip(ref_subjects, ref_results, strict=True):
-                source = EvidenceSource("referrer", f"{pinned.name}@{digest}")
-                if isinstance(ref_result, Exception):
-                    collected.problems.append((source, f"referrers: {ref_result}", digest))
-                    continue
-                listing, fallback, api = ref_result
-                if digest in wanted_for:
-                    collected.referrers_api = api
-                if fallback is not None and digest in wanted_for:
-                    collected.fallback_tags.append(digest.replace(":", "-"))
-                    snapshot.tags[digest.replace(":", "-")] = fallback.digest
-                    snapshot.manifests[fallback.digest] = fallback
-                snapshot.referrers[digest] = [str(item.get("digest")) for item in listing]
-                for item in listing:
-                    item_digest = item.get("digest")
-                    if not isinstance(item_digest, str) or item_digest in seen_manifests:
-                        continue
-                    seen_manifests.add(item_digest)
-                    referrer_jobs.append((digest, item))
+        for (digest, suffix), tag_result in zip(tag_jobs, tag_results, strict=True):
+            tag = digest.replace(":", "-") + suffix
+            kind = "cosign-att" if suffix == ".att" else "cosign-sig"
+            place = f"{side_repo.name}:{tag}"
+            source = EvidenceSource(kind, place)
+            if isinstance(tag_result, Exception):
+                collected.problems.append((source, f"cosign {suffix} tag: {tag_result}", digest))
+                continue
+            if tag_result is None:
+                continue
+            snapshot.tags[tag] = tag_result.digest
+            snapshot.manifests[tag_result.digest] = tag_result
+            snapshot.locations[tag_result.digest] = place
+            source = EvidenceSource(kind, place, tag_result.digest)
+            manifest = self._document(tag_result, collected, source, digest)
+            if manifest is None:
+                continue
+            descriptor = Descriptor(tag_result.media_type, tag_result.digest, len(tag_result.data))
+            layer_jobs += self._layers(
+                side_repo, descriptor, manifest, digest, kind, collected, place, want_sbom or suffix == ".sig"
+            )
 
-            # Round 3: referrer manifests, referrers of attestation manifests (signed provenance).
-            ref_manifests = [
-                f.result()
-                for f in [
-                    pool.submit(self._safe, partial(self.client.get_manifest, pinned, str(item["digest"])))
-                    for _, item in referrer_jobs
-                ]
-            ]
-            for (digest, item), result in zip(referrer_jobs, ref_manifests, strict=True):
-                item_digest = str(item["digest"])
-                source = EvidenceSource("referrer", f"{pinned.name}@{item_digest}", item_digest)
-                if isinstance(result, Exception):
-                    collected.problems.append((source, f"referrer manifest: {result}", digest))
+        referrer_jobs: list[tuple[str, Descriptor]] = []
+        for digest, ref_result in zip(ref_subjects, ref_results, strict=True):
+            source = EvidenceSource("referrer", location(pinned.name, digest))
+            if isinstance(ref_result, Exception):
+                collected.problems.append((source, f"referrers: {ref_result}", digest))
+                continue
+            listing, fallback, api = ref_result
+            if digest in wanted_for:
+                collected.referrers_api = api
+            if fallback is not None and digest in wanted_for:
+                collected.fallback_tags.append(digest.replace(":", "-"))
+                snapshot.tags[digest.replace(":", "-")] = fallback.digest
+                snapshot.manifests[fallback.digest] = fallback
+            snapshot.referrers[digest] = [item.digest for item in listing]
+            for item in listing:
+                if item.digest in seen_manifests:
                     continue
-                snapshot.manifests[item_digest] = result
-                manifest = self._json(result, collected, source, digest)
-                if manifest is None:
-                    continue
-                artifact_type = manifest.get("artifactType") or item.get("artifactType")
-                descriptor = Descriptor(
-                    result.media_type,
-                    item_digest,
-                    len(result.data),
-                    artifact_type=artifact_type if isinstance(artifact_type, str) else None,
-                )
-                kind = (
-                    "buildkit-attestation-manifest"
-                    if artifact_type == BUILDKIT_ATTESTATION_ARTIFACT
-                    else "referrer"
-                )
-                if kind == "buildkit-attestation-manifest":
-                    signed_targets.append(item_digest)
-                layer_jobs += self._layers(
-                    pinned, descriptor, manifest, digest, kind, collected, source, want_sbom
-                )
+                seen_manifests.add(item.digest)
+                referrer_jobs.append((digest, item))
 
-            # Round 4: every evidence layer at once.
-            blob_futures = [
-                pool.submit(self._safe, partial(self.client.get_blob, repo, layer.digest, layer.size))
-                for repo, _, layer, _, _, _ in layer_jobs
-            ]
-            blobs = [f.result() for f in blob_futures]
-            for (_, _desc, layer, stored_for, kind, location), blob in zip(layer_jobs, blobs, strict=True):
-                source = EvidenceSource(kind, location, layer.digest)
-                if isinstance(blob, Exception):
-                    collected.problems.append((source, f"attestation layer: {blob}", stored_for))
-                    continue
-                snapshot.blobs[layer.digest] = blob
-                collected.add_layer(source, layer, blob, stored_for, kind)
-        return collected, snapshot
+        # Round 3: referrer manifests (and the signatures of attestation manifests among them).
+        ref_manifests = self._all(
+            pool,
+            [partial(self.client.get_manifest, pinned, item.digest, item.size) for _, item in referrer_jobs],
+        )
+        for (digest, item), result in zip(referrer_jobs, ref_manifests, strict=True):
+            place = location(pinned.name, item.digest)
+            source = EvidenceSource("referrer", place, item.digest)
+            if isinstance(result, Exception):
+                collected.problems.append((source, f"referrer manifest: {result}", digest))
+                continue
+            snapshot.manifests[item.digest] = result
+            snapshot.locations[item.digest] = place
+            manifest = self._document(result, collected, source, digest)
+            if manifest is None:
+                continue
+            descriptor = Descriptor(
+                result.media_type,
+                item.digest,
+                len(result.data),
+                artifact_type=manifest.artifact_type or item.artifact_type,
+            )
+            kind = referrer_kind(manifest, item)
+            layer_jobs += self._layers(
+                pinned, descriptor, manifest, digest, kind, collected, place, want_sbom
+            )
+
+        # Round 4: every evidence layer at once.
+        blobs = self._all(
+            pool,
+            [partial(self.client.get_blob, repo, layer.digest, layer.size) for repo, layer, *_ in layer_jobs],
+        )
+        for (_, layer, stored_for, kind, place), blob in zip(layer_jobs, blobs, strict=True):
+            source = EvidenceSource(kind, place, layer.digest)
+            if isinstance(blob, Exception):
+                collected.problems.append((source, f"attestation layer: {blob}", stored_for))
+                continue
+            snapshot.blobs[layer.digest] = blob
+            collected.add_layer(source, layer, blob, stored_for, kind)
 
     # -- helpers -------------------------------------------------------------------------------
 
+    def _all(self, pool: ThreadPoolExecutor, calls: list[Callable[[], T]]) -> list[T | RegistryError]:
+        futures: list[Future[T | RegistryError]] = [pool.submit(self._safe, call) for call in calls]
+        return [future.result() for future in futures]
+
     @staticmethod
-    def _safe(func: Callable[[], T]) -> T | Exception:
+    def _safe(func: Callable[[], T]) -> T | RegistryError:
+        """The result, or the error when the bytes were missing or broken (SL105 for evidence);
+        any other fault (unreachable, timeout, refused, retries exhausted) is raised: exit 3."""
         try:
             return func()
-        except RegistryError as exc:
+        except (BadContent, NotFound) as exc:
             return exc
+
+    @staticmethod
+    def _required(where: str, what: str, descriptor: Descriptor, result: Fetched | RegistryError) -> Fetched:
+        """A manifest the check cannot do without (platform manifests, nested indexes): exit 3."""
+        if isinstance(result, RegistryError):
+            platform = f" ({descriptor.platform})" if descriptor.platform else ""
+            if isinstance(result, NotFound):
+                reason = "is missing from the registry (HTTP 404)"
+            else:  # the error names the repository and digest again: keep what went wrong
+                reason = str(result).split(": ", 1)[-1].replace(f"{descriptor.digest}: ", "")
+                reason = f"cannot be read: {reason}"
+            raise OperationalError(f"{where}: {what} {descriptor.digest}{platform} {reason}")
+        return result
 
     @staticmethod
     def _combine_referrers(
         ref: ImageRef,
         digest: str,
-        api: list[dict[str, Any]] | Exception | None,
-        fallback: Fetched | Exception | None,
-    ) -> tuple[list[dict[str, Any]], Fetched | None, bool] | Exception:
+        api: list[Descriptor] | RegistryError | None,
+        fallback: Fetched | RegistryError | None,
+    ) -> tuple[list[Descriptor], Fetched | None, bool] | RegistryError:
         """(referrer descriptors, the fallback tag's index if it was used, whether the API answered)."""
-        if isinstance(api, Exception):
+        if isinstance(api, RegistryError):
             return api
         if api is not None:
             return api, None, True
-        if isinstance(fallback, Exception):
+        if isinstance(fallback, RegistryError):
             return fallback
         if fallback is None:
             return [], None, False
+        tag = digest.replace(":", "-")
         try:
-            document = fallback.json()
-            items = document.get("manifests") or []
-        except ValueError as exc:
-            return RegistryError(f"{ref.name}: referrers fallback tag {digest.replace(':', '-')}: {exc}")
-        return [i for i in items if isinstance(i, dict)], fallback, False
+            document = fallback.document(what=f"{ref.name}: referrers fallback tag {tag}")
+        except DocumentError as exc:
+            return BadContent(str(exc))
+        if not document.is_index:
+            return [], None, False  # a tag of that name for something else: it lists no referrers
+        return list(document.manifests), fallback, False
 
-    def _platform_of(self, ref: ImageRef, manifest: dict[str, Any]) -> Platform | None:
+    def _platform_of(self, ref: ImageRef, manifest: Document) -> Platform | None:
         """The platform of a single-manifest image, from its config (as the layout reader does)."""
-        config = manifest.get("config")
-        if not isinstance(config, dict) or not isinstance(config.get("digest"), str):
+        config = manifest.config
+        if config is None or config.media_type not in IMAGE_CONFIG_TYPES:
             return None
-        if config.get("mediaType") not in (
-            "application/vnd.oci.image.config.v1+json",
-            "application/vnd.docker.container.image.v1+json",
-        ):
-            return None
-        size = config.get("size")
         try:
-            data = self.client.get_blob(ref, config["digest"], size if isinstance(size, int) else None)
-            document = json.loads(data)
-        except (RegistryError, ValueError, UnicodeDecodeError):
+            data = self.client.get_blob(ref, config.digest, config.size)
+            document = jsonio.load_object(data)
+        except (BadContent, NotFound, jsonio.JSONError):
             return None
         platform = Platform.from_descriptor(document)
         return platform if platform and platform.os and platform.architecture else None
 
     @staticmethod
-    def _json(
+    def _document(
         fetched: Fetched, collected: Collected, source: EvidenceSource, stored_for: str | None
-    ) -> dict[str, Any] | None:
+    ) -> Document | None:
         try:
-            return fetched.json()
-        except ValueError as exc:
-            collected.problems.append((source, f"manifest {exc}", stored_for))
+            return fetched.document(what=f"manifest {fetched.digest}")
+        except DocumentError as exc:
+            collected.problems.append((source, str(exc), stored_for))
             return None
 
     @staticmethod
     def _layers(
         repo: ImageRef,
         descriptor: Descriptor,
-        manifest: dict[str, Any],
+        manifest: Document,
         stored_for: str,
         kind: str,
         collected: Collected,
-        source: EvidenceSource,
+        place: str,
         want_sbom: bool,
-        *,
-        signatures: bool = False,
-    ) -> list[tuple[ImageRef, Descriptor, Descriptor, str, str, str]]:
-        collected.nodes.append(manifest_node(kind, descriptor, manifest, stored_for, source.location))
+    ) -> list[LayerJob]:
+        collected.nodes.append(manifest_node(kind, descriptor, manifest, stored_for, place))
+        return [
+            (repo, layer, stored_for, kind, place)
+            for layer in wanted_layers(manifest, kind, want_sbom=want_sbom)
+        ]
+
+    def _reject_artifact(self, ref: ImageRef, image: Fetched, document: Document) -> None:
+        """A ``.sig``/``.att`` tag, a BuildKit attestation manifest or a referrer artifact is not an
+        image: say what it is and which image to check instead."""
+        artifact = artifact_of(document, ref.tag)
+        if artifact is None:
+            return
+        target = artifact.image
+        if target is None and artifact.what == "a BuildKit attestation manifest":
+            parents = self.parents_of(ref, image.digest)
+            target = parents[0][1] if parents else None
+        if target is None and artifact.layer is not None:
+            try:
+                target = image_named_by(self.client.get_blob(ref, artifact.layer.digest, artifact.layer.size))
+            except (BadContent, NotFound):
+                target = None
+        belongs_to = f"{ref.name}@{target}" if target else None
+        hint = f"; check the image it belongs to: {belongs_to}" if belongs_to else ""
+        raise NotAnImage(
+            f"{ref}: is {artifact.what}, not an image{hint}", what=artifact.what, image=belongs_to
+        )
+
+    def parents_of(self, ref: ImageRef, digest: str, *, tags: int = 30) -> list[tuple[str, str]]:
+        """(tag, digest) of the image indexes, among the repository's first tags, listing ``digest``."""
+        found: list[tuple[str, str]] = []
         try:
-            layers = descriptors(manifest, "layers", what=f"manifest {descriptor.digest}")
-        except ValueError as exc:
-            collected.problems.append((source, str(exc), stored_for))
-            return []
-        location = source.location
-        jobs = []
-        for layer in layers:
-            if signatures:
-                if layer.media_type not in COSIGN_LAYER_TYPES and not layer.media_type.startswith(
-                    "application/vnd.dev.sigstore.bundle"
-                ):
+            names = [t for t in self.client.list_tags(ref) if not t.startswith("sha256-")][:tags]
+        except (BadContent, NotFound):
+            return found
+        for tag in names:
+            try:
+                fetched = self.client.get_manifest(ref, tag)
+                if fetched.media_type not in INDEX_TYPES:
                     continue
-            elif not is_evidence_layer(layer.media_type):
+                children = fetched.document().manifests
+            except (BadContent, NotFound, DocumentError):
                 continue
-            predicate = layer.annotations.get(PREDICATE_TYPE_ANNOTATION) or layer.annotations.get(
-                "predicateType"
-            )
-            if predicate and not want_sbom and not predicate.startswith("https://slsa.dev/provenance/"):
-                continue
-            jobs.append((repo, descriptor, layer, stored_for, kind, location))
-        return jobs
-
-
-def _reject_signature_artifact(ref: ImageRef, image: Fetched, document: dict[str, Any]) -> None:
-    """A ``.sig``/``.att`` tag or a referrer artifact is not an image: say which image to check."""
-    tag_info = cosign_tag_digest(ref.tag or "")
-    raw_layers = document.get("layers")
-    layers: list[Any] = raw_layers if isinstance(raw_layers, list) else []
-    layer_types = {layer.get("mediaType") for layer in layers if isinstance(layer, dict)}
-    subject = document.get("subject") if isinstance(document.get("subject"), dict) else None
-    artifact_type = document.get("artifactType")
-    is_cosign = bool(layer_types & COSIGN_LAYER_TYPES) or (
-        tag_info is not None and tag_info[1] in (".sig", ".att")
-    )
-    is_referrer = subject is not None and isinstance(artifact_type, str)
-    if not (is_cosign or is_referrer):
-        return
-    if tag_info is not None:
-        target = tag_info[0]
-    elif subject is not None and isinstance(subject.get("digest"), str):
-        target = subject["digest"]
-    else:
-        target = None
-    signature = SIMPLE_SIGNING in layer_types or bool(tag_info and tag_info[1] == ".sig")
-    if is_cosign:
-        what = f"a cosign {'signature' if signature else 'attestation'} artifact"
-    else:
-        what = f"a referrer artifact ({artifact_type})"
-    belongs_to = f"{ref.name}@{target}" if target else None
-    hint = f"; check the image it belongs to: {belongs_to}" if belongs_to else ""
-    raise NotAnImage(f"{ref}: is {what}, not an image{hint}", what=what, image=belongs_to)
+            if any(child.digest == digest for child in children):
+                found.append((tag, fetched.digest))
+        return found

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slsalint.errors import OperationalError
+from slsalint.errors import ConfigError, OperationalError
 from slsalint.model import Platform
 from slsalint.sources.layout_writer import LayoutWriter
 from slsalint.sources.oci import (
@@ -28,10 +28,12 @@ from slsalint.sources.oci import (
     INDEX_TYPES,
     OCI_MANIFEST,
     PREDICATE_TYPE_ANNOTATION,
-    descriptors,
+    SNAPSHOT_REFERENCE_ANNOTATION,
+    Descriptor,
+    DocumentError,
 )
 from slsalint.sources.reference import parse_reference
-from slsalint.sources.registry import Fetched, RegistryClient, RegistryError
+from slsalint.sources.registry import BadContent, Fetched, NotFound, RegistryClient
 from slsalint.sources.remote import RemoteCollector
 
 if TYPE_CHECKING:
@@ -59,26 +61,40 @@ def fetch(
     platforms: list[Platform] | None = None,
     attestation_repository: str | None = None,
     github: GitHubSettings | None = None,
+    image_name: str | None = None,
 ) -> FetchResult:
     """Read every piece of evidence for ``text`` and write it to the layout ``out``.
+
+    The image's ``index.json`` entry records the pinned reference it was fetched from (or
+    ``image_name``, pinned to the same digest), and every evidence entry where it was found, so an
+    offline check judges the snapshot as the same image with the same sources.
 
     Any source that fails makes the whole fetch fail (exit 3): a snapshot missing evidence would
     make a later offline check disagree with the registry.
     """
     collector = RemoteCollector(client, attestation_repository=attestation_repository)
     collected, snap = collector.collect(text, platforms=platforms, want_sbom=True)
+    assert snap.image is not None
+    ref = parse_reference(text)
+    pinned = ref.with_digest(snap.image.digest)
+    named = pinned
+    if image_name is not None:
+        named = parse_reference(image_name)
+        if named.digest and named.digest != snap.image.digest:
+            raise ConfigError(
+                f"--image-name {named}: names digest {named.digest}, but {text} is {snap.image.digest}"
+            )
+        named = named.with_digest(snap.image.digest)
+    recorded = str(named)
     bundles: list[GitHubBundle] = []
     if github is not None and github.owners:
         from slsalint.sources.github import read_github
 
-        bundles = read_github(github, collected)
+        bundles = read_github(github, collected, budget=client.budget, limits=client.limits)
     if collected.problems:
         source, message, _ = collected.problems[0]
         more = f" (and {len(collected.problems) - 1} more)" if len(collected.problems) > 1 else ""
         raise OperationalError(f"{text}: cannot snapshot {source}: {message}{more}")
-    assert snap.image is not None
-    ref = parse_reference(text)
-    pinned = ref.with_digest(snap.image.digest)
     writer = LayoutWriter(out)
     manifests = 0
     blobs = 0
@@ -88,11 +104,10 @@ def fetch(
         writer.add_blob(fetched.data)
         manifests += 1
         try:
-            document = fetched.json()
-        except ValueError:
+            config = fetched.document().config
+        except DocumentError:
             return
-        config = document.get("config")
-        if isinstance(config, dict) and isinstance(config.get("digest"), str):
+        if config is not None:
             data = _config_blob(client, pinned, config)
             if data is not None:
                 writer.add_blob(data)
@@ -100,15 +115,10 @@ def fetch(
 
     put_manifest(snap.image)
     attested: dict[str, Fetched] = {snap.image.digest: snap.image}
-    if collected.is_index:
-        for digest, _ in collected.platforms:
-            try:
-                attested[digest] = client.get_manifest(pinned, digest)
-                put_manifest(attested[digest])
-            except RegistryError as exc:
-                raise OperationalError(f"{text}: cannot snapshot platform manifest {digest}: {exc}") from None
-        # Platforms left out by --platform stay out, but the index still names them: that is fine,
-        # the layout reader never opens a platform manifest of an index.
+    for digest in snap.platform_manifests:
+        attested[digest] = snap.manifests[digest]
+    # Platforms left out by --platform stay out: the index still names them, and the offline
+    # check, given the same --platform, never opens them.
     for stored in snap.manifests.values():
         put_manifest(stored)
     for data in snap.blobs.values():
@@ -122,54 +132,48 @@ def fetch(
         "size": len(snap.image.data),
     }
     writer.add_entry(
-        image_entry, ref_name=ref.tag if not ref.digest else None, annotations={COSIGN_KIND: kind}
+        image_entry,
+        ref_name=ref.tag if not ref.digest else None,
+        annotations={COSIGN_KIND: kind, SNAPSHOT_REFERENCE_ANNOTATION: recorded},
     )
+
+    def evidence_entry(digest: str, fetched: Fetched, *, ref_name: str | None = None) -> None:
+        entry: dict[str, Any] = {"mediaType": fetched.media_type, "digest": digest, "size": len(fetched.data)}
+        try:
+            artifact_type = fetched.document().artifact_type
+        except DocumentError:
+            artifact_type = None
+        if artifact_type is not None and ref_name is None:
+            entry["artifactType"] = artifact_type
+        where = snap.locations.get(digest)
+        if where is not None and where.startswith(ref.name) and named.name != ref.name:
+            where = named.name + where[len(ref.name) :]  # as if read from the image named
+        writer.add_entry(
+            entry,
+            ref_name=ref_name,
+            annotations={EVIDENCE_LOCATION_ANNOTATION: where} if where else None,
+        )
+
     tagged = set()
     for tag, digest in sorted(snap.tags.items()):
         side = snap.manifests.get(digest)
         if side is None:
             continue
         tagged.add(digest)
-        writer.add_entry(
-            {"mediaType": side.media_type, "digest": digest, "size": len(side.data)}, ref_name=tag
-        )
-    referrer_digests = {d for items in snap.referrers.values() for d in items}
-    for digest in sorted(referrer_digests - tagged):
+        evidence_entry(digest, side, ref_name=tag)
+    # Referrers (from the API or a fallback tag's index) are entries too, so the layout reader
+    # finds them; each keeps the location it was read from.
+    listed = {d for items in snap.referrers.values() for d in items}
+    for digest in sorted(listed - tagged):
         referrer = snap.manifests.get(digest)
-        if referrer is None:
-            continue
-        entry: dict[str, Any] = {
-            "mediaType": referrer.media_type,
-            "digest": digest,
-            "size": len(referrer.data),
-        }
-        try:
-            artifact_type = referrer.json().get("artifactType")
-        except ValueError:
-            artifact_type = None
-        if isinstance(artifact_type, str):
-            entry["artifactType"] = artifact_type
-        writer.add_entry(entry)
-    # The fallback referrers index lists manifests too; make sure each listed one is an entry.
-    for tag, digest in snap.tags.items():
-        if tag.endswith((".att", ".sig")):
-            continue
-        fallback = snap.manifests.get(digest)
-        if fallback is None:
-            continue
-        try:
-            listed = descriptors(fallback.json(), "manifests", what=tag)
-        except ValueError:
-            continue
-        for item in listed:
-            if item.digest in snap.manifests and item.digest not in referrer_digests:
-                writer.add_entry({"mediaType": item.media_type, "digest": item.digest, "size": item.size})
+        if referrer is not None:
+            evidence_entry(digest, referrer)
     for bundle in bundles:
         _put_github_bundle(writer, bundle, attested[bundle.subject])
         manifests += 1
         blobs += 1
     writer.write_index()
-    return FetchResult(str(pinned), snap.image.digest, out, manifests, blobs)
+    return FetchResult(recorded, snap.image.digest, out, manifests, blobs)
 
 
 def _put_github_bundle(writer: LayoutWriter, bundle: GitHubBundle, subject: Fetched) -> None:
@@ -193,14 +197,12 @@ def _put_github_bundle(writer: LayoutWriter, bundle: GitHubBundle, subject: Fetc
     writer.add_entry(entry)
 
 
-def _config_blob(client: RegistryClient, ref: Any, config: dict[str, Any]) -> bytes | None:
-    data = config.get("data")
-    if isinstance(data, str):
-        return None  # embedded (OCI empty descriptor); nothing to fetch
-    size = config.get("size")
-    if isinstance(size, int) and size > 1024 * 1024:
+def _config_blob(client: RegistryClient, ref: Any, config: Descriptor) -> bytes | None:
+    """The config blob a manifest names (small ones only); missing or broken ones are left out,
+    a fault while reading is exit 3."""
+    if config.size > 1024 * 1024:
         return None
     try:
-        return client.get_blob(ref, str(config["digest"]), size if isinstance(size, int) else None)
-    except RegistryError:
+        return client.get_blob(ref, config.digest, config.size)
+    except (BadContent, NotFound):
         return None

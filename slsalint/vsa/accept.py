@@ -113,7 +113,7 @@ def try_accept(
     resolved here, so the tag is resolved once). Registry errors resolving the image propagate
     as in a normal check; errors while looking for VSAs mean a normal check."""
     from slsalint.errors import ConfigError
-    from slsalint.sources.oci import INDEX_TYPES, Collected, read_index
+    from slsalint.sources.oci import Collected, IndexWalk
     from slsalint.sources.reference import parse_reference
     from slsalint.sources.registry import RegistryError
     from slsalint.sources.remote import RemoteCollector
@@ -125,13 +125,22 @@ def try_accept(
     image = RemoteCollector(client).resolve(ref)
     pinned = ref.with_digest(image.digest)
     try:
-        document = image.json()
+        document = image.document(what=str(pinned))
     except ValueError:
         return None, str(pinned)  # the full check reports it
     collected = Collected(reference=str(pinned), kind="image", index_digest=None, platforms=[])
     try:
-        if image.media_type in INDEX_TYPES or "manifests" in document:
-            read_index(collected, document, image.digest, str(pinned), request.platforms or None)
+        if document.is_index:
+            # The index's own platforms (nested indexes are left to the full check).
+            walk = IndexWalk(
+                collected,
+                str(pinned),
+                request.platforms or None,
+                max_depth=client.limits.index_depth,
+                max_entries=client.limits.index_entries,
+            )
+            walk.start(document, image.digest)
+            walk.finish()
         else:
             collected.platforms.append((image.digest, None))
     except ConfigError:

@@ -161,19 +161,15 @@ def find_vsas(client: RegistryClient, ref: ImageRef, digest: str) -> list[Candid
         fallback = client.tag_exists(ref, digest.replace(":", "-"))
         if fallback is not None:
             try:
-                document = fallback.json()
+                listing = list(fallback.document(what=f"{ref.name}: referrers fallback tag").manifests)
             except ValueError as exc:
-                raise RegistryError(f"{ref.name}: referrers fallback tag: {exc}") from None
-            items = document.get("manifests")
-            listing = [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+                raise RegistryError(str(exc)) from None
         else:
             listing = []
     for item in listing:
-        artifact_type = item.get("artifactType")
-        item_digest = item.get("digest")
-        if artifact_type not in (None, ARTIFACT_TYPE) or not isinstance(item_digest, str):
+        if item.artifact_type not in (None, ARTIFACT_TYPE):
             continue
-        manifests.append((item_digest, f"{ref.name}@{item_digest}"))
+        manifests.append((item.digest, f"{ref.name}@{item.digest}"))
     tag = digest.replace(":", "-") + ".att"
     out: list[Candidate] = []
     jobs: list[tuple[Descriptor, str]] = []

@@ -1,21 +1,38 @@
-"""End to end against the real CNCF distribution registry (and a proxy where it falls short)."""
+"""End to end against the real CNCF distribution registry (and a proxy where it falls short).
+
+Every scenario that gives a report is also replayed: ``slsalint fetch`` snapshots the image, and
+``check oci:SNAPSHOT --offline`` with the same options must give the same findings (rule, level,
+platform, digest, image, source, message, pointer, expected and actual values) and exit code. A
+fetch refuses to write a snapshot when a source failed; the online report then shows SL105.
+"""
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from slsalint.engine import LintOptions, LintRequest, RegistrySettings, lint
+from slsalint.engine import LintOptions, LintRequest, RegistrySettings, lint, open_client
 from slsalint.errors import ConfigError, OperationalError
 from slsalint.model import Platform, Report
+from slsalint.policy import load_policy
 from slsalint.sources.cache import BlobCache
 from slsalint.sources.layout_writer import LayoutWriter
+from slsalint.sources.limits import Limits
+from slsalint.sources.oci import OCI_INDEX, SNAPSHOT_REFERENCE_ANNOTATION
+from slsalint.sources.reference import parse_reference
 from slsalint.sources.registry import RegistryClient
+from slsalint.sources.snapshot import fetch
+from tests.exceptions.conftest import POLICY, days, write_image
 from tests.support import buildkit as bk
 from tests.support.images import AMD64, ARM64, add_cosign_signature, build
 from tests.support.proxy import Fault, proxy
@@ -24,11 +41,77 @@ from tests.support.registry import Registry
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def check(ref: str, cache: Path | None = None, **kw: Any) -> Report:
-    settings = RegistrySettings(use_cache=cache is not None, cache_dir=cache)
+def check(
+    ref: str,
+    cache: Path | None = None,
+    *,
+    settings: RegistrySettings | None = None,
+    replay: bool = True,
+    **kw: Any,
+) -> Report:
+    """Check ``ref`` online, then (unless ``replay=False``) fetch and re-check the snapshot offline
+    with the same options and assert the same findings and exit code."""
+    settings = settings or RegistrySettings(use_cache=cache is not None, cache_dir=cache)
     platforms = kw.pop("platforms", [])
     options = LintOptions(registry=settings, **kw)
-    return lint([LintRequest(target=ref, platforms=platforms)], options)
+    online = lint([LintRequest(target=ref, platforms=platforms)], options)
+    if replay:
+        assert_replays(ref, online, settings, platforms, kw)
+    return online
+
+
+def findings(report: Report) -> list[tuple[Any, ...]]:
+    """Everything a report says about each finding (sorted)."""
+    return sorted(
+        (
+            f.rule_id,
+            f.level.value,
+            f.platform,
+            f.digest,
+            f.image,
+            f.source,
+            f.message,
+            f.pointer,
+            json.dumps(f.expected, sort_keys=True),
+            json.dumps(f.actual, sort_keys=True),
+            f.waived,
+        )
+        for f in report.findings
+    )
+
+
+def assert_replays(
+    ref: str, online: Report, settings: RegistrySettings, platforms: list[Platform], kw: dict[str, Any]
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "snapshot"
+        fetching = RegistrySettings(
+            use_cache=False,
+            insecure=settings.insecure,
+            attestation_repository=settings.attestation_repository,
+            limits=settings.limits,
+        )
+        with open_client(fetching) as client:
+            try:
+                fetch(
+                    client,
+                    ref,
+                    out,
+                    platforms=platforms or None,
+                    attestation_repository=settings.attestation_repository,
+                )
+            except OperationalError as exc:
+                # A snapshot is never written with a source missing; online, that source is SL105.
+                assert "cannot snapshot" in str(exc), exc
+                assert any(f.rule_id == "SL105" for f in online.findings), exc
+                return
+        offline = lint(
+            [LintRequest(target=f"oci:{out}", platforms=platforms)],
+            LintOptions(registry=RegistrySettings(offline=True), **kw),
+        )
+    assert [r.target.reference for r in offline.results] == [r.target.reference for r in online.results]
+    assert findings(offline) == findings(online)
+    assert offline.exit_code == online.exit_code
 
 
 def ids(report: Report) -> list[tuple[str, str | None]]:
@@ -147,9 +230,7 @@ def test_attestation_repository(registry: Registry, tmp_path: Path) -> None:
     missing = check(registry.ref("app/signed-elsewhere", "v1.0.0"))
     assert ("SL101", "linux/amd64") in ids(missing)
     settings = RegistrySettings(use_cache=False, attestation_repository=f"{registry.host}/sigs/store")
-    found = lint(
-        [LintRequest(target=registry.ref("app/signed-elsewhere", "v1.0.0"))], LintOptions(registry=settings)
-    )
+    found = check(registry.ref("app/signed-elsewhere", "v1.0.0"), settings=settings)
     assert ids(found) == []
 
 
@@ -229,14 +310,14 @@ def test_warm_recheck_of_digest_costs_no_blob_requests(registry: Registry, tmp_p
         assert state.requests("/blobs/")
         before = len(state.requests("/blobs/"))
         manifests_before = len(state.requests("/manifests/sha256:"))
-        second = check(ref, cache=cache)
+        second = check(ref, cache=cache, replay=False)  # (a replay fetches with no cache)
         assert len(state.requests("/blobs/")) == before
         assert len(state.requests("/manifests/sha256:")) == manifests_before
         assert ids(first) == ids(second)
 
 
 def test_fetch_then_offline_check_gives_the_same_findings(registry: Registry, tmp_path: Path) -> None:
-    layout, _, _ = build(
+    layout, index, _ = build(
         tmp_path,
         attest={AMD64: [], ARM64: None},
         att_for_index=True,
@@ -254,14 +335,51 @@ def test_fetch_then_offline_check_gives_the_same_findings(registry: Registry, tm
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert f"oci:{out}" in result.stdout
+    pinned = f"{ref}@{index['digest']}"
+    assert f"wrote {pinned} to oci:{out}" in result.stdout
+    entries = json.loads((out / "index.json").read_bytes())["manifests"]
+    assert [
+        e["annotations"].get(SNAPSHOT_REFERENCE_ANNOTATION) for e in entries if e["digest"] == index["digest"]
+    ] == [pinned]
     offline = lint([LintRequest(target=f"oci:{out}")], LintOptions(registry=RegistrySettings(offline=True)))
-
-    def key(report: Report) -> list[tuple[str, str | None, str]]:
-        return sorted((f.rule_id, f.platform, f.message) for f in report.findings)
-
-    assert key(online) == key(offline)
+    assert findings(online) == findings(offline)
+    assert {f.image for f in offline.findings} == {pinned}
     assert online.exit_code == offline.exit_code == 1
+
+
+def test_offline_snapshot_keeps_components_and_exceptions(registry: Registry, tmp_path: Path) -> None:
+    """The online check waives a finding for the component the registry name belongs to; so must
+    the offline check of the snapshot (it used to be judged as a bare directory)."""
+    write_image(tmp_path / "layouts", "fleet-agent")
+    registry.push_layout(tmp_path / "layouts" / "fleet-agent", "rancher/fleet-agent")
+    work = tmp_path / "release"
+    work.mkdir()
+    (work / "slsalint.yaml").write_text(POLICY)
+    (work / "slsalint-exceptions.yaml").write_text(
+        "version: 1\nexceptions:\n  - rule: SL302\n    component: fleet-agent\n"
+        "    platforms: [linux/arm64]\n    reason: arm64 still built by the legacy pipeline\n"
+        f"    owner: release-team@example.com\n    expires: {days(30)}\n"
+    )
+    policy = load_policy(work / "slsalint.yaml")
+    report = check(registry.ref("rancher/fleet-agent", "v0.12.0"), policy=policy)
+    assert [(f.rule_id, f.waived) for f in report.findings] == [("SL302", True)]
+    assert report.exit_code == 0
+    # The same snapshot moved elsewhere and named by hand judges the same way.
+    out = tmp_path / "copy"
+    with open_client(RegistrySettings(use_cache=False)) as client:
+        fetch(client, registry.ref("rancher/fleet-agent", "v0.12.0"), out)
+    index_json = json.loads((out / "index.json").read_bytes())
+    for entry in index_json["manifests"]:
+        entry.get("annotations", {}).pop(SNAPSHOT_REFERENCE_ANNOTATION, None)
+    (out / "index.json").write_text(json.dumps(index_json))
+    bare = lint([LintRequest(target=f"oci:{out}")], LintOptions(policy=policy))
+    assert bare.exit_code == 1  # no longer the component: the exception does not apply
+    named = lint(
+        [LintRequest(target=f"oci:{out}", image_name="registry.example.com/rancher/fleet-agent:v0.12.0")],
+        LintOptions(policy=policy),
+    )
+    assert [(f.rule_id, f.waived) for f in named.findings] == [("SL302", True)]
+    assert named.results[0].target.reference.startswith("registry.example.com/rancher/fleet-agent:v0.12.0@")
 
 
 @pytest.mark.parametrize(
@@ -271,23 +389,34 @@ def test_fetch_then_offline_check_gives_the_same_findings(registry: Registry, tm
         (Fault("/manifests/", "status", status=500), "ok"),
         (Fault("/blobs/", "status", status=503, times=2), "ok"),
         (Fault("/blobs/", "truncate"), "ok"),
+        (Fault("/blobs/", "short-length", status=7), "ok"),
+        (Fault("/manifests/v1.0.0", "drip", seconds=0.001), "ok"),
         (Fault("/manifests/v1.0.0", "status", status=500, times=99), "error"),
+        (Fault("/blobs/", "status", status=503, times=99), "error"),
+        (Fault("/blobs/", "truncate", times=99), "error"),
+        (Fault("/blobs/", "short-length", status=7, times=99), "error"),
         (Fault("/blobs/", "corrupt", times=99), "sl105"),
         (Fault("/manifests/v1.0.0", "corrupt", times=99), "error"),
         (Fault("/manifests/v1.0.0", "delay", seconds=3, times=99), "error"),
+        (Fault("/manifests/v1.0.0", "drip", seconds=1, times=99), "error"),
     ],
 )
 def test_faults_never_pass(registry: Registry, tmp_path: Path, fault: Fault, expect: str) -> None:
+    """Faults that clear are retried and pass; faults that last end the check with exit 3 (a
+    network fault, even while fetching evidence) or SL105 (evidence bytes that arrived broken)."""
     layout, _, _ = build(tmp_path, attest={AMD64: []})
     registry.push_layout(layout, "app/faults")
+    limits = Limits(read_timeout=1.0, request_timeout=2.0, retry_timeout=6.0)
     with proxy(registry.base, faults=[fault]) as (host, _state):
-        settings = RegistrySettings(use_cache=False, timeout=1.0)
+        settings = RegistrySettings(use_cache=False, limits=limits)
         request = LintRequest(target=f"{host}/app/faults:v1.0.0")
+        started = time.monotonic()
         if expect == "error":
             with pytest.raises(OperationalError):
                 lint([request], LintOptions(registry=settings))
+            assert time.monotonic() - started < 12  # the retry budget (6 s) and one request (2 s)
             return
-        report = lint([request], LintOptions(registry=settings))
+        report = check(f"{host}/app/faults:v1.0.0", settings=settings)
         if expect == "ok":
             assert ids(report) == [] and report.exit_code == 0
         else:
@@ -392,3 +521,177 @@ def test_single_platform_manifest_reference(registry: Registry, tmp_path: Path) 
     assert platform.digest == image["digest"]
     assert report.results[0].target.index_digest is None
     assert ids(report) == [("SL101", "linux/arm64")]
+
+
+def test_nested_index_is_followed(registry: Registry, tmp_path: Path) -> None:
+    """An index whose only child is another index: the platforms below it are checked, and a
+    statement naming the nested index applies to them."""
+    writer = LayoutWriter(tmp_path / "nested")
+    amd = bk.add_platform_image(writer, AMD64, seed="nested-amd")
+    arm = bk.add_platform_image(writer, ARM64, seed="nested-arm")
+    att = bk.add_attestation_manifest(writer, amd, [bk.buildkit_v02_statement(amd["digest"])])
+    inner = writer.descriptor(
+        writer.json_bytes({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [amd, arm, att]}),
+        OCI_INDEX,
+    )
+    bk.add_index(writer, [inner], ref_name="v1.0.0")
+    envelope = bk.dsse_envelope(bk.buildkit_v02_statement(inner["digest"]))
+    bk.add_cosign_att(writer, inner["digest"], [envelope], as_kind=False)
+    writer.write_index()
+    registry.push_layout(tmp_path / "nested", "app/nested")
+    report = check(registry.ref("app/nested", "v1.0.0"))
+    target = report.results[0].target
+    assert sorted(str(p.platform) for p in target.platforms) == ["linux/amd64", "linux/arm64"]
+    arm_platform = next(p for p in target.platforms if p.platform == ARM64)
+    assert [a.source.kind for a in arm_platform.attestations] == ["cosign-att"]
+    assert ids(report) == []
+
+
+def test_identity_token_goes_in_a_post_body(
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layout, _, _ = build(tmp_path, attest={AMD64: []})
+    registry.push_layout(layout, "app/idtoken")
+    with proxy(registry.base, token="access", refresh_tokens={"refresh-secret"}) as (host, state):
+        config = tmp_path / "docker"
+        config.mkdir()
+        (config / "config.json").write_text(
+            json.dumps({"auths": {host: {"identitytoken": "refresh-secret"}}})
+        )
+        monkeypatch.setenv("DOCKER_CONFIG", str(config))
+        monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+        report = check(f"{host}/app/idtoken:v1.0.0")
+        assert report.exit_code == 0
+        with state.lock:
+            tokens = list(state.token_log)
+            paths = [path for _, path, _ in state.log]
+    assert tokens and all(t.method == "POST" for t in tokens)
+    assert tokens[0].form["grant_type"] == ["refresh_token"]
+    assert tokens[0].form["refresh_token"] == ["refresh-secret"]
+    assert tokens[0].form["scope"] == ["repository:app/idtoken:pull"]
+    assert all("refresh-secret" not in path for path in paths)  # never in a URL
+
+
+def test_credentials_are_not_sent_to_a_token_service_on_another_host(
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layout, _, _ = build(tmp_path, attest={AMD64: []})
+    registry.push_layout(layout, "app/realm")
+    with proxy(registry.base, token="t", users={"alice": "pw"}) as (auth_host, auth_state):
+        # The token service answers on "localhost", the registry on "127.0.0.1": two hosts.
+        realm = f"http://localhost:{auth_host.rsplit(':', 1)[1]}/token"
+        with proxy(registry.base, token="t", realm=realm) as (host, _state):
+            config = tmp_path / "docker"
+            config.mkdir()
+            auth = base64.b64encode(b"alice:pw").decode()
+            (config / "config.json").write_text(json.dumps({"auths": {host: {"auth": auth}}}))
+            monkeypatch.setenv("DOCKER_CONFIG", str(config))
+            monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+            with pytest.raises(OperationalError, match="were not sent to localhost, another host"):
+                check(f"{host}/app/realm:v1.0.0")
+            with auth_state.lock:
+                assert auth_state.token_log and all(t.authorization is None for t in auth_state.token_log)
+            # Naming the token service's host in the credentials file allows it.
+            (config / "config.json").write_text(
+                json.dumps({"auths": {host: {"auth": auth}, realm.split("/")[2]: {}}})
+            )
+            assert check(f"{host}/app/realm:v1.0.0").exit_code == 0
+            with auth_state.lock:
+                assert auth_state.token_log[-1].authorization == f"Basic {auth}"
+
+
+def test_known_token_services_get_the_registry_credentials() -> None:
+    client = RegistryClient(trusted_host=lambda host: False)
+    hub = parse_reference("alpine")
+    gitlab = parse_reference("registry.gitlab.com/group/app:v1")
+    ghcr = parse_reference("ghcr.io/org/app:v1")
+    assert client.realm_gets_credentials(hub, "auth.docker.io")
+    assert client.realm_gets_credentials(gitlab, "gitlab.com")
+    assert client.realm_gets_credentials(ghcr, "ghcr.io:443")
+    assert not client.realm_gets_credentials(ghcr, "auth.docker.io")
+    assert not client.realm_gets_credentials(hub, "evil.example")
+    client.close()
+
+
+def test_a_fifo_in_the_cache_is_a_miss_not_a_hang(registry: Registry, tmp_path: Path) -> None:
+    layout, index, _ = build(tmp_path, attest={AMD64: []})
+    registry.push_layout(layout, "app/fifo")
+    cache = tmp_path / "cache"
+    hexpart = index["digest"].split(":")[1]
+    path = cache / "blobs" / "sha256" / hexpart[:2] / hexpart
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)
+    result: list[Report] = []
+    worker = threading.Thread(
+        target=lambda: result.append(check(registry.ref("app/fifo", digest=index["digest"]), cache=cache)),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(60)
+    assert result and result[0].exit_code == 0, "the check blocked on the FIFO"
+
+
+def test_default_limits_give_up_on_a_stalled_or_rate_limiting_registry_within_60_s(
+    registry: Registry, tmp_path: Path
+) -> None:
+    """With the default limits: a registry that never answers, and one that answers 429 with
+    Retry-After: 10 forever, are both given up on (exit 3) in under 60 s. Run side by side."""
+    layout, _, _ = build(tmp_path, attest={AMD64: []})
+    registry.push_layout(layout, "app/stall")
+    stall = Fault("/manifests/v1.0.0", "delay", seconds=600, times=99)
+    storm = Fault("/manifests/v1.0.0", "status", status=429, headers={"Retry-After": "10"}, times=99)
+    with (
+        proxy(registry.base, faults=[stall]) as (stalled, _),
+        proxy(registry.base, faults=[storm]) as (busy, _),
+    ):
+        started = time.monotonic()
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "slsalint", "check", f"{host}/app/stall:v1.0.0", "--no-cache"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
+            )
+            for host in (stalled, busy)
+        ]
+        outcomes = [(*run.communicate(timeout=120), run.returncode) for run in runs]
+        elapsed = time.monotonic() - started
+    assert elapsed < 60, elapsed
+    (_, stall_err, stall_code), (_, storm_err, storm_code) = outcomes
+    assert stall_code == 3 and "timed out talking to" in stall_err, stall_err
+    assert storm_code == 3 and "rate limited by" in storm_err, storm_err
+
+
+def test_attestation_manifest_or_signature_by_digest_names_its_image(
+    registry: Registry, tmp_path: Path
+) -> None:
+    """check refuses them (exit 2) naming the image to check; explain explains them (D05)."""
+    from slsalint.engine import explain
+
+    writer = LayoutWriter(tmp_path / "byd")
+    image = bk.add_platform_image(writer, AMD64, seed="byd")
+    att = bk.add_attestation_manifest(writer, image, [bk.buildkit_v02_statement(image["digest"])])
+    index = bk.add_index(writer, [image, att], ref_name="v1.0.0")
+    add_cosign_signature(writer, index["digest"])
+    writer.write_index()
+    registry.push_layout(tmp_path / "byd", "app/byd")
+    sig = next(
+        e["digest"]
+        for e in json.loads((tmp_path / "byd" / "index.json").read_bytes())["manifests"]
+        if e.get("annotations", {}).get("org.opencontainers.image.ref.name", "").endswith(".sig")
+    )
+    belongs = f"{registry.host}/app/byd@{index['digest']}"
+    for digest, what in (
+        (att["digest"], "a BuildKit attestation manifest"),
+        (sig, "a cosign signature artifact"),
+    ):
+        ref = registry.ref("app/byd", digest=digest)
+        with pytest.raises(
+            ConfigError, match=rf"is {what}, not an image; check the image it belongs to: {belongs}$"
+        ):
+            check(ref, replay=False)
+        explained = explain(LintRequest(target=ref), RegistrySettings(use_cache=False)).to_json()
+        assert [d["id"] for d in explained["diagnoses"]] == ["D05"]
+        assert explained["diagnoses"][0]["fix"] == f"check the image it belongs to: {belongs}"
+        assert explained["tree"]["what"] == what

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -101,13 +100,66 @@ def sarif_schema() -> dict[str, Any]:
     return schema
 
 
-@pytest.fixture
-def fault(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Set the worker's test-only fault injection for in-process engines."""
+# ---------------------------------------------------------------------------------------------
+# Real OPA as the oracle of the conformance tests (tests/rego/test_opa_conformance.py)
 
-    def set_fault(value: str) -> None:
-        monkeypatch.setenv("SLSALINT_REGO_WORKER_FAULT", value)
+OPA_PYTHON = ROOT / ".venv-opa" / "bin" / "python"
+ORACLE = Path(__file__).resolve().parent / "opa_oracle.py"
+TALLY: dict[str, list[int]] = {}
+"""Conformance counts (agreeing, total) by kind, printed at the end of the run."""
 
-    monkeypatch.delenv("SLSALINT_REGO_WORKER_FAULT", raising=False)
-    assert "SLSALINT_REGO_WORKER_FAULT" not in os.environ
-    return set_fault
+
+class Oracle:
+    """Real OPA in the test-only venv, answering queries over a pipe (see opa_oracle.py)."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [str(OPA_PYTHON), str(ORACLE)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def ask(self, modules: list[tuple[str, str]], queries: list[dict[str, Any]]) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps({"modules": modules, "queries": queries}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        assert line, "the OPA oracle died"
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def opa() -> Any:
+    if not OPA_PYTHON.exists():
+        pytest.fail(
+            f"the OPA oracle venv is missing ({OPA_PYTHON}): `make .venv-opa/.installed` creates it "
+            "(`make test` does)"
+        )
+    oracle = Oracle()
+    yield oracle
+    oracle.close()
+
+
+def tally(kind: str, agreed: bool) -> None:
+    counts = TALLY.setdefault(kind, [0, 0])
+    counts[0] += int(agreed)
+    counts[1] += 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not TALLY:
+        return
+    order = ["probes", "documented divergences", "pack testdata", "pack tests"]
+    kinds = sorted(TALLY, key=lambda k: (order.index(k) if k in order else len(order), k))
+    parts = [f"{kind} {TALLY[kind][0]}/{TALLY[kind][1]}" for kind in kinds]
+    terminalreporter.write_line(
+        "Rego conformance against OPA 1.20.2 (agreeing/total; divergences: documented and pinned): "
+        + ", ".join(parts)
+    )

@@ -104,7 +104,7 @@ def test_syntax_error_exits_2_naming_the_file(tmp_path: Path, org_rules: Path) -
     result = run("check", target, "--rego", str(org_rules))
     assert result.returncode == 2
     assert result.stdout == ""
-    assert f"{org_rules / 'images.rego'}:13:" in result.stderr and "Rego syntax error" in result.stderr
+    assert f"{org_rules / 'images.rego'}:14:9: Rego syntax error: expecting `)`" in result.stderr
     assert result.stderr.count("\n") == 1
 
 
@@ -115,16 +115,24 @@ def test_rule_without_id_exits_2(tmp_path: Path, org_rules: Path) -> None:
     assert f"{org_rules / 'images.rego'}:10: rule `deny` has no id" in result.stderr
 
 
-def test_function_the_engine_lacks_exits_2(tmp_path: Path, org_rules: Path) -> None:
-    """This engine evaluates a call to a built-in it lacks as undefined: the rule would never fire."""
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ('crypto.x509.parse_certificates("")', "`crypto.x509.parse_certificates` is neither defined"),
+        ('http.send({"method": "get", "url": "http://127.0.0.1:9"})', "`http.send` is not available"),
+    ],
+)
+def test_function_a_policy_cannot_call_exits_2(
+    tmp_path: Path, org_rules: Path, call: str, message: str
+) -> None:
+    """A built-in the engine lacks would make the rule fail on every input; http.send would reach
+    the network: both are refused when the modules load."""
     (org_rules / "images.rego").write_text(
-        ORG001_MODULE.replace(
-            "some material in", 'net.cidr_contains("10.0.0.0/8", "10.0.0.1")\n\tsome material in'
-        )
+        ORG001_MODULE.replace("some material in", f"{call}\n\tsome material in")
     )
     result = run("check", image_layout(tmp_path / "image"), "--rego", str(org_rules))
     assert result.returncode == 2
-    assert f"{org_rules / 'images.rego'}:11: `net.cidr_contains` is neither defined" in result.stderr
+    assert f"{org_rules / 'images.rego'}:11: {message}" in result.stderr
 
 
 def test_missing_rego_directory_exits_2(tmp_path: Path) -> None:
@@ -135,9 +143,9 @@ def test_missing_rego_directory_exits_2(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("fault", "expected"),
     [
-        ("crash:ORG001", "the Rego engine crashed (killed by SIGSEGV)"),
+        ("crash:ORG001", "the Rego worker crashed (killed by SIGSEGV)"),
         ("hang:ORG001", "did not finish within 1s"),
-        ("garbage:ORG001", "not JSON"),
+        ("garbage:ORG001", "not the protocol"),
     ],
 )
 def test_engine_failure_is_sl904_and_the_gate_fails(
@@ -151,6 +159,8 @@ def test_engine_failure_is_sl904_and_the_gate_fails(
         str(org_rules),
         "--rego-timeout",
         "1",
+        "--rego-isolation",
+        "worker",
         "--format",
         "json",
         env={"SLSALINT_REGO_WORKER_FAULT": fault},
@@ -165,19 +175,23 @@ def test_engine_failure_is_sl904_and_the_gate_fails(
     assert error["platform"] == "linux/amd64"
 
 
-def test_invalid_engine_output_is_sl904(tmp_path: Path) -> None:
+@pytest.mark.parametrize("isolation", ["in-process", "worker"])
+def test_deeply_nested_rule_output_is_a_one_line_sl904(tmp_path: Path, isolation: str) -> None:
     rules = tmp_path / "rules"
+    deep = "[" * 80 + "1" + "]" * 80
     write_rego(
         rules,
-        "ref.rego",
+        "deep.rego",
         "package acme\n\nimport rego.v1\n\n# METADATA\n# custom:\n#   id: ACME001\n"
-        'deny contains msg if {\n\tname := concat("/", ["image", input.image.platform])\n'
-        '\tmsg := sprintf("checked %s", [name])\n}\n',
+        f'deny contains {{"msg": "deep", "actual": json.unmarshal("{deep}")}} if input.image\n',
     )
-    result = run("check", image_layout(tmp_path / "image"), "--rego", str(rules), "--format", "json")
-    assert result.returncode == 1
+    target = image_layout(tmp_path / "image")
+    result = run("check", target, "--rego", str(rules), "--rego-isolation", isolation, "--format", "json")
+    assert result.returncode == 1, result.stderr
     [error] = findings(result)
-    assert error["ruleId"] == "SL904" and "not valid JSON" in error["message"]
+    assert error["ruleId"] == "SL904"
+    assert "failed to evaluate: the result nests deeper than 64 levels" in error["message"]
+    assert "\n" not in error["message"]
 
 
 def test_policy_rego_key_and_pack_rego_files(tmp_path: Path, org_rules: Path) -> None:
@@ -242,7 +256,7 @@ def test_packs_test_passes_and_fails(tmp_path: Path) -> None:
     failing = run("packs", "test", str(pack))
     assert failing.returncode == 1
     assert "FAIL  test_untrusted_registry_is_denied" in failing.stdout
-    assert "base_images_test.rego:19: undefined" in failing.stdout
+    assert "base_images_test.rego:24: undefined" in failing.stdout
     assert failing.stdout.splitlines()[-1].startswith("9 passed, 1 failed in ")
 
     test_file.write_text("package platform.base_images_test\n\ntest_x if {\n  1 +* 2\n}\n")
@@ -256,8 +270,10 @@ def test_packs_test_passes_and_fails(tmp_path: Path) -> None:
 
 
 def test_packs_test_reports_engine_failures_as_errors(tmp_path: Path) -> None:
-    result = run("packs", "test", str(PACK), "--timeout", "1", env={"SLSALINT_REGO_WORKER_FAULT": "crash"})
-    # the fault hook only fires while evaluating rules, so tests still run
+    result = run(
+        "packs", "test", str(PACK), "--isolation", "worker", env={"SLSALINT_REGO_WORKER_FAULT": "crash:PLT"}
+    )
+    # the fault hook only fires while evaluating the labelled rules of a check, so tests still run
     assert result.returncode == 0, result.stdout
     pack = tmp_path / "pack"
     shutil.copytree(PACK, pack)
@@ -266,11 +282,17 @@ def test_packs_test_reports_engine_failures_as_errors(tmp_path: Path) -> None:
         "\tcount({x | some x in numbers.range(1, 1000); some y in numbers.range(1, 1000); x > y}) > 0\n}\n"
         "\ntest_quick if true\n"
     )
-    slow = run("packs", "test", str(pack), "--timeout", "1")
+    slow = run("packs", "test", str(pack), "--timeout", "1", "--isolation", "worker")
     assert slow.returncode == 1
     assert "ERROR test_forever" in slow.stdout and "did not finish within 1s" in slow.stdout
     assert "PASS  test_quick" in slow.stdout
     assert "11 passed, 0 failed, 1 error" in slow.stdout
+    # In-process, the engine cannot be interrupted: the watchdog stops the run (exit 3, one line).
+    stopped = run("packs", "test", str(pack), "--timeout", "1")
+    assert stopped.returncode == 3
+    assert stopped.stderr.startswith(
+        "slsalint: error: the Rego query data.slow_test.test_forever did not finish"
+    )
 
 
 def test_packs_list(tmp_path: Path) -> None:
@@ -362,3 +384,45 @@ def test_rules_list_with_a_policy_shows_what_a_check_runs(tmp_path: Path, org_ru
     policy.write_text("version: 1\nrules:\n  ORG009: {level: off}\n")
     bad = run("rules", "list", "--policy", str(policy))
     assert bad.returncode == 2 and f"{policy}:3: unknown rule 'ORG009'" in bad.stderr
+
+
+def test_a_pack_written_for_conftest_works_unchanged(tmp_path: Path) -> None:
+    """deny/warn with # METADATA in `package main`, tests with `with input as`: `check --rego` and
+    `packs test` take it as it is (tests/rego/test_opa_conformance.py runs its tests under OPA)."""
+    user_pack = Path(__file__).parent / "user_pack"
+    tests = run("packs", "test", str(user_pack))
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert tests.stdout.splitlines()[-1].startswith("4 passed, 0 failed in ")
+    assert tests.stderr == ""  # no deprecation note: no custom.input
+
+    target = image_layout(tmp_path / "image", materials=untrusted_materials())
+    result = run("check", target, "--rego", str(user_pack / "policy"), "--format", "json")
+    assert result.returncode == 1, result.stderr
+    got = {(f["ruleId"], f["level"]) for f in findings(result) if f["ruleId"].startswith("ACME")}
+    assert got == {("ACME001", "error")}
+    [denied] = [f for f in findings(result) if f["ruleId"] == "ACME001"]
+    assert denied["message"].startswith("base image pkg:docker/evil.example.com/mirror/golang@1.22")
+    rules = {r["id"]: r for r in json.loads(result.stdout)["rules"]}
+    assert rules["ACME001"]["name"] == "images-come-from-the-company-registry"
+    assert rules["ACME002"]["level"] == "warning"
+
+
+def test_custom_input_still_works_and_is_deprecated(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    write_rego(pack, "m.rego", ORG001_MODULE)
+    (pack / "testdata").mkdir()
+    (pack / "testdata" / "bad.json").write_text(
+        json.dumps({"provenance": {"materials": [{"uri": "pkg:docker/evil.example.com/x@1"}]}})
+    )
+    write_rego(
+        pack,
+        "m_test.rego",
+        "package org.images_test\n\nimport rego.v1\n\nimport data.org.images\n\n"
+        "# METADATA\n# custom:\n#   input: testdata/bad.json\ntest_denied if count(images.deny) == 1\n\n"
+        '# METADATA\n# custom:\n#   input: {"provenance": {"materials": []}}\n'
+        "test_clean if count(images.deny) == 0\n",
+    )
+    result = run("packs", "test", str(pack))
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.splitlines()[-1].startswith("2 passed, 0 failed in ")
+    assert result.stderr.startswith("slsalint: note: `custom.input` in a test's # METADATA is deprecated")

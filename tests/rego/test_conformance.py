@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from slsalint.policy import available_packs, load_pack
-from slsalint.rego import load_rules, open_engine, pack_sources, result_fields, run_pack_tests
+from slsalint.rego import load_rules, open_engine, result_fields, run_pack_tests
+from slsalint.rego.selection import pack_sources
 from slsalint.rego_input import INPUT_SCHEMA, INPUT_VERSION
 from slsalint.schemas import validate
 
@@ -35,12 +36,15 @@ def test_there_is_a_bundled_rego_pack_with_cases() -> None:
 @pytest.mark.parametrize("pack", REGO_PACKS)
 def test_pack_gives_its_expected_outputs(pack: str) -> None:
     ruleset = load_rules(pack_sources([pack]))
-    engine, broken = open_engine(ruleset.modules, ruleset.rules)
-    assert broken is None, broken
+    opened = open_engine(ruleset.modules, ruleset.rules)
+    assert opened.broken is None, opened.broken
     inputs = cases(pack)
     documents = [json.loads(path.read_text(encoding="utf-8")) for path in inputs]
-    with engine:
-        rows = engine.evaluate([json.dumps(d) for d in documents])
+    try:
+        queries = [r.query for r in ruleset.rules]
+        rows = [opened.engine.evaluate(json.dumps(d), queries) for d in documents]
+    finally:
+        opened.close()
     fired: set[str] = set()
     for path, document, row in zip(inputs, documents, rows, strict=True):
         assert document["version"] == INPUT_VERSION
@@ -48,8 +52,8 @@ def test_pack_gives_its_expected_outputs(pack: str) -> None:
         got: list[dict[str, Any]] = []
         for rule, outcome in zip(ruleset.rules, row, strict=True):
             assert outcome.error is None, f"{path.name}: {rule.id}: {outcome.error}"
-            assert outcome.values is not None
-            for value in outcome.values:
+            assert outcome.defined and isinstance(outcome.value, list)
+            for value in outcome.value:
                 fields = result_fields(value)
                 assert fields is not None, f"{path.name}: {rule.id} gave {value!r}"
                 got.append(

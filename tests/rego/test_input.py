@@ -12,7 +12,7 @@ import pytest
 from slsalint.engine import LintOptions, LintRequest, build_target, lint
 from slsalint.errors import ConfigError
 from slsalint.model import Level
-from slsalint.rego import RegopyWorker
+from slsalint.rego.runtime import OpenEngine
 from slsalint.rego_input import INPUT_SCHEMA, INPUT_VERSION, input_document
 from slsalint.schemas import validate
 from slsalint.sources.files import collect_files
@@ -113,13 +113,13 @@ def test_lint_reports_rego_findings_and_rules(tmp_path: Path) -> None:
 
 def test_engine_is_closed_when_the_run_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     closed: list[bool] = []
-    original = RegopyWorker.close
+    original = OpenEngine.close
 
-    def close(self: RegopyWorker) -> None:
+    def close(self: OpenEngine) -> None:
         closed.append(True)
         original(self)
 
-    monkeypatch.setattr(RegopyWorker, "close", close)
+    monkeypatch.setattr(OpenEngine, "close", close)
     rules = tmp_path / "rules"
     write_rego(rules, "images.rego", ORG001_MODULE)
     with pytest.raises(ConfigError):

@@ -1,6 +1,8 @@
 """A loopback proxy in front of the real registry, adding what the CNCF registry 2.8 lacks or what
-tests need to provoke: token auth, the OCI referrers API, faults (429, 5xx, timeouts, truncated or
-altered bodies, redirects to another host) and latency. Listens on 127.0.0.1 only."""
+tests need to provoke: token auth (own or on another host, GET or the OAuth2 POST form), the OCI
+referrers API, documents the registry would refuse to store (served by digest or tag), faults (429
+and 5xx storms, stalls, bodies dripped a byte at a time, truncated, short Content-Length or altered
+bodies, redirects, extra headers such as a bad ``Link``) and latency. Listens on 127.0.0.1 only."""
 
 from __future__ import annotations
 
@@ -34,14 +36,26 @@ class Fault:
     match: str
     kind: str
     """``status`` (answer ``status`` with ``headers``), ``delay`` (sleep ``seconds`` then forward),
-    ``truncate`` (announce the full length, send half), ``corrupt`` (flip a byte of the body),
-    ``redirect`` (307 to ``location``)."""
+    ``drip`` (forward, sending the body one byte every ``seconds``), ``truncate`` (announce the full
+    length, send half), ``short-length`` (announce ``status`` bytes fewer than the body has and send
+    it all), ``corrupt`` (flip a byte of the body), ``redirect`` (307 to ``location``), ``headers``
+    (forward, adding ``headers`` to the answer)."""
     times: int = 1
     status: int = 500
     headers: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     location: str = ""
     method: str | None = None
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    """One request to the token endpoint, as it arrived."""
+
+    method: str
+    query: dict[str, list[str]]
+    form: dict[str, list[str]]
+    authorization: str | None
 
 
 @dataclass
@@ -52,9 +66,16 @@ class ProxyState:
     """When set, /v2/ requests need ``Authorization: Bearer <token>``."""
     users: dict[str, str] = field(default_factory=dict)
     """Basic credentials the token endpoint accepts; empty = anonymous tokens allowed."""
+    refresh_tokens: set[str] = field(default_factory=set)
+    """Identity (refresh) tokens the token endpoint accepts in an OAuth2 POST form."""
+    realm: str | None = None
+    """The token realm the challenge names (default: this proxy's ``/token``)."""
     referrers_api: bool = False
     filters_applied: bool = True
     page_size: int = 0
+    documents: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    """``/manifests/<ref>`` and ``/blobs/<digest>`` answered from here (body, media type) instead of
+    the registry: documents a real registry refuses to store."""
     faults: list[Fault] = field(default_factory=list)
     log: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     in_flight: dict[int, str] = field(default_factory=dict)
@@ -65,6 +86,7 @@ class ProxyState:
     """Each request's path, when it arrived and when its answer was sent (``time.monotonic``), and
     the digests the answer made known (in its body or ``Docker-Content-Digest``)."""
     token_requests: list[dict[str, list[str]]] = field(default_factory=list)
+    token_log: list[TokenRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def requests(self, contains: str = "") -> list[str]:
@@ -147,7 +169,8 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(state.latency)
         parts = urlsplit(path)
         if parts.path == "/token":
-            self._token(parse_qs(parts.query))
+            form = parse_qs(request_body.decode("utf-8", "replace")) if method == "POST" else {}
+            self._token(parse_qs(parts.query), method=method, form=form)
             return
         fault = self._fault(method, path)
         if fault is not None and fault.kind == "status":
@@ -168,26 +191,36 @@ class _Handler(BaseHTTPRequestHandler):
             and self.headers.get("Authorization") != f"Bearer {state.token}"
         ):
             host = self.headers.get("Host", "")
+            realm = state.realm or f"http://{host}/token"
             self._send(
                 401,
                 b'{"errors":[{"code":"UNAUTHORIZED"}]}',
                 {
                     "Content-Type": "application/json",
-                    "WWW-Authenticate": f'Bearer realm="http://{host}/token",service="test-registry"',
+                    "WWW-Authenticate": f'Bearer realm="{realm}",service="test-registry"',
                 },
             )
             return
         if state.referrers_api and "/referrers/" in parts.path:
-            self._referrers(parts.path, parse_qs(parts.query))
+            self._referrers(parts.path, parse_qs(parts.query), fault)
+            return
+        served = self._document(parts.path)
+        if served is not None:
+            body, media_type = served
+            self._answer(fault, 200, body, {"Content-Type": media_type})
             return
         headers = {k: v for k, v in self.headers.items() if k.lower() == "content-type" and request_body}
         accept = self.headers.get_all("Accept") or []  # clients may send several Accept lines
         if accept:
             headers["Accept"] = ", ".join(accept)
-        response = self.server.upstream.request(
-            method, state.upstream + path, headers=headers, content=request_body or None
-        )
-        body = response.content
+        try:
+            response = self.server.upstream.request(
+                method, state.upstream + path, headers=headers, content=request_body or None
+            )
+        except (httpx.HTTPError, RuntimeError):
+            # The proxy is shutting down (a stalled request woke up after its test ended).
+            self.close_connection = True
+            return
         out_headers = {
             k: v
             for k, v in response.headers.items()
@@ -198,20 +231,45 @@ class _Handler(BaseHTTPRequestHandler):
             # upload URLs name the registry's own address: point them back at the proxy
             key = "Location" if "Location" in out_headers else "location"
             out_headers[key] = f"http://{self.headers.get('Host', '')}{location[len(state.upstream) :]}"
-        if fault is not None and fault.kind == "truncate" and body:
-            self.send_response(response.status_code)
+        self._answer(fault, response.status_code, response.content, out_headers)
+
+    def _document(self, path: str) -> tuple[bytes, str] | None:
+        documents = self.server.state.documents
+        for marker in ("/manifests/", "/blobs/"):
+            if marker in path:
+                return documents.get(path.rsplit(marker, 1)[1])
+        return None
+
+    def _answer(self, fault: Fault | None, status: int, body: bytes, out_headers: dict[str, str]) -> None:
+        """Send an answer, applying the body faults."""
+        if fault is not None and fault.kind == "headers":
+            out_headers = {**out_headers, **fault.headers}
+        if fault is not None and fault.kind in ("truncate", "short-length", "drip") and body:
+            self.send_response(status)
             for key, value in out_headers.items():
                 self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
+            announced = len(body) - fault.status if fault.kind == "short-length" else len(body)
+            self.send_header("Content-Length", str(announced))
             self.send_header("Connection", "close")
             self.end_headers()
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
+            try:
+                if fault.kind == "truncate":
+                    self.wfile.write(body[: len(body) // 2])
+                elif fault.kind == "short-length":
+                    self.wfile.write(body)
+                else:
+                    for byte in body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(fault.seconds)
+                self.wfile.flush()
+            except OSError:
+                pass  # the client gave up (that is what a drip tests)
             self.close_connection = True
             return
         if fault is not None and fault.kind == "corrupt" and body:
             body = body[:-2] + bytes([body[-2] ^ 1]) + body[-1:]
-        self._send(response.status_code, body, out_headers)
+        self._send(status, body, out_headers)
 
     def _fault(self, method: str, path: str) -> Fault | None:
         state = self.server.state
@@ -226,23 +284,30 @@ class _Handler(BaseHTTPRequestHandler):
                     return fault
         return None
 
-    def _token(self, query: dict[str, list[str]]) -> None:
+    def _token(
+        self, query: dict[str, list[str]], *, method: str = "GET", form: dict[str, list[str]] | None = None
+    ) -> None:
         state = self.server.state
+        form = form or {}
+        auth = self.headers.get("Authorization")
         with state.lock:
             state.token_requests.append(query)
-        if state.users:
-            auth = self.headers.get("Authorization", "")
+            state.token_log.append(TokenRequest(method, query, form, auth))
+        if state.users or state.refresh_tokens:
             ok = False
-            if auth.startswith("Basic "):
+            if auth and auth.startswith("Basic "):
                 user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
                 ok = state.users.get(user) == password
+            if method == "POST" and (form.get("grant_type") or [""])[0] == "refresh_token":
+                ok = (form.get("refresh_token") or [""])[0] in state.refresh_tokens
             if not ok:
                 self._send(401, b'{"errors":[{"code":"DENIED"}]}', {"Content-Type": "application/json"})
                 return
-        body = json.dumps({"token": state.token, "expires_in": 300}).encode()
+        key = "access_token" if method == "POST" else "token"
+        body = json.dumps({key: state.token, "expires_in": 300}).encode()
         self._send(200, body, {"Content-Type": "application/json"})
 
-    def _referrers(self, path: str, query: dict[str, list[str]]) -> None:
+    def _referrers(self, path: str, query: dict[str, list[str]], fault: Fault | None) -> None:
         state = self.server.state
         name, _, digest = path[len("/v2/") :].partition("/referrers/")
         artifact_type = (query.get("artifactType") or [""])[0]
@@ -260,7 +325,10 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             items = page
         body = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": items}).encode()
-        self._send(200, body, headers)
+        served = self.server.state.documents.get(f"referrers/{digest}")
+        if served is not None:
+            body, headers["Content-Type"] = served
+        self._answer(fault, 200, body, headers)
 
 
 def referrers_of(client: httpx.Client, upstream: str, name: str, digest: str) -> list[dict[str, Any]]:

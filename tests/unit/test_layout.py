@@ -16,7 +16,7 @@ from slsalint.errors import ConfigError, OperationalError
 from slsalint.model import Level, Platform, Report, Target
 from slsalint.sources.layout import collect_layout
 from slsalint.sources.layout_writer import LayoutWriter
-from slsalint.sources.oci import PREDICATE_TYPE_ANNOTATION
+from slsalint.sources.oci import OCI_INDEX, PREDICATE_TYPE_ANNOTATION
 from tests.support import buildkit as bk
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -411,3 +411,91 @@ def test_demo_image_is_up_to_date(tmp_path: Path) -> None:
     }
     stored = {p.relative_to(committed): p.read_bytes() for p in committed.rglob("*") if p.is_file()}
     assert fresh == stored, "examples/demo-image is stale: run python examples/build_demo.py"
+
+
+# --- nested indexes, names, and what is not an image ---------------------------------------------
+
+
+def test_nested_indexes_are_followed(tmp_path: Path) -> None:
+    w = LayoutWriter(tmp_path)
+    amd = bk.add_platform_image(w, AMD64, seed="n-amd")
+    arm = bk.add_platform_image(w, ARM64, seed="n-arm")
+    att = bk.add_attestation_manifest(w, arm, [bk.buildkit_v02_statement(arm["digest"])])
+    inner = w.descriptor(
+        w.json_bytes({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [amd]}), OCI_INDEX
+    )
+    middle = w.descriptor(
+        w.json_bytes({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [inner, arm, att]}),
+        OCI_INDEX,
+    )
+    bk.add_index(w, [middle])
+    envelope = bk.dsse_envelope(bk.buildkit_v02_statement(inner["digest"]))
+    bk.add_cosign_att(w, inner["digest"], [envelope], as_kind=False)  # names the innermost index
+    w.write_index()
+    target = target_of(f"oci:{tmp_path}")
+    by_platform = {str(p.platform): [a.source.kind for a in p.attestations] for p in target.platforms}
+    assert by_platform == {"linux/amd64": ["cosign-att"], "linux/arm64": ["buildkit-attestation-manifest"]}
+    assert seen(check(f"oci:{tmp_path}")) == []
+
+
+def test_image_name_judges_a_layout_as_a_registry_image(tmp_path: Path) -> None:
+    w, index, _, _ = make_image(tmp_path)
+    w.write_index()
+    named = lint([LintRequest(target=f"oci:{tmp_path}", image_name="ghcr.io/acme/app:v1.0.0")], LintOptions())
+    [result] = named.results
+    assert result.target.reference == f"ghcr.io/acme/app:v1.0.0@{index['digest']}"
+    assert {f.image for f in named.findings} <= {result.target.reference}
+    with pytest.raises(ConfigError, match=r"names digest sha256:0+, but the image of"):
+        collect_layout(f"oci:{tmp_path}", image_name_override="ghcr.io/acme/app@sha256:" + "0" * 64)
+
+
+def test_a_snapshot_is_judged_as_the_image_it_was_fetched_from(tmp_path: Path) -> None:
+    from slsalint.sources.oci import SNAPSHOT_REFERENCE_ANNOTATION
+
+    w = LayoutWriter(tmp_path)
+    images = {p: bk.add_platform_image(w, p, seed=f"snap-{p}") for p in (AMD64,)}
+    att = bk.add_attestation_manifest(w, images[AMD64], [bk.buildkit_v02_statement(images[AMD64]["digest"])])
+    index = w.descriptor(
+        w.json_bytes({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [images[AMD64], att]}),
+        OCI_INDEX,
+    )
+    recorded = f"registry.example.com/team/app:v2@{index['digest']}"
+    w.add_entry(index, ref_name="v2", annotations={SNAPSHOT_REFERENCE_ANNOTATION: recorded})
+    w.write_index()
+    collected = collect_layout(f"oci:{tmp_path}")
+    assert collected.reference == recorded
+    assert {e.source.location for e in collected.evidence} == {f"{recorded}@{att['digest']}"}
+
+
+def test_an_index_with_nothing_to_check_is_never_a_pass(tmp_path: Path) -> None:
+    w = LayoutWriter(tmp_path)
+    bk.add_index(w, [])
+    w.write_index()
+    with pytest.raises(OperationalError, match="lists no platform image to check"):
+        check(f"oci:{tmp_path}")
+
+
+def test_platform_manifests_of_an_index_are_read(tmp_path: Path) -> None:
+    w, _, images, _ = make_image(tmp_path)
+    w.write_index()
+    w.blob_path(images[ARM64]["digest"]).write_bytes(b"{}")
+    with pytest.raises(OperationalError, match=r"platform manifest sha256:[0-9a-f]+ \(linux/arm64\): "):
+        check(f"oci:{tmp_path}")
+
+
+def test_explain_says_what_an_attestation_manifest_is_and_which_image_to_check(tmp_path: Path) -> None:
+    from slsalint.engine import RegistrySettings, explain
+
+    w, index, _, atts = make_image(tmp_path)
+    w.write_index()
+    result = explain(LintRequest(target=f"oci:{tmp_path}@{atts[AMD64]['digest']}"), RegistrySettings())
+    document = result.to_json()
+    [diagnosis] = document["diagnoses"]
+    assert diagnosis["id"] == "D05"
+    assert diagnosis["evidence"] == [
+        f"oci:{tmp_path}@{atts[AMD64]['digest']} is a BuildKit attestation manifest"
+    ]
+    assert diagnosis["fix"] == f"check the image it belongs to: oci:{tmp_path}@{index['digest']}"
+    assert result.exit_code == 1
+    with pytest.raises(ConfigError, match="is a BuildKit attestation manifest, not an image"):
+        check(f"oci:{tmp_path}@{atts[AMD64]['digest']}")

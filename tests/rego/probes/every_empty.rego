@@ -1,0 +1,10 @@
+# input: {"xs":[]}
+package probe.every_empty
+
+import rego.v1
+
+result if {
+	every x in input.xs {
+		x > 100
+	}
+}

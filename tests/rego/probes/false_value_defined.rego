@@ -1,0 +1,6 @@
+# input: {"flag":false}
+package probe.false_value_defined
+
+import rego.v1
+
+result := input.flag

@@ -1,0 +1,5 @@
+package probe.glob_quote_meta
+
+import rego.v1
+
+result := glob.quote_meta("*.a?[b]")

@@ -1,0 +1,5 @@
+package probe.regex_replace
+
+import rego.v1
+
+result := regex.replace("a.b.c", `\.`, "/")

@@ -1,0 +1,5 @@
+package probe.regex_split
+
+import rego.v1
+
+result := regex.split(`[,;]`, "a,b;c")

@@ -1,0 +1,5 @@
+package probe.sprintf_q
+
+import rego.v1
+
+result := sprintf("%q", ["a\"b"])

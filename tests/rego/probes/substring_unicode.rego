@@ -1,0 +1,5 @@
+package probe.substring_unicode
+
+import rego.v1
+
+result := [substring("héllo wörld", 1, 4), count("héllo"), upper("straße")]

@@ -236,3 +236,47 @@ def test_shard_assignment_is_fixed_and_partitions_the_list() -> None:
 
 
 PINNED_SHARDS = [1, 2, 0, 0, 0, 3, 0, 3]
+
+
+# -- one client for the whole run ------------------------------------------------------------------
+
+
+def test_requests_in_flight_to_a_host_stay_within_the_connection_limit(fleet: Fleet) -> None:
+    from slsalint.sources.limits import Limits
+
+    with proxy(fleet.registry.base, latency=0.02) as (host, state):
+        requests = [
+            LintRequest(target=ref.replace(fleet.registry.host, host)) for ref in fleet.references[:4]
+        ]
+        settings = RegistrySettings(use_cache=False, limits=Limits(connections=3))
+        lint(requests, LintOptions(registry=settings), jobs=4)
+        busiest = max(len(others) + 1 for _, others in state.overlaps)
+        assert 2 <= busiest <= 3  # concurrent, and never past the limit over all four images
+        state.overlaps.clear()
+        lint(requests, LintOptions(registry=RegistrySettings(use_cache=False)), jobs=4)
+        assert max(len(others) + 1 for _, others in state.overlaps) > 3
+
+
+def test_the_referrers_api_is_asked_one_way_once_the_registry_has_answered(fleet: Fleet) -> None:
+    # The CNCF registry 2.8 has no referrers API (404): after the first image, only the
+    # sha256-HEX fallback tags are asked; with the API (the proxy's), only the API.
+    for api in (False, True):
+        with proxy(fleet.registry.base, referrers_api=api) as (host, state):
+            requests = [
+                LintRequest(target=r.replace(fleet.registry.host, host)) for r in fleet.references[:3]
+            ]
+            report = lint(requests, LintOptions(registry=RegistrySettings(use_cache=False)), jobs=1)
+            by_image: dict[str, tuple[int, int]] = {}
+            for path in state.requests():
+                repository = path.split("/")[3] if path.startswith("/v2/") else ""
+                api_asked, tags_asked = by_image.get(repository, (0, 0))
+                if "/referrers/" in path:
+                    api_asked += 1
+                elif re.search(r"/manifests/sha256-[0-9a-f]{64}$", path):
+                    tags_asked += 1
+                by_image[repository] = (api_asked, tags_asked)
+        first, *later = [by_image[f"app{n}"] for n in range(3)]
+        assert first[0] > 0 and first[1] > 0  # both, until the registry has said
+        for api_asked, tags_asked in later:
+            assert (api_asked > 0, tags_asked > 0) == (api, not api)
+        assert all(r.target.platforms for r in report.results)

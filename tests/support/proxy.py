@@ -369,12 +369,21 @@ def referrers_of(client: httpx.Client, upstream: str, name: str, digest: str) ->
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    request_queue_size = 128  # the default 5 drops concurrent SYNs, costing a 1 s retransmit
+    request_queue_size = 1024  # the default 5 drops concurrent SYNs, costing a 1 s retransmit
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client closing its kept-alive connections (at the end of a run) is not an error.
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            return
+        super().handle_error(request, client_address)
 
     def __init__(self, state: ProxyState) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.state = state
-        self.upstream = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=64))
+        # As many requests upstream as clients send: the proxy adds latency, never a connection cap.
+        self.upstream = httpx.Client(
+            timeout=30, limits=httpx.Limits(max_connections=None, max_keepalive_connections=256)
+        )
 
 
 @contextmanager

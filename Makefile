@@ -78,8 +78,10 @@ lint: $(STAMP)
 
 ## bench: speed targets (each prints a final JSON line with its ratios)
 bench: $(STAMP) system-deps
+	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/lint_throughput.py
 	$(BIN)/python benchmarks/registry_roundtrips.py
+	$(BIN)/python benchmarks/fleet.py
 	$(BIN)/python benchmarks/verify.py
 	$(BIN)/python benchmarks/rego.py
 	$(BIN)/python benchmarks/report_render.py

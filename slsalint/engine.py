@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from slsalint.components import Expectation
     from slsalint.diagnose import Explanation
     from slsalint.exceptions import ExceptionsFile
+    from slsalint.rego import RegoRuntime
     from slsalint.signing import SigningSettings
     from slsalint.sources.deadline import Budget
     from slsalint.sources.github import GitHubSettings
@@ -370,6 +371,8 @@ def run_checks(
                     remediation="report this with the output of --debug",
                 )
             )
+    if not findings:
+        return findings
     from slsalint.diagnose import explain_hint
 
     for finding in findings:
@@ -381,15 +384,42 @@ def run_checks(
     return findings
 
 
+DEFAULT_JOBS_REMOTE = 16
+"""Images read at once from registries by default: enough to keep the network busy."""
+DEFAULT_JOBS_LOCAL = 4
+"""Images read at once from OCI layouts and files by default (local disk)."""
+
+
+def default_jobs(requests: list[LintRequest]) -> int:
+    """``--jobs`` when not given: one for a single image, else enough to keep I/O busy."""
+    if len(requests) <= 1:
+        return 1
+    remote = any(_is_remote(r) for r in requests)
+    return min(len(requests), DEFAULT_JOBS_REMOTE if remote else DEFAULT_JOBS_LOCAL)
+
+
+def _is_remote(request: LintRequest) -> bool:
+    return bool(request.target) and not str(request.target).startswith("oci:")
+
+
 def lint(
     requests: list[LintRequest],
     options: LintOptions,
     *,
+    jobs: int | None = None,
     client: RegistryClient | None = None,
     read_all: bool = False,
     observe: Callable[[Collected, Collected, Target], None] | None = None,
 ) -> Report:
     """Check every request against the policy and return the report.
+
+    ``jobs`` images are read at once (default: ``default_jobs``) with one registry client and
+    cache; everything after reading (decoding, signatures, rules, Rego) runs on the calling
+    thread, so the report lists the targets in the order of ``requests`` whatever order they
+    arrive in. With more than one target, what the report does not show (parsed statements, raw
+    layers and envelopes) is dropped once a target is judged, so memory stays bounded by the
+    images in flight. The first operational error stops the run (exit 3): unread images are not
+    started.
 
     ``client``: a registry client to use (the caller closes it). ``read_all`` reads SBOM layers
     even when no planned rule needs them, while the checks still judge exactly what ``check``
@@ -402,19 +432,7 @@ def lint(
         from slsalint.exceptions import load_for_policy
 
         exceptions = load_for_policy(options.policy.exceptions, options.policy, today=options.today)
-    from slsalint.rego import RegoOptions, open_rego
-
-    rego, enable, disable = open_rego(  # Rego packs, policy `rego:`, --rego (load errors: exit 2)
-        RegoOptions(
-            policy=options.policy,
-            packs=options.packs,
-            rego=options.rego,
-            enable=options.enable,
-            disable=options.disable,
-            timeout=options.rego_timeout,
-            isolation=options.rego_isolation,
-        )
-    )
+    rego, enable, disable = _open_rego(options)
     try:
         planned, packs = plan_rules(options.policy, packs=options.packs, enable=enable, disable=disable)
     except BaseException:
@@ -422,45 +440,62 @@ def lint(
             rego.close()
         raise
     want_sbom = any(rule.check.id == "SL102" for rule in planned)
-    results = []
-    resolved: list[tuple[TargetResult, Expectation | None]] = []
+    judged: list[tuple[TargetResult, Expectation | None] | None] = [None] * len(requests)
+    accepted: set[int] = set()
+    lean = len(requests) > 1 and observe is None
     own_client = client is None
-    try:
-        for number, request in enumerate(requests, 1):
-            if options.registry.progress_target is not None:
-                label = request.target or request.subject or "attestation files"
-                options.registry.progress_target(number, len(requests), label)
-            remote = bool(request.target) and not str(request.target).startswith("oci:")
-            if client is None and remote and not options.registry.offline:
-                client = open_client(options.registry)
-            if options.accept_vsa is not None and remote and client is not None:
-                from slsalint.vsa.accept import try_accept
 
-                accepted, pinned = try_accept(options.accept_vsa, request, client, exceptions)
-                if accepted is not None:
-                    results.append(accepted)  # not in `resolved`: exceptions never judge it
-                    continue
-                request = replace(request, target=pinned)  # the tag was resolved: check that digest
-            collected = collect(
-                request, want_sbom=want_sbom or read_all, settings=options.registry, client=client
-            )
-            judged = collected if want_sbom else as_read_for_checks(collected)
-            target = build_target(judged)
-            if observe is not None:
-                observe(collected, judged, target)
-            expectation = options.policy.components.resolve(target)
-            verify_signatures(target, collected, signing_for(options, expectation))
-            findings = run_checks(target, planned, expectation, github_read=options.registry.reads_github)
-            result = TargetResult(target=target, findings=findings)
-            if rego is not None:
-                result.findings.extend(rego.findings(target))
-            results.append(result)
-            resolved.append((result, expectation))
+    def read(index: int, request: LintRequest) -> Collected | TargetResult:
+        if options.registry.progress_target is not None:
+            label = request.target or request.subject or "attestation files"
+            options.registry.progress_target(index + 1, len(requests), label)
+        if options.accept_vsa is not None and client is not None and _is_remote(request):
+            from slsalint.vsa.accept import try_accept
+
+            accepted, pinned = try_accept(options.accept_vsa, request, client, exceptions)
+            if accepted is not None:
+                return accepted  # passed by a VSA: never judged, by exceptions either
+            request = replace(request, target=pinned)  # the tag was resolved: check that digest
+        return collect(request, want_sbom=want_sbom or read_all, settings=options.registry, client=client)
+
+    def judge(index: int, collected: Collected | TargetResult) -> None:
+        if isinstance(collected, TargetResult):
+            judged[index] = (collected, None)
+            accepted.add(index)
+            return
+        checked = collected if want_sbom else as_read_for_checks(collected)
+        target = build_target(checked)
+        if observe is not None:
+            observe(collected, checked, target)
+        expectation = options.policy.components.resolve(target)
+        verify_signatures(target, collected, signing_for(options, expectation))
+        findings = run_checks(target, planned, expectation, github_read=options.registry.reads_github)
+        result = TargetResult(target=target, findings=findings)
+        if rego is not None:
+            result.findings.extend(rego.findings(target))
+        if lean:
+            _drop_unreported(target)
+        judged[index] = (result, expectation)
+
+    try:
+        if client is None and any(_is_remote(r) for r in requests) and not options.registry.offline:
+            client = open_client(options.registry)
+        workers = min(jobs or default_jobs(requests), len(requests))
+        if workers <= 1:
+            for index, request in enumerate(requests):
+                judge(index, read(index, request))
+        else:
+            _read_concurrently(requests, read, judge, workers)
     finally:
         if client is not None and own_client:
             client.close()
         if rego is not None:
             rego.close()
+    results = [item[0] for item in judged if item is not None]
+    resolved = [item for index, item in enumerate(judged) if item is not None and index not in accepted]
+    if options.accept_vsa is not None:  # notes in the order of the images, whatever --jobs did
+        position = {request.target: index for index, request in enumerate(requests)}
+        options.accept_vsa.notes.sort(key=lambda note: position.get(note[0], len(requests)))
     rules = [replace(rule.check.meta(), level=rule.level) for rule in planned]
     if rego is not None:
         rules.extend(rego.rule_metas())
@@ -497,6 +532,74 @@ def lint(
         packs=[p.name for p in packs],
         platform_filter=sorted({str(p) for r in requests for p in r.platforms}),
     )
+
+
+def _open_rego(options: LintOptions) -> tuple[RegoRuntime | None, list[str], list[str]]:
+    """The run's Rego rules (packs, policy ``rego:`` and ``rules:`` keys, ``--rego``; load errors
+    are exit 2) and the ``--enable``/``--disable`` keys left for built-in rules. A run with no Rego
+    source at all does not import the Rego machinery."""
+    from slsalint.policy import load_pack
+
+    policy = options.policy
+    if not (options.rego or policy.rego or policy.rego_rules) and not any(
+        load_pack(name).rego for name in options.packs or policy.packs
+    ):
+        return None, list(options.enable), list(options.disable)
+    from slsalint.rego import RegoOptions, open_rego
+
+    return open_rego(
+        RegoOptions(
+            policy=options.policy,
+            packs=options.packs,
+            rego=options.rego,
+            enable=options.enable,
+            disable=options.disable,
+            timeout=options.rego_timeout,
+            isolation=options.rego_isolation,
+        )
+    )
+
+
+def _read_concurrently(
+    requests: list[LintRequest],
+    read: Callable[[int, LintRequest], Collected | TargetResult],
+    judge: Callable[[int, Collected | TargetResult], None],
+    workers: int,
+) -> None:
+    """Read up to ``workers`` requests at once on a thread pool and judge each one on this thread
+    as soon as it has been read. At most twice ``workers`` read images wait to be judged."""
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slsalint-read")
+    pending: dict[Future[Collected | TargetResult], int] = {}
+    queued = iter(enumerate(requests))
+
+    def submit(count: int) -> None:
+        for _ in range(count):
+            item = next(queued, None)
+            if item is None:
+                return
+            pending[pool.submit(read, item[0], item[1])] = item[0]
+
+    try:
+        submit(workers * 2)
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: pending[f]):
+                index = pending.pop(future)
+                judge(index, future.result())
+            submit(len(done))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _drop_unreported(target: Target) -> None:
+    """Free what no report shows once a target is judged: parsed statements, raw layers and the
+    envelopes signatures were checked against (the signed payload stays: VSAs name its digest)."""
+    for attestation in [a for p in target.platforms for a in p.attestations] + target.unmatched:
+        attestation.statement = {}
+        attestation.raw = None
+        attestation.container = None
 
 
 def as_read_for_checks(collected: Collected) -> Collected:

@@ -19,9 +19,11 @@ the name of the document.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import re
+from itertools import compress
 from typing import Any
 
 MAX_DEPTH = 64
@@ -51,8 +53,11 @@ def _float(text: str) -> float:
 
 
 def _int(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_INT_DIGITS:
-        raise JSONError(f"integer of {len(text.lstrip('-'))} digits is too long")
+    if len(text) <= MAX_INT_DIGITS:  # the common case, decided without counting the sign
+        return int(text)
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        raise JSONError(f"integer of {digits} digits is too long")
     return int(text)
 
 
@@ -67,23 +72,89 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+_CONTAINER_TYPES = frozenset({dict, list})
+_is_container_type = _CONTAINER_TYPES.__contains__
+
+
+def _tracking_marks_every_parent() -> bool:
+    """Whether the interpreter's garbage collector tracks every list, and every dict holding a
+    list or dict, as CPython does: then the containers that have containers inside are found among
+    the tracked objects, without a Python-level test per value."""
+    probe = json.loads('{"a": {"b": {}}, "c": [[1]], "d": {"e": [{}]}}')
+    parents = [probe, probe["a"], probe["c"], probe["c"][0], probe["d"], probe["d"]["e"]]
+    return all(gc.is_tracked(p) for p in parents)
+
+
+_TRACKED_PARENTS = _tracking_marks_every_parent()
+
+
 def depth_exceeds(value: Any, limit: int = MAX_DEPTH) -> bool:
     """True when ``value`` nests arrays and objects more than ``limit`` levels deep (iterative)."""
+    return _too_deep(value, limit, parsed=False)
+
+
+def _too_deep(value: Any, limit: int, *, parsed: bool) -> bool:
+    """``depth_exceeds``. Level by level, the interpreter lists the children of the containers at
+    one depth (``gc.get_referents``) and only the containers that hold containers themselves
+    (which CPython's collector tracks) are followed, so no Python code runs per scalar or per leaf
+    object; the last level is tested by type. ``parsed``: ``value`` was just built by the JSON
+    reader, so whatever is tracked in it is an array or an object."""
     if type(value) is not dict and type(value) is not list:
         return False
-    level = [value]
-    for _ in range(limit):
-        deeper: list[Any] = []
-        keep = deeper.append
-        for item in level:
-            for child in item.values() if type(item) is dict else item:
-                kind = type(child)
-                if kind is dict or kind is list:
-                    keep(child)
-        if not deeper:
+    if limit < 1:
+        return True
+    level: list[Any] = [value]
+    referents = gc.get_referents
+    is_tracked = gc.is_tracked
+    for _ in range(limit - 1):
+        children = referents(*level)
+        if _TRACKED_PARENTS:
+            level = list(filter(is_tracked, children))
+            if parsed or all(map(_is_container_type, map(type, level))):
+                if not level:
+                    return False
+                continue
+        # Not CPython's collector, or not a JSON value: test every child by type.
+        level = list(compress(children, map(_is_container_type, map(type, children))))
+        if not level:
             return False
-        level = deeper
-    return True
+    return any(map(_is_container_type, map(type, referents(*level))))
+
+
+_DIGIT_MASK = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
+"""Translation table: ASCII digits to ``0``, every other byte to a space."""
+_STRIDE = 4
+_SAMPLED_RUN = b"0" * ((MAX_INT_DIGITS + 1) // _STRIDE)
+_FULL_RUN = b"0" * (MAX_INT_DIGITS + 1)
+
+
+def _may_hold_long_integer(data: bytes) -> bool:
+    """False when ``data`` has no run of more than ``MAX_INT_DIGITS`` digits (so no integer
+    literal that long); True when it may. A run of 65 digits covers at least 16 consecutive bytes
+    of every 4th byte, so those are looked at first, and the whole text only when they show such
+    a streak (hexadecimal digests almost never do)."""
+    if _SAMPLED_RUN not in data[::_STRIDE].translate(_DIGIT_MASK):
+        return False
+    return _FULL_RUN in data.translate(_DIGIT_MASK)
+
+
+def _decoder(*, checked_integers: bool, unique_keys: bool) -> json.JSONDecoder:
+    return json.JSONDecoder(
+        parse_constant=_constant,
+        parse_float=_float,
+        parse_int=_int if checked_integers else None,
+        object_pairs_hook=_unique if unique_keys else None,
+    )
+
+
+_DECODERS = {
+    (checked, unique): _decoder(checked_integers=checked, unique_keys=unique)
+    for checked in (False, True)
+    for unique in (False, True)
+}
+"""Built once: a decoder keeps no state between documents (like ``json.loads``'s own default
+decoder, they are shared by every thread). Integers are checked one by one only in documents
+that may hold a long one."""
 
 
 def _has_lone_surrogate(value: Any) -> bool:
@@ -108,19 +179,18 @@ def _has_lone_surrogate(value: Any) -> bool:
 def loads(data: bytes | str, *, unique_keys: bool = False, max_depth: int = MAX_DEPTH) -> Any:
     """Parse one JSON document strictly (see the module documentation); raises ``JSONError``."""
     try:
-        text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
+        if isinstance(data, bytes | bytearray):
+            text = data.decode("utf-8")
+            raw = bytes(data)
+        else:
+            text = data
+            raw = data.encode("utf-8", "surrogatepass")
     except UnicodeDecodeError as exc:
         raise JSONError(f"not UTF-8 text (byte {exc.start})") from None
     if text.startswith("\ufeff"):
         raise JSONError("starts with a byte order mark (JSON must not)")
     try:
-        value = json.loads(
-            text,
-            parse_constant=_constant,
-            parse_float=_float,
-            parse_int=_int,
-            object_pairs_hook=_unique if unique_keys else None,
-        )
+        value = _DECODERS[_may_hold_long_integer(raw), unique_keys].decode(text)
     except JSONError:
         raise
     except json.JSONDecodeError as exc:
@@ -130,7 +200,7 @@ def loads(data: bytes | str, *, unique_keys: bool = False, max_depth: int = MAX_
         raise JSONError(f"not acceptable JSON: nested more than {max_depth} levels deep") from None
     except ValueError as exc:  # e.g. an integer past the interpreter's digit limit
         raise JSONError(f"not acceptable JSON: {exc}") from None
-    if depth_exceeds(value, max_depth):
+    if _too_deep(value, max_depth, parsed=True):
         raise JSONError(f"not acceptable JSON: nested more than {max_depth} levels deep")
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
         raise JSONError("not acceptable JSON: a string holds a lone UTF-16 surrogate")

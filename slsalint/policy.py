@@ -214,12 +214,10 @@ def _always_on(check: type[Check]) -> str:
 
 
 def _validate_options(check: type[Check], options: dict[str, Any], where: str) -> None:
-    import jsonschema
+    from slsalint.schemas import validate_with
 
-    schema = check.meta().options_schema
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-    for error in sorted(validator.iter_errors(options), key=lambda e: list(e.absolute_path)):
-        path = "/".join(str(p) for p in error.absolute_path)
+    for error in validate_with(check.meta().options_schema, _plain(options)):
+        path = "/".join(p.replace("~1", "/").replace("~0", "~") for p in error.pointer.split("/")[1:])
         at = f" at {path}" if path else ""
         raise ConfigError(f"{where}: invalid options for {check.id} ({check.name}){at}: {error.message}")
 

@@ -1,26 +1,27 @@
 """JSON Schema validation for in-toto statements, SLSA predicates, DSSE envelopes and config files.
 
 The schemas live in ``schemas/`` at the top of the repository, installed as ``slsalint/_schemas``
-(``schemas/SOURCES.md`` names the specification each one follows). Every schema is loaded and
-compiled once per process. Errors carry an RFC 6901 JSON pointer into the validated document and a
-one-line message.
+(``schemas/SOURCES.md`` names the specification each one follows). Every schema is compiled once
+per process by ``jsonschema-rs`` (a compiled draft 2020-12 validator: statements are validated on
+the hot path, a few microseconds each). Validation never touches the network: a ``$ref`` that is
+not inside the schema itself fails when the schema is compiled.
 
-Speed: ``jsonschema`` is exact and explains failures well, but costs several microseconds per keyword
-(and close to a second to import with the ``format-nongpl`` extra, which builds an IRI grammar), while
-statements are validated on the hot path. So each draft 2020-12 schema is also compiled into a tree of
-small closures (the subset of keywords the shipped schemas use; see ``_FastCompiler``) that only
-answers "valid or not", using the same format libraries ``jsonschema`` uses. ``jsonschema`` is
-imported and run only for documents that predicate rejects, to say why. A schema using a keyword
-outside that subset is validated by ``jsonschema`` alone.
+Errors carry an RFC 6901 JSON pointer into the validated document and a one-line message, worded
+as the ``jsonschema`` reference implementation words it (``'id' is a required property``, ``42 is
+not of type 'string'``), with Python reprs of the offending values shortened to one short line.
+
+Two deliberate differences from ``jsonschema``: ``pattern`` follows ECMA-262 as the specification
+says, so ``$`` does not match before a trailing newline (``"abc\\n"`` does not match ``^[a-c]*$``);
+and a value that is not JSON (a YAML date, ``.nan``) is an error wherever it appears.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
-import importlib.util
+import json
+import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,17 +29,18 @@ from typing import TYPE_CHECKING, Any
 from slsalint.resources import SCHEMAS_DIR
 
 if TYPE_CHECKING:
-    from jsonschema.exceptions import ValidationError
-    from jsonschema.protocols import Validator
+    import jsonschema_rs
 
 __all__ = [
     "PREDICATE_SCHEMAS",
     "STATEMENT_SCHEMAS",
     "SchemaError",
+    "is_format",
     "load_schema",
     "schema_path",
     "statement_errors",
     "validate",
+    "validate_with",
 ]
 
 
@@ -61,8 +63,8 @@ SCHEMA_LIMIT = 8 * 1024 * 1024
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _MAX_VALUE_REPR = 80
 
-Check = Callable[[Any], bool]
 _PathKey = tuple[tuple[int, int | str], ...]
+_Path = tuple[int | str, ...]
 
 
 @dataclass(frozen=True)
@@ -103,8 +105,24 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 def validate(name: str, document: Any) -> list[SchemaError]:
-    """Validate ``document`` against schema ``name``: errors sorted by pointer, without duplicates."""
-    return _errors(name, document, ())
+    """Validate ``document`` against schema ``name``: errors sorted by pointer, without duplicates.
+
+    ``document`` may come from YAML: mapping and string subclasses are read as JSON objects and
+    strings, and any value JSON cannot hold is an error at its pointer."""
+    return _checked(load_schema(name), _compiled(name), document, ())
+
+
+def validate_with(schema: Mapping[str, Any], document: Any) -> list[SchemaError]:
+    """Like ``validate``, against a schema given as a value (a rule's options schema); the
+    compiled form is kept per distinct schema."""
+    text = json.dumps(schema, sort_keys=True)
+    return _checked(json.loads(text), _compiled_text(text), document, ())
+
+
+def is_format(name: str, value: str) -> bool:
+    """Whether ``value`` is a valid JSON Schema ``format`` ``name`` (``uri``, ``date-time``...),
+    judged as the schemas judge it."""
+    return _compiled_text(json.dumps({"format": name})).is_valid(value)
 
 
 def statement_errors(statement: Any) -> list[SchemaError]:
@@ -112,7 +130,8 @@ def statement_errors(statement: Any) -> list[SchemaError]:
 
     The statement schema is chosen by ``_type`` (v0.1 or v1); an unknown or missing ``_type`` is
     one error at ``/_type``. The predicate schema is chosen by ``predicateType`` (SLSA provenance
-    v0.1, v0.2, v1); its errors have pointers under ``/predicate``.
+    v0.1, v0.2, v1); its errors have pointers under ``/predicate``. ``statement`` is a value read
+    by ``slsalint.jsonio`` (plain JSON types).
     """
     if not isinstance(statement, dict):
         return [SchemaError("", f"{_short_repr(statement)} is not of type 'object'")]
@@ -140,39 +159,211 @@ def statement_errors(statement: Any) -> list[SchemaError]:
     return sorted(unique.values(), key=lambda e: (_pointer_key(e.pointer), e.message))
 
 
-_DRAFT_2020_12 = (
-    "https://json-schema.org/draft/2020-12/schema",
-    "https://json-schema.org/draft/2020-12/schema#",
-)
+# ---------------------------------------------------------------------------------------------------
+# Compilation
+
+
+def _compile(schema: dict[str, Any]) -> jsonschema_rs.Validator:
+    import jsonschema_rs
+
+    # The linear-time regex engine: a pattern in a schema can never take exponential time.
+    return jsonschema_rs.validator_for(
+        schema,
+        validate_formats=True,
+        ignore_unknown_formats=False,
+        pattern_options=jsonschema_rs.RegexOptions(),
+        offline=True,
+    )
 
 
 @functools.cache
-def _fast(name: str) -> Check | None:
-    """The compiled predicate for schema ``name``, or None when it cannot be compiled exactly."""
-    schema = load_schema(name)
-    if schema.get("$schema") not in _DRAFT_2020_12:
-        return None
-    return _FastCompiler(schema).compile_root()
+def _compiled(name: str) -> jsonschema_rs.Validator:
+    return _compile(load_schema(name))
 
 
-@functools.cache
-def _validator(name: str) -> Validator:
-    from jsonschema.validators import validator_for
-
-    schema = load_schema(name)
-    cls = validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+@functools.lru_cache(maxsize=256)
+def _compiled_text(text: str) -> jsonschema_rs.Validator:
+    return _compile(json.loads(text))
 
 
-def _errors(name: str, document: Any, prefix: tuple[str, ...]) -> list[SchemaError]:
-    fast = _fast(name)
-    if fast is not None and fast(document):
+def _errors(name: str, document: Any, prefix: _Path) -> list[SchemaError]:
+    """The errors of a value read by ``slsalint.jsonio`` (plain JSON types)."""
+    validator = _compiled(name)
+    try:
+        if validator.is_valid(document):
+            return []
+    except ValueError:  # a type jsonschema-rs cannot read: not what jsonio returns, but be exact
+        return _checked(load_schema(name), validator, document, prefix)
+    return _collect(load_schema(name), validator, document, document, prefix, [])
+
+
+def _checked(
+    schema: dict[str, Any], validator: jsonschema_rs.Validator, document: Any, prefix: _Path
+) -> list[SchemaError]:
+    problems: list[tuple[_Path, str]] = []
+    plain = _json_value(document, (), problems)
+    if not problems and validator.is_valid(plain):
         return []
-    validator = _validator(name)
-    if fast is None and validator.is_valid(document):
-        return []
-    return _collect(validator.iter_errors(document), prefix)
+    return _collect(schema, validator, plain, document, prefix, problems)
+
+
+def _json_value(value: Any, path: _Path, problems: list[tuple[_Path, str]]) -> Any:
+    """``value`` as plain JSON types; what JSON cannot hold is noted in ``problems`` and read as
+    null (so the schema still judges everything around it)."""
+    if value is None or value is True or value is False:
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool):  # a bool subclass
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            problems.append((path, f"{_short_repr(value)} is not a JSON number"))
+            return None
+        return float(value)
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                problems.append((path, f"key {_short_repr(key)} is not a string"))
+                continue
+            out[str(key)] = _json_value(item, (*path, str(key)), problems)
+        return out
+    if isinstance(value, list | tuple):
+        return [_json_value(item, (*path, index), problems) for index, item in enumerate(value)]
+    problems.append((path, f"{_short_repr(value)} is not a JSON value"))
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Errors: pointers and messages
+
+
+def _collect(
+    schema: dict[str, Any],
+    validator: jsonschema_rs.Validator,
+    plain: Any,
+    document: Any,
+    prefix: _Path,
+    problems: list[tuple[_Path, str]],
+) -> list[SchemaError]:
+    found: dict[tuple[_PathKey, str], SchemaError] = {}
+    described = [_describe(schema, error, document) for error in validator.iter_errors(plain)]
+    for path, message in [*problems, *described]:
+        full = (*prefix, *path)
+        key = (_path_key(full), message)
+        if key not in found:
+            found[key] = SchemaError(_pointer(full), " ".join(message.split()))
+    return [found[key] for key in sorted(found)]
+
+
+def _describe(
+    schema: dict[str, Any], error: jsonschema_rs.ValidationError, document: Any
+) -> tuple[_Path, str]:
+    """(instance path, message) of one error, the message worded as ``jsonschema`` words it."""
+    import jsonschema_rs
+
+    path: _Path = tuple(error.instance_path)
+    kind = error.kind
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.PropertyNames):
+        # The name of a property failed a keyword: reported at the object, about the name.
+        inner = kind.error
+        return path, _message(schema, inner, inner.instance)
+    return path, _message(schema, error, _at(document, path))
+
+
+_SIZE_WORDS = {
+    "minLength": (1, "should be non-empty", "is too short"),
+    "minItems": (1, "should be non-empty", "is too short"),
+    "minProperties": (1, "should be non-empty", "does not have enough properties"),
+    "maxLength": (0, "is expected to be empty", "is too long"),
+    "maxItems": (0, "is expected to be empty", "is too long"),
+    "maxProperties": (0, "is expected to be empty", "has too many properties"),
+}
+_BOUND_WORDS = {
+    "minimum": "is less than the minimum of",
+    "maximum": "is greater than the maximum of",
+    "exclusiveMinimum": "is less than or equal to the minimum of",
+    "exclusiveMaximum": "is greater than or equal to the maximum of",
+}
+
+
+def _message(schema: dict[str, Any], error: jsonschema_rs.ValidationError, instance: Any) -> str:
+    from jsonschema_rs import ValidationErrorKind as Kind
+
+    kind = error.kind
+    location = tuple(error.schema_path)
+    keyword = location[-1] if location else ""
+    value = _at(schema, location)
+    shown = _short_repr(instance)
+    if isinstance(kind, Kind.Type):
+        types = [value] if isinstance(value, str) else value if isinstance(value, list) else kind.types
+        return f"{shown} is not of type {', '.join(repr(t) for t in types)}"
+    if isinstance(kind, Kind.Required):
+        if keyword == "dependentRequired" and isinstance(value, dict) and isinstance(instance, dict):
+            for present, needs in value.items():
+                if present in instance and kind.property in needs:
+                    return f"{kind.property!r} is a dependency of {present!r}"
+        return f"{kind.property!r} is a required property"
+    if isinstance(kind, Kind.AdditionalProperties):
+        extras = sorted(kind.unexpected, key=str)
+        verb = "was" if len(extras) == 1 else "were"
+        listed = ", ".join(repr(e) for e in extras)
+        return f"Additional properties are not allowed ({listed} {verb} unexpected)"
+    if isinstance(kind, Kind.AnyOf):
+        return _alternatives_message(value, instance, "any")
+    if isinstance(kind, Kind.OneOfNotValid | Kind.OneOfMultipleValid):
+        return _alternatives_message(value, instance, "exactly one")
+    if isinstance(keyword, str) and keyword in _SIZE_WORDS and isinstance(value, int):
+        limit, at_limit, otherwise = _SIZE_WORDS[keyword]
+        return f"{shown} {at_limit if value == limit else otherwise}"
+    if isinstance(keyword, str) and keyword in _BOUND_WORDS:
+        return f"{shown} {_BOUND_WORDS[keyword]} {value!r}"
+    if isinstance(kind, Kind.Constant):
+        return f"{value!r} was expected"
+    if isinstance(kind, Kind.Enum):
+        return f"{shown} is not one of {value!r}"
+    if isinstance(kind, Kind.Format):
+        return f"{shown} is not a {value!r}"
+    if isinstance(kind, Kind.Pattern):
+        return f"{shown} does not match {value!r}"
+    if isinstance(kind, Kind.UniqueItems):
+        return f"{shown} has non-unique elements"
+    if isinstance(kind, Kind.Not):
+        return f"{shown} should not be valid under {value!r}"
+    if isinstance(kind, Kind.FalseSchema):
+        return f"False schema does not allow {shown}"
+    if isinstance(kind, Kind.MultipleOf):
+        return f"{shown} is not a multiple of {value}"
+    if isinstance(kind, Kind.Contains):
+        return f"{shown} does not contain items matching the given schema"
+    return error.message
+
+
+def _alternatives_message(alternatives: Any, instance: Any, which: str) -> str:
+    if (
+        isinstance(alternatives, list)
+        and alternatives
+        and all(isinstance(s, dict) and set(s) == {"required"} for s in alternatives)
+    ):
+        names = [repr(n) for s in alternatives for n in s["required"]]
+        listed = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
+        return f"at least one of {listed} is required"
+    return f"{_short_repr(instance)} is not valid under {which} of the given schemas"
+
+
+def _at(value: Any, path: Iterable[int | str]) -> Any:
+    """The value at ``path`` inside ``value`` (None where the path leads nowhere)."""
+    for part in path:
+        if isinstance(value, Mapping):
+            if part not in value:
+                return None
+        elif not (isinstance(value, list | tuple) and isinstance(part, int) and 0 <= part < len(value)):
+            return None
+        value = value[part]
+    return value
 
 
 def _type_message(statement: dict[str, Any]) -> str:
@@ -180,17 +371,6 @@ def _type_message(statement: dict[str, Any]) -> str:
     if "_type" not in statement:
         return f"'_type' is a required property (expected {known})"
     return f"{_short_repr(statement['_type'])} is not a known in-toto Statement type (expected {known})"
-
-
-def _collect(errors: Iterable[ValidationError], prefix: tuple[str, ...]) -> list[SchemaError]:
-    found: dict[tuple[_PathKey, str], SchemaError] = {}
-    for error in errors:
-        path = (*prefix, *error.absolute_path)
-        message = _message(error)
-        key = (_path_key(path), message)
-        if key not in found:
-            found[key] = SchemaError(_pointer(path), message)
-    return [found[key] for key in sorted(found)]
 
 
 def _pointer(path: Iterable[Any]) -> str:
@@ -210,25 +390,6 @@ def _pointer_key(pointer: str) -> _PathKey:
     )
 
 
-def _message(error: ValidationError) -> str:
-    keyword = error.validator
-    if keyword in ("anyOf", "oneOf"):
-        alternatives = error.validator_value
-        if isinstance(alternatives, list) and all(
-            isinstance(s, dict) and set(s) == {"required"} for s in alternatives
-        ):
-            names = [repr(n) for s in alternatives for n in s["required"]]
-            listed = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
-            return f"at least one of {listed} is required"
-        which = "any" if keyword == "anyOf" else "exactly one"
-        return f"{_short_repr(error.instance)} is not valid under {which} of the given schemas"
-    message = error.message
-    value = repr(error.instance)
-    if len(value) > _MAX_VALUE_REPR and message.startswith(value):
-        message = _short_repr(error.instance) + message[len(value) :]
-    return " ".join(message.split())
-
-
 def _short_repr(value: Any) -> str:
     text = repr(value)
     if len(text) <= _MAX_VALUE_REPR:
@@ -238,420 +399,3 @@ def _short_repr(value: Any) -> str:
     if isinstance(value, list):
         return "an array"
     return text[: _MAX_VALUE_REPR - 3] + "..."
-
-
-# ---------------------------------------------------------------------------------------------------
-# Fast path. The compiled predicate must never accept a document jsonschema rejects (it decides
-# validity on its own); rejecting one that jsonschema accepts only costs time, because the errors
-# then come from jsonschema (and there are none). Anything not implemented exactly raises
-# _Unsupported, and the whole schema falls back to jsonschema.
-
-_ANNOTATIONS = frozenset(
-    {
-        "$schema",
-        "$id",
-        "$defs",
-        "$comment",
-        "title",
-        "description",
-        "examples",
-        "default",
-        "deprecated",
-        "readOnly",
-        "writeOnly",
-        "contentEncoding",
-        "contentMediaType",
-    }
-)
-_KEYWORDS = frozenset(
-    {
-        "type",
-        "const",
-        "enum",
-        "$ref",
-        "format",
-        "required",
-        "properties",
-        "additionalProperties",
-        "minProperties",
-        "maxProperties",
-        "items",
-        "minItems",
-        "maxItems",
-        "minLength",
-        "maxLength",
-        "pattern",
-        "minimum",
-        "maximum",
-        "anyOf",
-        "allOf",
-        "oneOf",
-        "not",
-        "if",
-        "then",
-        "else",
-        "propertyNames",
-        "uniqueItems",
-    }
-)
-_KNOWN = _KEYWORDS | _ANNOTATIONS
-
-
-class _Unsupported(Exception):
-    """The schema uses something the fast compiler does not implement."""
-
-
-def _is_integer(value: Any) -> bool:
-    # Draft 2020-12: 1.0 is an integer; booleans are never numbers.
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-_SCALARS: dict[str, Check] = {
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
-    "integer": _is_integer,
-    "number": _is_number,
-}
-_CONTAINERS: dict[str, type] = {"object": dict, "array": list, "string": str}
-
-
-def _always(value: Any) -> bool:
-    return True
-
-
-def _never(value: Any) -> bool:
-    return False
-
-
-def _all(checks: list[Check]) -> Check:
-    if not checks:
-        return _always
-    if len(checks) == 1:
-        return checks[0]
-
-    def check(value: Any) -> bool:
-        for c in checks:  # noqa: SIM110 - a plain loop is faster than all() over a generator
-            if not c(value):
-                return False
-        return True
-
-    return check
-
-
-def _any(checks: list[Check]) -> Check:
-    if len(checks) == 1:
-        return checks[0]
-
-    def check(value: Any) -> bool:
-        for c in checks:  # noqa: SIM110 - a plain loop is faster than any() over a generator
-            if c(value):
-                return True
-        return False
-
-    return check
-
-
-def _typed(kind: type, then: Check | None) -> Check:
-    """``isinstance(value, kind)``, and then the checks that apply to that kind."""
-    if then is None:
-        return lambda v: isinstance(v, kind)
-    return lambda v: isinstance(v, kind) and then(v)
-
-
-def _guarded(kind: type, then: Check) -> Check:
-    """The checks that apply to ``kind`` for values of that kind; true for anything else."""
-    return lambda v: not isinstance(v, kind) or then(v)
-
-
-def _size(limit: Any, *, at_least: bool) -> Check:
-    if not _is_integer(limit):
-        raise _Unsupported
-    if at_least:
-        return lambda v: len(v) >= limit
-    return lambda v: len(v) <= limit
-
-
-def _nonempty_list(value: Any) -> list[Any]:
-    if not isinstance(value, list) or not value:
-        raise _Unsupported
-    return value
-
-
-class _FastCompiler:
-    """Compiles a draft 2020-12 schema (a subset of keywords, local ``$ref`` only) into a predicate."""
-
-    def __init__(self, root: dict[str, Any]) -> None:
-        self.root = root
-        self.refs: dict[str, Check] = {}
-        self.formats: dict[str, Check] = {}
-
-    def compile_root(self) -> Check | None:
-        try:
-            return self.compile(self.root, is_root=True)
-        except (_Unsupported, re.error):
-            return None
-
-    def compile(self, schema: Any, *, is_root: bool = False) -> Check:
-        if schema is True:
-            return _always
-        if schema is False:
-            return _never
-        if not isinstance(schema, dict) or ("$id" in schema and not is_root):
-            raise _Unsupported
-        if not _KNOWN.issuperset(schema):
-            raise _Unsupported
-
-        by_kind: dict[str, list[Check]] = {"object": [], "array": [], "string": []}
-        if "required" in schema:
-            by_kind["object"].append(self._required(schema["required"]))
-        if "properties" in schema or "additionalProperties" in schema:
-            by_kind["object"].append(self._properties(schema))
-        if "propertyNames" in schema:
-            by_kind["object"].append(self._property_names(schema["propertyNames"]))
-        if "minProperties" in schema:
-            by_kind["object"].append(_size(schema["minProperties"], at_least=True))
-        if "maxProperties" in schema:
-            by_kind["object"].append(_size(schema["maxProperties"], at_least=False))
-        if "items" in schema:
-            by_kind["array"].append(self._items(schema["items"]))
-        if "minItems" in schema:
-            by_kind["array"].append(_size(schema["minItems"], at_least=True))
-        if "maxItems" in schema:
-            by_kind["array"].append(_size(schema["maxItems"], at_least=False))
-        if schema.get("uniqueItems", False) is not False:
-            by_kind["array"].append(self._unique(schema["uniqueItems"]))
-        if "minLength" in schema:
-            by_kind["string"].append(_size(schema["minLength"], at_least=True))
-        if "maxLength" in schema:
-            by_kind["string"].append(_size(schema["maxLength"], at_least=False))
-        if "pattern" in schema:
-            if not isinstance(schema["pattern"], str):
-                raise _Unsupported
-            search = re.compile(schema["pattern"]).search
-            by_kind["string"].append(lambda v: search(v) is not None)
-
-        other: list[Check] = []
-        if "const" in schema:
-            other.append(self._const([schema["const"]]))
-        if "enum" in schema:
-            other.append(self._const(schema["enum"]))
-        if "$ref" in schema:
-            other.append(self._ref(schema["$ref"]))
-        if "format" in schema:
-            other.append(self._format(schema["format"]))
-        for keyword in ("minimum", "maximum"):
-            if keyword in schema:
-                other.append(self._bound(keyword, schema[keyword]))
-        if "anyOf" in schema:
-            other.append(_any([self.compile(s) for s in _nonempty_list(schema["anyOf"])]))
-        if "allOf" in schema:
-            other.append(_all([self.compile(s) for s in _nonempty_list(schema["allOf"])]))
-        if "oneOf" in schema:
-            options = [self.compile(s) for s in _nonempty_list(schema["oneOf"])]
-            other.append(lambda v: sum(1 for o in options if o(v)) == 1)
-        if "not" in schema:
-            negated = self.compile(schema["not"])
-            other.append(lambda v: not negated(v))
-        if "if" in schema:
-            other.append(self._conditional(schema))
-
-        specific = {kind: _all(checks) for kind, checks in by_kind.items() if checks}
-        if "type" in schema:
-            other.insert(0, self._type(schema["type"], specific))
-        else:
-            other[:0] = [_guarded(_CONTAINERS[kind], check) for kind, check in specific.items()]
-        return _all(other)
-
-    @staticmethod
-    def _type(declared: Any, specific: dict[str, Check]) -> Check:
-        """The ``type`` check merged with the checks that only apply to the declared types."""
-        names = [declared] if isinstance(declared, str) else declared
-        if not isinstance(names, list) or not names:
-            raise _Unsupported
-        tests: list[Check] = []
-        for name in names:
-            if name in _CONTAINERS:
-                tests.append(_typed(_CONTAINERS[name], specific.get(name)))
-            elif name in _SCALARS:
-                tests.append(_SCALARS[name])
-            else:
-                raise _Unsupported
-        if len(tests) == 2 and "null" in names:
-            test = tests[1 - names.index("null")]
-            return lambda v: v is None or test(v)
-        return _any(tests)
-
-    @staticmethod
-    def _const(values: Any) -> Check:
-        # jsonschema's equality: strings by value, 1 == 1.0, booleans only equal booleans. Arrays and
-        # objects are not supported here.
-        if not isinstance(values, list):
-            raise _Unsupported
-        strings: set[str] = set()
-        numbers: set[int | float] = set()
-        singletons: list[bool | None] = []
-        for value in values:
-            if isinstance(value, str):
-                strings.add(value)
-            elif value is None or isinstance(value, bool):
-                singletons.append(value)
-            elif _is_number(value):
-                numbers.add(value)
-            else:
-                raise _Unsupported
-        if not numbers and not singletons:
-            allowed = frozenset(strings)
-            return lambda v: isinstance(v, str) and v in allowed
-
-        def check(value: Any) -> bool:
-            if isinstance(value, str):
-                return value in strings
-            if value is None or isinstance(value, bool):
-                return any(value is s for s in singletons)
-            return _is_number(value) and value in numbers
-
-        return check
-
-    @staticmethod
-    def _unique(flag: Any) -> Check:
-        if flag is not True:
-            raise _Unsupported
-        # Exact for strings; anything else is reported as "maybe not unique" so that jsonschema,
-        # with its own equality rules, decides.
-        return lambda v: all(isinstance(x, str) for x in v) and len(set(v)) == len(v)
-
-    def _property_names(self, schema: Any) -> Check:
-        name = self.compile(schema)
-        return lambda v: all(name(key) for key in v)
-
-    @staticmethod
-    def _required(names: Any) -> Check:
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise _Unsupported
-        if len(names) == 1:
-            only = names[0]
-            return lambda v: only in v
-
-        def check(value: dict[str, Any]) -> bool:
-            for name in names:  # noqa: SIM110 - a plain loop is faster than all() over a generator
-                if name not in value:
-                    return False
-            return True
-
-        return check
-
-    def _properties(self, schema: dict[str, Any]) -> Check:
-        declared = schema.get("properties", {})
-        if not isinstance(declared, dict):
-            raise _Unsupported
-        properties = {key: self.compile(sub) for key, sub in declared.items()}
-        extra = schema.get("additionalProperties", True)
-        if extra is True:
-            size = len(properties)
-
-            def check(value: dict[str, Any]) -> bool:
-                # Walk whichever side is smaller: plain loops, faster than all() over a generator.
-                if len(value) < size:
-                    for key, item in value.items():
-                        test = properties.get(key)
-                        if test is not None and not test(item):
-                            return False
-                    return True
-                for key, test in properties.items():  # noqa: SIM110
-                    if key in value and not test(value[key]):
-                        return False
-                return True
-
-            return check
-        other = self.compile(extra)
-
-        def check_every(value: dict[str, Any]) -> bool:
-            for key, item in value.items():  # noqa: SIM110 - faster than all() here
-                if not properties.get(key, other)(item):
-                    return False
-            return True
-
-        return check_every
-
-    def _items(self, schema: Any) -> Check:
-        item = self.compile(schema)
-
-        def check(value: list[Any]) -> bool:
-            for element in value:  # noqa: SIM110 - a plain loop is faster than all() over a generator
-                if not item(element):
-                    return False
-            return True
-
-        return check
-
-    def _ref(self, ref: Any) -> Check:
-        if not isinstance(ref, str) or not ref.startswith("#"):
-            raise _Unsupported
-        if ref not in self.refs:
-            target: Any = self.root
-            for token in ref[1:].split("/")[1:]:
-                token = token.replace("~1", "/").replace("~0", "~")
-                if not isinstance(target, dict) or token not in target:
-                    raise _Unsupported
-                target = target[token]
-            compiled: list[Check] = []
-            self.refs[ref] = lambda v: compiled[0](v)  # stands in while a recursive schema compiles
-            compiled.append(self.compile(target, is_root=target is self.root))
-            self.refs[ref] = compiled[0]
-        return self.refs[ref]
-
-    def _format(self, name: Any) -> Check:
-        if not isinstance(name, str):
-            raise _Unsupported
-        if name not in self.formats:
-            test = _format_test(name)
-            # The same values (predicate types, build types, builder ids, repository URIs) recur
-            # across statements and an RFC 3986 check costs microseconds: remember recent results.
-            cached = functools.lru_cache(maxsize=4096)(test)
-            self.formats[name] = lambda v: not isinstance(v, str) or cached(v)
-        return self.formats[name]
-
-    @staticmethod
-    def _bound(keyword: str, limit: Any) -> Check:
-        if not _is_number(limit):
-            raise _Unsupported
-        if keyword == "minimum":
-            return lambda v: not _is_number(v) or v >= limit
-        return lambda v: not _is_number(v) or v <= limit
-
-    def _conditional(self, schema: dict[str, Any]) -> Check:
-        condition = self.compile(schema["if"])
-        then = self.compile(schema.get("then", True))
-        otherwise = self.compile(schema.get("else", True))
-        return lambda v: then(v) if condition(v) else otherwise(v)
-
-
-def _format_test(name: str) -> Callable[[str], bool]:
-    """The check ``jsonschema``'s draft 2020-12 format checker runs for ``name``, for strings.
-
-    Only the formats the shipped schemas use, and only with the libraries the ``format-nongpl``
-    extra installs; any other set-up is left to ``jsonschema`` (``_Unsupported``).
-    """
-    if name in ("uri", "uri-reference"):
-        if importlib.util.find_spec("rfc3987") is not None:  # jsonschema would prefer it
-            raise _Unsupported
-        validate_rfc3986 = _optional("rfc3986_validator", "validate_rfc3986")
-        rule = "URI" if name == "uri" else "URI_reference"
-        return lambda v: bool(validate_rfc3986(v, rule=rule))
-    if name == "date-time":
-        validate_rfc3339 = _optional("rfc3339_validator", "validate_rfc3339")
-        return lambda v: bool(validate_rfc3339(v.upper()))
-    raise _Unsupported
-
-
-def _optional(module: str, attribute: str) -> Any:
-    try:
-        return getattr(importlib.import_module(module), attribute)
-    except (ImportError, AttributeError):
-        raise _Unsupported from None

@@ -424,6 +424,13 @@ def settings_from_flags(
     """cosign-style flags -> settings. Flags replace the policy's signers; annotations add to the
     signers' own. A trusted root that cannot be read is an operational error (exit 3)."""
     from slsalint.errors import ConfigError
+
+    if not (identity or identity_regexp or issuer or issuer_regexp or keys or annotations or policy_signers):
+        # Nothing to parse: the verify package (and cryptography) stays unimported until a
+        # signature has to be checked.
+        if trusted_root is not None and not trusted_root.is_file():
+            raise ConfigError(f"--trusted-root {trusted_root}: no such file")
+        return SigningSettings(signers=[], annotations={}, trusted_root=trusted_root)
     from slsalint.verify import SignerPolicy, parse_annotations
 
     signers: list[SignerPolicy] = []

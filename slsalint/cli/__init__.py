@@ -6,44 +6,63 @@ error, 4 internal error.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from slsalint import __version__
-from slsalint.cli import check as check_cmd
-from slsalint.cli import components as components_cmd
-from slsalint.cli import exceptions as exceptions_cmd
-from slsalint.cli import explain as explain_cmd
-from slsalint.cli import fetch as fetch_cmd
-from slsalint.cli import init as init_cmd
-from slsalint.cli import packs as packs_cmd
-from slsalint.cli import rules as rules_cmd
-from slsalint.cli import vsa as vsa_cmd
 from slsalint.cli._common import STATE, fail
 from slsalint.errors import SlsalintError
 
-app = typer.Typer(
-    name="slsalint",
-    help="Lint SLSA provenance of container images and in-toto attestations, and explain what is wrong.",
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-app.command("check")(check_cmd.check)
-app.command("fetch")(fetch_cmd.fetch)
-app.command("explain")(explain_cmd.explain)
-app.command("verify-vsa")(vsa_cmd.verify_vsa)
-app.command("init")(init_cmd.init)
-app.add_typer(rules_cmd.app, name="rules")
-app.add_typer(packs_cmd.app, name="packs")
-app.add_typer(exceptions_cmd.app, name="exceptions")
-app.add_typer(components_cmd.app, name="components")
+SUBCOMMANDS: dict[str, tuple[str, str, bool]] = {
+    "check": ("slsalint.cli.check", "check", False),
+    "fetch": ("slsalint.cli.fetch", "fetch", False),
+    "explain": ("slsalint.cli.explain", "explain", False),
+    "verify-vsa": ("slsalint.cli.vsa", "verify_vsa", False),
+    "init": ("slsalint.cli.init", "init", False),
+    "rules": ("slsalint.cli.rules", "app", True),
+    "packs": ("slsalint.cli.packs", "app", True),
+    "exceptions": ("slsalint.cli.exceptions", "app", True),
+    "components": ("slsalint.cli.components", "app", True),
+    "report": ("slsalint.cli.report", "app", True),
+}
+"""Subcommand -> (module, attribute, whether it is a group of commands), in help order."""
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The command-line application; with ``only``, holding just that subcommand (a run that
+    names its subcommand neither imports nor builds the others; what it does and prints is the
+    same)."""
+    app = typer.Typer(
+        name="slsalint",
+        help="Lint SLSA provenance of container images and in-toto attestations, and explain what is wrong.",
+        no_args_is_help=True,
+        add_completion=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    app.callback()(_root)
+    for name, (module, attribute, group) in SUBCOMMANDS.items():
+        if only is not None and name != only:
+            continue
+        target = getattr(importlib.import_module(module), attribute)
+        if group:
+            app.add_typer(target, name=name)
+        else:
+            app.command(name)(target)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the whole application, built when asked for
+        return build_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _version(value: bool) -> None:
@@ -52,7 +71,6 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for internal errors."),
     version: bool = typer.Option(
@@ -75,7 +93,7 @@ def _value_options() -> set[str]:
     import typer.main
 
     found: set[str] = set()
-    pending = [typer.main.get_command(app)]
+    pending = [typer.main.get_command(build_app(None))]
     while pending:
         command = pending.pop()
         for param in command.params:
@@ -164,8 +182,10 @@ def internal_error_message(exc: BaseException, argv: Sequence[str]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: maps every failure to its exit code with a one-line message."""
+    args = sys.argv[1:] if argv is None else argv
+    only = args[0] if args and args[0] in SUBCOMMANDS else None
     try:
-        code = app(args=argv, prog_name="slsalint", standalone_mode=False)
+        code = build_app(only)(args=args, prog_name="slsalint", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except SlsalintError as exc:
         if STATE.debug and exc.exit_code == 4 and exc.__cause__ is not None:

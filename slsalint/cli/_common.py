@@ -243,6 +243,35 @@ def github_settings(owners: list[str], api_url: str) -> GitHubSettings | None:
     return GitHubSettings(owners=parsed, api_url=parse_api_url(api_url), token=token_from_env())
 
 
+def insecure_hosts_option(values: list[str]) -> frozenset[str]:
+    """``--insecure-registry`` values, checked; the registry client (and its HTTP stack) is
+    imported only when some are given."""
+    if not values:
+        return frozenset()
+    from slsalint.sources.registry import insecure_hosts
+
+    return insecure_hosts(values)
+
+
+def read_images_text(images: Path) -> str:
+    """The text of ``--images FILE`` (``-``: standard input), bounded; exit 2 when unreadable."""
+    from slsalint import fileio
+    from slsalint.fleet import MAX_LIST_BYTES
+
+    if str(images) == "-":
+        data = sys.stdin.buffer.read(MAX_LIST_BYTES + 1)
+        if len(data) > MAX_LIST_BYTES:
+            raise ConfigError(f"--images -: standard input is over the limit of {MAX_LIST_BYTES} bytes")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"--images -: not UTF-8 text (byte {exc.start})") from None
+    try:
+        return fileio.read_text(images, limit=MAX_LIST_BYTES)
+    except fileio.FileReadError as exc:
+        raise ConfigError(f"--images {exc}") from None
+
+
 @dataclass
 class _State:
     debug: bool = False

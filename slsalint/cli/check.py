@@ -40,11 +40,14 @@ from slsalint.cli._common import (
     TrustedRootOption,
     existing_size,
     github_settings,
+    insecure_hosts_option,
     load_policy_flags,
     network_limits,
     parse_fail_on,
     parse_outputs,
+    read_images_text,
     use_color,
+    warn,
     write_output,
 )
 from slsalint.cli.vsa import (
@@ -163,6 +166,28 @@ def check(
     vsa_push_cosign: VsaPushCosignOption = False,
     accept_vsa: AcceptVsaOption = [],  # noqa: B006
     vsa_max_age: VsaMaxAgeOption = None,
+    images: Path | None = typer.Option(
+        None,
+        "--images",
+        metavar="FILE|-",
+        help="Also check the images FILE names: one reference per line (# comments), or a Conforma "
+        "snapshot (JSON/YAML components[].containerImage); - reads standard input.",
+    ),
+    jobs: int | None = typer.Option(
+        None,
+        "--jobs",
+        "-j",
+        min=1,
+        max=256,
+        help="Images read at once (default: 16 from registries, 4 from layouts; 1 for one image).",
+    ),
+    shard: str | None = typer.Option(
+        None,
+        "--shard",
+        metavar="K/N",
+        help="Only check shard K of N (counted from 0), chosen by image name without digest: "
+        "the same on every machine and rerun. Merge the JSON reports with `slsalint report merge`.",
+    ),
 ) -> None:
     """Check provenance against the policy; exit 1 when a finding at or above --fail-on remains.
 
@@ -223,6 +248,9 @@ def check(
             annotations=annotations,
             trusted_root=trusted_root,
             vsa_flags=vsa_flags,
+            images=images,
+            jobs=jobs,
+            shard=shard,
         )
     except typer.Exit:
         raise
@@ -351,14 +379,36 @@ def _run(
     annotations: list[str],
     trusted_root: Path | None,
     vsa_flags: CheckVsaFlags,
+    images: Path | None,
+    jobs: int | None,
+    shard: str | None,
 ) -> tuple[Report, Callable[[], None] | None]:
     """Everything ``check`` does between parsing its report destinations and writing them; also
     returns what is left to do once the reports are written (producing VSAs), if anything."""
     from slsalint.engine import LintOptions, LintRequest, lint
 
     github = github_settings(github_attestations, github_api_url)
-    targets = list(dict.fromkeys(targets or []))  # each image once, in the order given
-    if not targets and not attestation and not (github is not None and (subject or artifact)):
+    targets = list(targets or [])
+    if images is not None:
+        from slsalint.fleet import read_image_list
+
+        targets += read_image_list(read_images_text(images), str(images))
+        if not targets:
+            raise ConfigError(f"--images {images}: names no image")
+    targets = list(dict.fromkeys(targets))  # each image once, in the order given
+    named = list(targets)  # before --shard keeps its part
+    if shard is not None:
+        from slsalint.fleet import Shard, select_shard
+
+        if not targets:
+            raise ConfigError("--shard applies to image TARGETs or --images, not to --attestation files")
+        listed = len(targets)
+        targets = select_shard(targets, Shard.parse(shard))
+        if not targets:
+            # Nothing falls into this shard: an empty report (that `report merge` accepts), exit 0.
+            warn(f"--shard {shard}: none of the {listed} images falls into this shard")
+    from_github = github is not None and bool(subject or artifact)
+    if shard is None and not targets and not attestation and not from_github:
         raise ConfigError(
             "nothing to check: give a TARGET (oci:PATH), --attestation FILE, or --subject/--artifact "
             "with --github-attestations"
@@ -377,23 +427,22 @@ def _run(
         from slsalint.sources.files import artifact_digest
 
         subject = artifact_digest(artifact)
-    vsa_flags.validate(targets=targets, subject=subject)
+    vsa_flags.validate(targets=named, subject=subject)
     try:
         platforms = [Platform.parse(p) for p in platform]
     except ValueError as exc:
         raise ConfigError(f"--platform: {exc}") from None
-    if platforms and not targets:
+    if platforms and not targets and shard is None:
         raise ConfigError("--platform applies to an image TARGET, not to --attestation files or --subject")
     level = parse_fail_on(fail_on)
     if image_name is not None and (len(targets) != 1 or not targets[0].startswith("oci:")):
         raise ConfigError("--image-name names the image of one oci: layout TARGET")
     from slsalint.engine import RegistrySettings
-    from slsalint.sources.registry import insecure_hosts
 
     run_timeout, limits = network_limits(timeout, limit)
     registry = RegistrySettings(
         offline=offline,
-        insecure=insecure_hosts(insecure_registry),
+        insecure=insecure_hosts_option(insecure_registry),
         use_cache=not no_cache,
         attestation_repository=attestation_repository,
         github=github,
@@ -412,7 +461,7 @@ def _run(
         annotations=annotations,
         trusted_root=trusted_root,
     )
-    if targets:
+    if targets or shard is not None:
         requests = [
             LintRequest(target=target, platforms=platforms, image_name=image_name) for target in targets
         ]
@@ -443,11 +492,11 @@ def _run(
     with Progress(label or subject or "attestations") as progress:
         registry.progress = progress.update
         registry.progress_target = progress.target
-        report = lint(requests, options)
+        report = lint(requests, options, jobs=jobs)
     from slsalint.cli import vsa as vsa_cli
 
     vsa_cli.notes(options.accept_vsa)
-    if vsa_settings is None:
+    if vsa_settings is None or not (targets or shard is None):  # an empty shard attests nothing
         return report, None
     resources = targets or [str(artifact) if artifact is not None else str(subject)]
     settings_for_vsa = vsa_settings

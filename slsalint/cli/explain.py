@@ -40,6 +40,7 @@ from slsalint.cli._common import (
     TrustedRootOption,
     check_destination,
     github_settings,
+    insecure_hosts_option,
     load_policy_flags,
     network_limits,
     parse_fail_on,
@@ -88,7 +89,6 @@ def explain(
     """
     from slsalint.engine import LintOptions, LintRequest, RegistrySettings
     from slsalint.engine import explain as run_explain
-    from slsalint.sources.registry import insecure_hosts
 
     if fmt not in ("text", "json"):
         raise ConfigError(f"--format {fmt}: expected text or json")
@@ -121,7 +121,7 @@ def explain(
         limits=limits,
         offline=offline,
         github=github,
-        insecure=insecure_hosts(insecure_registry),
+        insecure=insecure_hosts_option(insecure_registry),
         use_cache=not no_cache,
         attestation_repository=attestation_repository,
         progress=progress.update,

@@ -58,6 +58,9 @@ class Limits:
     """Most referrers read for one digest (all pages together)."""
     referrer_pages: int = 50
     """Most ``Link`` pages of one referrers listing."""
+    connections: int = 256
+    """Most requests in flight to one registry host at once, over all the images a run reads
+    (each an HTTP/1.1 connection kept open for reuse)."""
     github_listing_size: int = 32 * MiB
     """Largest page of GitHub's attestations API."""
     github_bundle_size: int = 16 * MiB
@@ -80,6 +83,7 @@ LIMITS: tuple[Limit, ...] = (
     Limit("index-entries", "count", "manifests listed by an image index and its nested indexes"),
     Limit("referrers", "count", "referrers read for one digest"),
     Limit("referrer-pages", "count", "Link pages of one referrers listing"),
+    Limit("connections", "count", "requests in flight to one registry host at once"),
     Limit("github-listing-size", "bytes", "one page of GitHub's attestations API"),
     Limit("github-bundle-size", "bytes", "one bundle from a GitHub bundle_url"),
 )

@@ -33,6 +33,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
@@ -380,7 +381,12 @@ class RegistryClient(HttpClientBase):
         self._withheld: set[str] = set()
         self._creds_cache: dict[str, Credential | None] = {}
         self._lock = threading.Lock()
-        pool = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._executor: ThreadPoolExecutor | None = None
+        self.referrers_api: dict[str, bool] = {}
+        """Registry host -> whether it answers the OCI referrers API (from its first answer)."""
+        # No cap on the pool itself: each host's requests in flight are bounded (``_slot``).
+        pool = httpx.Limits(max_connections=None, max_keepalive_connections=limits.connections)
         mounts: dict[str, httpx.BaseTransport | None] = {}
         if transport is None:
             # Loading the CA bundle costs ~20 ms: a run that only talks plain HTTP (a loopback or
@@ -398,6 +404,38 @@ class RegistryClient(HttpClientBase):
     @property
     def retries(self) -> int:
         return self.limits.retries
+
+    def executor(self) -> ThreadPoolExecutor:
+        """The client's request threads, shared by every image a run reads at once: a wide index
+        gets as many requests in flight as ``limits.connections`` allows, and many images
+        together no more."""
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    max_workers=self.limits.connections, thread_name_prefix="slsalint-registry"
+                )
+            return self._executor
+
+    def close(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+        super().close()
+
+    def note_referrers_api(self, host: str, answers: bool) -> None:
+        """Remember whether ``host`` answers the referrers API (the OCI distribution spec: a
+        registry that has it never answers 404 there), so later images ask it one way only."""
+        with self._lock:
+            self.referrers_api.setdefault(host, answers)
+
+    def _slot(self, netloc: str) -> threading.BoundedSemaphore:
+        """What bounds the requests in flight to one host (``limits.connections``)."""
+        with self._lock:
+            slot = self._slots.get(netloc)
+            if slot is None:
+                slot = self._slots[netloc] = threading.BoundedSemaphore(self.limits.connections)
+            return slot
 
     # -- URLs and auth -----------------------------------------------------------------------
 
@@ -638,6 +676,12 @@ class RegistryClient(HttpClientBase):
         raise RegistryError(f"{ref.name}: too many redirects for {urlsplit(url).path}")
 
     def _send(
+        self, method: str, url: str, headers: dict[str, str], limit: int, expected_size: int | None
+    ) -> httpx.Response:
+        with self._slot(urlsplit(url).netloc):
+            return self._send_now(method, url, headers, limit, expected_size)
+
+    def _send_now(
         self, method: str, url: str, headers: dict[str, str], limit: int, expected_size: int | None
     ) -> httpx.Response:
         request = self._http.build_request(method, url, headers=headers)

@@ -15,10 +15,10 @@ cannot be read is exit 3 too: nothing partial is judged.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from slsalint import jsonio
 from slsalint.errors import ConfigError, NotAnImage, OperationalError
@@ -73,11 +73,9 @@ class RemoteCollector:
         client: RegistryClient,
         *,
         attestation_repository: str | None = None,
-        workers: int = 32,
     ) -> None:
         self.client = client
         self.attestation_repository = attestation_repository
-        self.workers = workers
 
     @property
     def limits(self) -> Limits:
@@ -109,18 +107,18 @@ class RemoteCollector:
         )
         collected.image_size = len(image.data)
         collected.image_media_type = image.media_type
-        pool = ThreadPoolExecutor(max_workers=self.workers)
+        pool = _Batch(self.client.executor())
         try:
             self._reject_artifact(ref, image, document)
             self._collect(pool, ref, pinned, image, document, collected, snapshot, platforms, want_sbom)
         finally:
             # On a fault, requests not started yet are dropped; those running end at their deadline.
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown()
         return collected, snapshot
 
     def _collect(
         self,
-        pool: ThreadPoolExecutor,
+        pool: _Batch,
         ref: ImageRef,
         pinned: ImageRef,
         image: Fetched,
@@ -187,14 +185,19 @@ class RemoteCollector:
             for digest, suffix in tag_jobs
         ]
         # Referrers of the image digests and of the attestation manifests (Sigstore bundles
-        # signing them); the API and the sha256-HEX fallback tag are asked at once.
+        # signing them); the API and the sha256-HEX fallback tag are asked at once, until the
+        # registry's first answer says which of the two it has.
         ref_subjects = subjects + [d.digest for d, _ in att_jobs]
+        api_known = self.client.referrers_api.get(pinned.api_host)
         api_futures = [
-            pool.submit(self._safe, partial(self.client.referrers, pinned, digest)) for digest in ref_subjects
+            None if api_known is False else pool.submit(self._safe, partial(self.client.referrers, pinned, d))
+            for d in ref_subjects
         ]
         fallback_futures = [
-            pool.submit(self._safe, partial(self.client.tag_exists, pinned, digest.replace(":", "-")))
-            for digest in ref_subjects
+            None
+            if api_known is True
+            else pool.submit(self._safe, partial(self.client.tag_exists, pinned, d.replace(":", "-")))
+            for d in ref_subjects
         ]
         for descriptor, future in zip(platform_descs, platform_futures, strict=True):
             fetched = self._required(where, "platform manifest", descriptor, future.result())
@@ -209,9 +212,13 @@ class RemoteCollector:
         att_results = [f.result() for f in att_futures]
         tag_results = [f.result() for f in tag_futures]
         ref_results = [
-            self._combine_referrers(pinned, digest, api.result(), fallback.result())
+            self._combine_referrers(pinned, digest, _result(api), _result(fallback))
             for digest, api, fallback in zip(ref_subjects, api_futures, fallback_futures, strict=True)
         ]
+        for answer in (_result(api) for api in api_futures if api is not None):
+            if not isinstance(answer, RegistryError):
+                self.client.note_referrers_api(pinned.api_host, answer is not None)
+                break
 
         layer_jobs: list[LayerJob] = []
         for (descriptor, stored_for), result in zip(att_jobs, att_results, strict=True):
@@ -327,7 +334,7 @@ class RemoteCollector:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _all(self, pool: ThreadPoolExecutor, calls: list[Callable[[], T]]) -> list[T | RegistryError]:
+    def _all(self, pool: _Batch, calls: list[Callable[[], T]]) -> list[T | RegistryError]:
         futures: list[Future[T | RegistryError]] = [pool.submit(self._safe, call) for call in calls]
         return [future.result() for future in futures]
 
@@ -457,3 +464,26 @@ class RemoteCollector:
             if any(child.digest == digest for child in children):
                 found.append((tag, fetched.digest))
         return found
+
+
+class _Batch:
+    """The requests of one image, on the client's shared threads. ``shutdown`` drops those not
+    started yet (after a fault) and waits for those running (they end at their deadline)."""
+
+    def __init__(self, executor: ThreadPoolExecutor) -> None:
+        self._executor = executor
+        self._futures: list[Future[Any]] = []
+
+    def submit(self, func: Callable[..., T], *args: Any) -> Future[T]:
+        future = self._executor.submit(func, *args)
+        self._futures.append(future)
+        return future
+
+    def shutdown(self) -> None:
+        for future in self._futures:
+            future.cancel()
+        wait(self._futures)
+
+
+def _result(future: Future[T] | None) -> T | None:
+    return None if future is None else future.result()

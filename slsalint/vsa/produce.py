@@ -91,10 +91,10 @@ def default_policy_uri(policy_path: Path | None, packs: Sequence[str]) -> str:
 
 def check_verifier_id(value: str, what: str = "--verifier-id") -> str:
     """A verifier id must be an absolute URI (the spec's TypeURI)."""
-    from rfc3986_validator import validate_rfc3986  # jsonschema's own format checker
+    from slsalint.schemas import is_format
 
     text = value.strip()
-    if not text or not _SCHEME.match(text) or not validate_rfc3986(text, rule="URI"):
+    if not text or not _SCHEME.match(text) or not is_format("uri", text):
         raise ConfigError(f"{what} {value!r}: expected an absolute URI, e.g. https://ci.example.com/gate")
     return text
 

@@ -95,8 +95,8 @@ def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
         load_exceptions(path)
 
 
-def test_the_exceptions_schema_fast_path_agrees_with_jsonschema() -> None:
-    from tests.unit.test_schemas import _fast_path_agrees
+def test_the_exceptions_schema_errors_match_the_reference_validator() -> None:
+    from tests.unit.test_schemas import _agrees_with_reference
 
     document: dict[str, Any] = {
         "version": 1,
@@ -113,7 +113,7 @@ def test_the_exceptions_schema_fast_path_agrees_with_jsonschema() -> None:
             }
         ],
     }
-    _fast_path_agrees("exceptions", [document], rounds=300)
+    assert _agrees_with_reference("exceptions", [document], rounds=300) > 50
 
 
 def test_the_exceptions_schema_is_documented() -> None:

@@ -50,3 +50,30 @@ def test_round_trip_or_refusal(value: Any) -> None:
         return
     assert _finite(value)
     assert parsed == value
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+deep_values = st.recursive(
+    st.none() | st.integers() | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=200,
+)
+
+
+@given(deep_values, st.integers(1, 12), st.booleans())
+def test_depth_bound_matches_a_plain_recursive_count(value: Any, limit: int, tracked: bool) -> None:
+    # Parsed back from text, so the containers are built (and tracked) as the reader builds them.
+    parsed = json.loads(json.dumps(value))
+    previous = jsonio._TRACKED_PARENTS
+    jsonio._TRACKED_PARENTS = tracked
+    try:
+        assert jsonio.depth_exceeds(parsed, limit) is (_depth(parsed) > limit)
+    finally:
+        jsonio._TRACKED_PARENTS = previous

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+_DIGEST = re.compile(rb"sha256:[0-9a-f]{64}")
 
 
 @dataclass
@@ -76,6 +78,13 @@ class ProxyState:
     the registry: documents a real registry refuses to store."""
     faults: list[Fault] = field(default_factory=list)
     log: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    in_flight: dict[int, str] = field(default_factory=dict)
+    """Paths being answered right now, by request id."""
+    overlaps: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    """Each request's path, with the paths other requests were being answered for as it arrived."""
+    timings: list[tuple[str, float, float, tuple[str, ...]]] = field(default_factory=list)
+    """Each request's path, when it arrived and when its answer was sent (``time.monotonic``), and
+    the digests the answer made known (in its body or ``Docker-Content-Digest``)."""
     token_requests: list[dict[str, list[str]]] = field(default_factory=list)
     token_log: list[TokenRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -89,6 +98,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body are separate writes: avoid delayed-ACK stalls
+    revealed: tuple[str, ...] = ()
+    """Digests the answer being sent names (see ``ProxyState.timings``)."""
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -126,8 +137,28 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+        if 200 <= status < 300:
+            named = " ".join(v for k, v in (headers or {}).items() if k.lower() == "docker-content-digest")
+            known = {m.decode() for m in _DIGEST.findall(body + b" " + named.encode())}
+            self.revealed = tuple(sorted(known))
 
     def _handle(self, method: str) -> None:
+        state = self.server.state
+        arrived = time.monotonic()
+        self.revealed = ()
+        key = id(self)  # one handler per connection answers one request at a time
+        with state.lock:
+            state.overlaps.append((self.path, tuple(state.in_flight.values())))
+            state.in_flight[key] = self.path
+        try:
+            self._respond(method)
+        finally:
+            answered = time.monotonic()
+            with state.lock:
+                state.in_flight.pop(key, None)
+                state.timings.append((self.path, arrived, answered, self.revealed))
+
+    def _respond(self, method: str) -> None:
         state = self.server.state
         path = self.path
         length = int(self.headers.get("Content-Length") or 0)
@@ -178,8 +209,10 @@ class _Handler(BaseHTTPRequestHandler):
             body, media_type = served
             self._answer(fault, 200, body, {"Content-Type": media_type})
             return
-        forwarded = ("accept", "content-type") if request_body else ("accept",)
-        headers = {k: v for k, v in self.headers.items() if k.lower() in forwarded}
+        headers = {k: v for k, v in self.headers.items() if k.lower() == "content-type" and request_body}
+        accept = self.headers.get_all("Accept") or []  # clients may send several Accept lines
+        if accept:
+            headers["Accept"] = ", ".join(accept)
         try:
             response = self.server.upstream.request(
                 method, state.upstream + path, headers=headers, content=request_body or None
@@ -336,12 +369,21 @@ def referrers_of(client: httpx.Client, upstream: str, name: str, digest: str) ->
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    request_queue_size = 128  # the default 5 drops concurrent SYNs, costing a 1 s retransmit
+    request_queue_size = 1024  # the default 5 drops concurrent SYNs, costing a 1 s retransmit
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client closing its kept-alive connections (at the end of a run) is not an error.
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            return
+        super().handle_error(request, client_address)
 
     def __init__(self, state: ProxyState) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.state = state
-        self.upstream = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=64))
+        # As many requests upstream as clients send: the proxy adds latency, never a connection cap.
+        self.upstream = httpx.Client(
+            timeout=30, limits=httpx.Limits(max_connections=None, max_keepalive_connections=256)
+        )
 
 
 @contextmanager
@@ -365,12 +407,39 @@ Hook = Callable[[ProxyState], None]
 class RequestLog(Protocol):
     def __call__(self, contains: str = "") -> list[str]: ...
 
+    def timings(self) -> list[tuple[str, float, float, tuple[str, ...]]]: ...
+
+
+class _ProcessLog:
+    """The request log of a proxy running in another process (see ``proxy_process``)."""
+
+    def __init__(self, process: subprocess.Popen[str], log: str) -> None:
+        self._process = process
+        self._log = log
+
+    def _dump(self) -> dict[str, Any]:
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.write("dump\n")
+        self._process.stdin.flush()
+        self._process.stdout.readline()
+        with open(self._log, encoding="utf-8") as handle:
+            document: dict[str, Any] = json.load(handle)
+        return document
+
+    def __call__(self, contains: str = "") -> list[str]:
+        return [str(path) for path in self._dump()["paths"] if contains in path]
+
+    def timings(self) -> list[tuple[str, float, float, tuple[str, ...]]]:
+        return [(str(p), float(a), float(b), tuple(r)) for p, a, b, r in self._dump()["timings"]]
+
 
 @contextmanager
 def proxy_process(upstream: str, *, latency: float = 0.0) -> Iterator[tuple[str, RequestLog]]:
     """The proxy in its own process, so that its CPU time is not taken from the measured process
     (as a remote registry's is not). Yields (host:port, requests) where ``requests(contains)``
-    lists the request paths seen so far that contain ``contains``."""
+    lists the request paths seen so far that contain ``contains``, and ``requests.timings()``
+    each request's path with when it arrived and when its answer was sent (``time.monotonic``,
+    comparable across processes on one machine)."""
     with tempfile.TemporaryDirectory() as tmp:
         log = f"{tmp}/requests.json"
         command = [sys.executable, "-m", "tests.support.proxy", upstream, str(latency), log]
@@ -380,18 +449,8 @@ def proxy_process(upstream: str, *, latency: float = 0.0) -> Iterator[tuple[str,
         )
         assert process.stdin is not None and process.stdout is not None
         host = process.stdout.readline().strip()
-
-        def requests(contains: str = "") -> list[str]:
-            assert process.stdin is not None
-            process.stdin.write("dump\n")
-            process.stdin.flush()
-            assert process.stdout is not None
-            process.stdout.readline()
-            with open(log, encoding="utf-8") as handle:
-                return [path for path in json.load(handle) if contains in path]
-
         try:
-            yield host, requests
+            yield host, _ProcessLog(process, log)
         finally:
             process.stdin.close()
             process.wait(timeout=30)
@@ -399,13 +458,16 @@ def proxy_process(upstream: str, *, latency: float = 0.0) -> Iterator[tuple[str,
 
 def _serve(upstream: str, latency: float, log: str) -> None:
     """``python -m tests.support.proxy UPSTREAM LATENCY LOGFILE``: serve until stdin closes;
-    each ``dump`` line on stdin writes the request paths to LOGFILE and answers ``ok``."""
+    each ``dump`` line on stdin writes the request paths and timings to LOGFILE and answers ``ok``."""
     with proxy(upstream, latency=latency) as (host, state):
         print(host, flush=True)
         for line in sys.stdin:
-            if line.strip() == "dump":
+            command = line.strip()
+            if command == "dump":
+                with state.lock:
+                    document = {"paths": [p for _, p, _ in state.log], "timings": list(state.timings)}
                 with open(log, "w", encoding="utf-8") as handle:
-                    json.dump(state.requests(), handle)
+                    json.dump(document, handle)
                 print("ok", flush=True)
 
 

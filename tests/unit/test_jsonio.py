@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from slsalint import jsonio
@@ -55,3 +57,67 @@ def test_ordinary_values_are_unchanged() -> None:
 def test_load_object_names_the_type() -> None:
     with pytest.raises(jsonio.JSONError, match="not a JSON object \\(an array\\)"):
         jsonio.load_object("[]")
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+@pytest.mark.parametrize("tracked", [True, False])
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [
+        ("1", 0),
+        ("{}", 1),
+        ("[[], {}, [1, {}]]", 3),
+        ('{"a":' * 63 + "{}" + "}" * 63, 64),  # a leaf object (untracked by CPython) at the limit
+        ('{"a":' * 64 + "{}" + "}" * 64, 65),
+        ('[{"a": [' * 21 + '{"b": 1}' + "]}]" * 21, 64),
+        ('[{"a": [' * 21 + '{"b": {}}' + "]}]" * 21, 65),
+        ('[{"x": 1, "y": [2, {"z": []}]}, "s", [[[{}]]]]', 5),
+        ('{"a": [' + ", ".join(["{}"] * 200) + "]}", 3),
+    ],
+)
+def test_depth_bound_is_exact_for_every_shape(
+    monkeypatch: pytest.MonkeyPatch, tracked: bool, text: str, depth: int
+) -> None:
+    monkeypatch.setattr(jsonio, "_TRACKED_PARENTS", tracked)
+    value = json.loads(text)
+    assert _depth(value) == depth
+    for limit in (depth - 1, depth, depth + 1):
+        if limit >= 1:
+            assert jsonio.depth_exceeds(value, limit) is (depth > limit), limit
+    if depth > jsonio.MAX_DEPTH:
+        with pytest.raises(jsonio.JSONError, match="nested more than 64 levels"):
+            jsonio.loads(text)
+    else:
+        assert jsonio.loads(text) == value
+
+
+def test_depth_of_values_that_are_not_json_counts_only_arrays_and_objects() -> None:
+    # A tuple is not a JSON array: it is not a level, and what it holds is not looked into.
+    assert jsonio.depth_exceeds([([[[]]],)], 1) is False
+    assert jsonio.depth_exceeds([([[[]]],), [[]]], 2) is True
+
+
+@pytest.mark.parametrize("offset", range(5))
+@pytest.mark.parametrize("sign", ["", "-"])
+def test_integer_length_is_judged_wherever_the_literal_sits(offset: int, sign: str) -> None:
+    # Integers are only checked one by one where the text may hold a long one: the first look
+    # samples every 4th byte, so a long literal must be found at every alignment.
+    pad = '"' + "x" * offset + '"'
+    assert jsonio.loads(f"[{pad}, {sign}{'7' * 64}]")[1] == int(sign + "7" * 64)
+    with pytest.raises(jsonio.JSONError, match="integer of 65 digits is too long"):
+        jsonio.loads(f"[{pad}, {sign}{'7' * 65}]")
+    digits_in_text = '"' + "1" * 200 + '"'  # a long run of digits inside a string is just text
+    assert jsonio.loads(f"[{pad}, {digits_in_text}, 5]")[2] == 5
+
+
+def test_str_input_is_read_like_bytes() -> None:
+    with pytest.raises(jsonio.JSONError, match="integer of 70 digits"):
+        jsonio.loads("[" + "9" * 70 + "]")
+    assert jsonio.loads('{"é": 1}') == {"é": 1}

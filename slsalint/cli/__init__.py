@@ -18,7 +18,7 @@ import typer
 
 from slsalint import __version__
 from slsalint.cli._common import STATE, fail
-from slsalint.errors import SlsalintError
+from slsalint.errors import ConfigError, SlsalintError
 
 SUBCOMMANDS: dict[str, tuple[str, str, bool]] = {
     "check": ("slsalint.cli.check", "check", False),
@@ -35,13 +35,29 @@ SUBCOMMANDS: dict[str, tuple[str, str, bool]] = {
 """Subcommand -> (module, attribute, whether it is a group of commands), in help order."""
 
 
+ROOT_HELP = """Lint SLSA provenance of container images and in-toto attestations, and explain what is wrong.
+
+Global options go before the command: slsalint --quiet check IMAGE.
+
+Examples:
+
+\b
+  slsalint check oci:examples/demo-image
+  slsalint check ghcr.io/org/app:1.2.3 --format sarif=slsalint.sarif
+  slsalint explain ghcr.io/org/app:1.2.3
+  slsalint --quiet check oci:examples/demo-image
+  slsalint --verbose check oci:examples/demo-image --format json=report.json
+  slsalint rules list --format json
+"""
+
+
 def build_app(only: str | None = None) -> typer.Typer:
     """The command-line application; with ``only``, holding just that subcommand (a run that
     names its subcommand neither imports nor builds the others; what it does and prints is the
     same)."""
     app = typer.Typer(
         name="slsalint",
-        help="Lint SLSA provenance of container images and in-toto attestations, and explain what is wrong.",
+        help=ROOT_HELP,
         no_args_is_help=True,
         add_completion=True,
         pretty_exceptions_enable=False,
@@ -72,13 +88,30 @@ def _version(value: bool) -> None:
 
 
 def _root(
+    quiet: bool = typer.Option(
+        False,
+        "--quiet",
+        "-q",
+        help="Only what fails: no progress line, no notes or warnings on stderr; a text report shows "
+        "only the failing findings and its summary line (reports written to files are unchanged).",
+    ),
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        "-v",
+        help="Say on stderr what is read from where, with counts and timings (stdout is unchanged).",
+    ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for internal errors."),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
     """slsalint: SLSA provenance linter and policy engine."""
+    if quiet and verbose:
+        raise ConfigError("--quiet and --verbose cannot be used together")
     STATE.debug = debug or bool(os.environ.get("SLSALINT_DEBUG"))
+    STATE.quiet = quiet
+    STATE.verbose = verbose
 
 
 INPUT_OPTIONS = frozenset(

@@ -81,20 +81,26 @@ def check(
         [],
         "--attestation",
         "-a",
+        metavar="FILE",
         help="Attestation file: DSSE envelope, .intoto.jsonl, Sigstore bundle or raw statement (repeatable).",
     ),
     subject: str | None = typer.Option(
         None,
         "--subject",
+        metavar="DIGEST",
         help="Digest (sha256:HEX) the --attestation files (and GitHub attestations) must name.",
     ),
     artifact: Path | None = typer.Option(
         None,
         "--artifact",
+        metavar="FILE",
         help="Artifact file whose sha256 the --attestation files (and GitHub attestations) must name.",
     ),
     platform: list[str] = typer.Option(
-        [], "--platform", help="Only check this platform of an index: os/arch[/variant] (repeatable)."
+        [],
+        "--platform",
+        metavar="OS/ARCH",
+        help="Only check this platform of an index: os/arch[/variant] (repeatable).",
     ),
     policy: PolicyOption = None,
     exceptions: ExceptionsOption = None,
@@ -106,6 +112,7 @@ def check(
     rego_isolation: str = typer.Option(
         "in-process",
         "--rego-isolation",
+        metavar="in-process|worker",
         help="Where the Rego engine runs: in-process (default) or worker (a child process that is "
         "stopped and restarted when a rule times out, which then gets SL904 while the run goes on).",
     ),
@@ -113,30 +120,37 @@ def check(
         [],
         "--format",
         "-f",
+        metavar="FORMAT[=FILE]",
         help="text, json, sarif, junit or markdown; FORMAT=PATH writes to a file (repeatable).",
     ),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Write the report to this file."
+    ),
     fail_on: FailOnOption = None,
     sarif_anchor: str | None = typer.Option(
         None,
         "--sarif-anchor",
+        metavar="FILE",
         help="Repository file SARIF results without a configuration line point to "
         "(default: the policy file).",
     ),
     sarif_category: str | None = typer.Option(
         None,
         "--sarif-category",
+        metavar="CATEGORY",
         help="SARIF automationDetails.id: the code-scanning category of this run (default: from the "
         "checked components or repositories and --platform).",
     ),
     sarif_root: Path | None = typer.Option(
         None,
         "--sarif-root",
+        metavar="DIR",
         help="Directory SARIF file locations are relative to (%SRCROOT%; default: the git top level).",
     ),
     docs_url: str | None = typer.Option(
         None,
         "--docs-url",
+        metavar="URL",
         envvar="SLSALINT_DOCS_URL",
         help="Base URL of the rule documentation linked from reports (default: the project's docs).",
     ),
@@ -177,6 +191,7 @@ def check(
         None,
         "--jobs",
         "-j",
+        metavar="N",
         min=1,
         max=256,
         help="Images read at once (default: 16 from registries, 4 from layouts; 1 for one image).",
@@ -192,6 +207,17 @@ def check(
     """Check provenance against the policy; exit 1 when a finding at or above --fail-on remains.
 
     Every requested report is written, also when the run stops with exit 2 or 3 (then it says why).
+
+    Examples:
+
+    \b
+      slsalint check oci:examples/demo-image
+      slsalint check ghcr.io/org/app:1.2.3 --policy slsalint.yaml
+      slsalint check ghcr.io/org/app:1.2.3 --format text --format sarif=slsalint.sarif
+      slsalint check ghcr.io/org/app@sha256:HEX --platform linux/amd64 --fail-on warning
+      slsalint check --attestation app.intoto.jsonl --artifact app.tar.gz
+      slsalint check --images images.txt --jobs 8 --shard 0/4 --format json=shard-0.json
+      slsalint --quiet check oci:examples/demo-image --enable SL404 --disable SL302
     """
 
     from slsalint.report.sarif import category_for

@@ -40,20 +40,25 @@ POLICY_OPTION = typer.Option(
     None,
     "--policy",
     "-p",
+    metavar="FILE",
     help="Policy file giving the components map and the horizon (default: ./slsalint.yaml when present).",
 )
 AS_OF_OPTION = typer.Option(
     None, "--as-of", metavar="YYYY-MM-DD", help="Judge expiry as of this date (default: today, UTC)."
 )
 HORIZON_OPTION = typer.Option(
-    None, "--horizon-days", help="Longest an exception may run from today (default: the policy's, else 180)."
+    None,
+    "--horizon-days",
+    metavar="DAYS",
+    help="Longest an exception may run from today (default: the policy's, else 180).",
 )
 WARNING_OPTION = typer.Option(
     None,
     "--warning-days",
+    metavar="DAYS",
     help="Expiring within this many days is 'expiring' (default: the policy's, else 14).",
 )
-FORMAT_OPTION = typer.Option("text", "--format", "-f", help="text or json.")
+FORMAT_OPTION = typer.Option("text", "--format", "-f", metavar="text|json", help="text or json.")
 
 
 def _policy(path: Path | None) -> Policy | None:
@@ -211,9 +216,12 @@ def _component(value: str, policy: Policy | None) -> str:
     if not value or any(c.isspace() for c in value):
         raise ConfigError("--component: expected a component name or an image glob without spaces")
     if policy is not None and COMPONENT_NAME.match(value) and policy.components.get(value) is None:
+        from slsalint.suggest import did_you_mean
+
         known = ", ".join(policy.components.names) or "none defined"
+        hint = did_you_mean(value, policy.components.names)
         raise ConfigError(
-            f"--component {value}: unknown component (policy components: {known}); "
+            f"--component {value}: unknown component{hint} (policy components: {known}); "
             "name images directly with a glob such as */org/image"
         )
     return value
@@ -222,21 +230,31 @@ def _component(value: str, policy: Policy | None) -> str:
 @app.command("add")
 def add(
     file: Path = FILE_ARGUMENT,
-    rule: str = typer.Option(..., "--rule", help="Rule id (SL302) or name (provenance-mode-min)."),
-    component: str = typer.Option(
-        ..., "--component", help="Component name from the policy, or an image glob (*/rancher/fleet-agent)."
+    rule: str = typer.Option(
+        ..., "--rule", metavar="RULE", help="Rule id (SL302) or name (provenance-mode-min)."
     ),
-    reason: str = typer.Option(..., "--reason", help="Why the finding is accepted."),
-    owner: str = typer.Option(..., "--owner", help="Who answers for the exception (person or team address)."),
+    component: str = typer.Option(
+        ...,
+        "--component",
+        metavar="COMPONENT",
+        help="Component name from the policy, or an image glob (*/rancher/fleet-agent).",
+    ),
+    reason: str = typer.Option(..., "--reason", metavar="REASON", help="Why the finding is accepted."),
+    owner: str = typer.Option(
+        ..., "--owner", metavar="OWNER", help="Who answers for the exception (person or team address)."
+    ),
     expires: str = typer.Option(
         ..., "--expires", metavar="YYYY-MM-DD", help="Last day the exception applies."
     ),
-    ticket: str | None = typer.Option(None, "--ticket", help="Tracking issue for the fix."),
+    ticket: str | None = typer.Option(None, "--ticket", metavar="TICKET", help="Tracking issue for the fix."),
     platform: list[str] = typer.Option(
-        [], "--platform", help="Only findings about this platform, os/arch[/variant] (repeatable)."
+        [],
+        "--platform",
+        metavar="OS/ARCH",
+        help="Only findings about this platform, os/arch[/variant] (repeatable).",
     ),
     digest: str | None = typer.Option(
-        None, "--digest", help="Only this image: sha256:HEX (index or platform)."
+        None, "--digest", metavar="DIGEST", help="Only this image: sha256:HEX (index or platform)."
     ),
     policy: Path | None = POLICY_OPTION,
     horizon_days: int | None = HORIZON_OPTION,
@@ -353,16 +371,23 @@ def _find(
 @app.command("renew")
 def renew(
     file: Path = FILE_ARGUMENT,
-    rule: str = typer.Option(..., "--rule", help="Rule id or name of the exception."),
-    component: str = typer.Option(..., "--component", help="Component (or image glob) of the exception."),
+    rule: str = typer.Option(..., "--rule", metavar="RULE", help="Rule id or name of the exception."),
+    component: str = typer.Option(
+        ..., "--component", metavar="COMPONENT", help="Component (or image glob) of the exception."
+    ),
     expires: str = typer.Option(..., "--expires", metavar="YYYY-MM-DD", help="The new last day."),
     platform: list[str] = typer.Option(
-        [], "--platform", help="Select the exception with exactly these platforms (repeatable)."
+        [],
+        "--platform",
+        metavar="OS/ARCH",
+        help="Select the exception with exactly these platforms (repeatable).",
     ),
-    digest: str | None = typer.Option(None, "--digest", help="Select the exception pinned to this digest."),
-    reason: str | None = typer.Option(None, "--reason", help="Replace the reason."),
-    owner: str | None = typer.Option(None, "--owner", help="Replace the owner."),
-    ticket: str | None = typer.Option(None, "--ticket", help="Replace the ticket."),
+    digest: str | None = typer.Option(
+        None, "--digest", metavar="DIGEST", help="Select the exception pinned to this digest."
+    ),
+    reason: str | None = typer.Option(None, "--reason", metavar="REASON", help="Replace the reason."),
+    owner: str | None = typer.Option(None, "--owner", metavar="OWNER", help="Replace the owner."),
+    ticket: str | None = typer.Option(None, "--ticket", metavar="TICKET", help="Replace the ticket."),
     policy: Path | None = POLICY_OPTION,
     horizon_days: int | None = HORIZON_OPTION,
 ) -> None:

@@ -53,9 +53,11 @@ from slsalint.model import Platform
 
 def explain(
     reference: str = typer.Argument(..., help="Image: REGISTRY/REPO:TAG, REPO@sha256:HEX or oci:PATH[:TAG]."),
-    platform: list[str] = typer.Option([], "--platform", help="Only this platform (repeatable)."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file."),
+    platform: list[str] = typer.Option(
+        [], "--platform", metavar="OS/ARCH", help="Only this platform (repeatable)."
+    ),
+    fmt: str = typer.Option("text", "--format", "-f", metavar="text|json", help="text or json."),
+    output: Path | None = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to this file."),
     policy: PolicyOption = None,
     exceptions: ExceptionsOption = None,
     pack: PackOption = [],  # noqa: B006 (typer copies the default)

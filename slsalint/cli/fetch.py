@@ -27,8 +27,12 @@ from slsalint.model import Platform
 
 def fetch(
     reference: str = typer.Argument(..., help="Image: REGISTRY/REPO:TAG or REGISTRY/REPO@sha256:HEX."),
-    output: Path = typer.Option(..., "--output", "-o", help="Directory to write the OCI layout to."),
-    platform: list[str] = typer.Option([], "--platform", help="Only this platform (repeatable)."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", metavar="DIR", help="Directory to write the OCI layout to."
+    ),
+    platform: list[str] = typer.Option(
+        [], "--platform", metavar="OS/ARCH", help="Only this platform (repeatable)."
+    ),
     insecure_registry: InsecureRegistryOption = [],  # noqa: B006 (typer copies the default)
     attestation_repository: AttestationRepositoryOption = None,
     no_cache: NoCacheOption = False,

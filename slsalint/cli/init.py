@@ -18,7 +18,9 @@ def init(
         "to its repository and ref (Fleet-style).",
         metavar="gate|components",
     ),
-    output: Path = typer.Option(Path("slsalint.yaml"), "--output", "-o", help="File to write."),
+    output: Path = typer.Option(
+        Path("slsalint.yaml"), "--output", "-o", metavar="FILE", help="File to write."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
     directory: Path = typer.Option(Path(), "--dir", help="Project checkout to look at.", metavar="DIR"),
 ) -> None:

@@ -28,16 +28,23 @@ def merge(
         [],
         "--format",
         "-f",
+        metavar="FORMAT[=FILE]",
         help="text, json, sarif, junit or markdown; FORMAT=PATH writes to a file (repeatable).",
     ),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the merged report to this file."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Write the merged report to this file."
+    ),
     fail_on: str | None = typer.Option(
         None,
         "--fail-on",
+        metavar="LEVEL",
         help="Lowest level that fails the merged report: error, warning or note (default: the reports').",
     ),
     sarif_anchor: str | None = typer.Option(
-        None, "--sarif-anchor", help="Repository file SARIF results point to (default: slsalint.yaml)."
+        None,
+        "--sarif-anchor",
+        metavar="FILE",
+        help="Repository file SARIF results point to (default: slsalint.yaml).",
     ),
     no_color: bool = typer.Option(False, "--no-color", help="No colour in text output."),
     images: Path | None = typer.Option(

@@ -252,7 +252,7 @@ def test_policy_errors_name_file_and_line(tmp_path: Path, corpus: Path) -> None:
     policy.write_text("version: 1\npacks:\n  - recommended\n  - slsa-build-l4\n")
     result = run("check", target, "--policy", str(policy))
     assert result.returncode == 2
-    assert f"{policy}:4: unknown pack 'slsa-build-l4' (available: docker-scout" in result.stderr
+    assert f"{policy}:4: unknown pack 'slsa-build-l4' (did you mean slsa-build-l2 or slsa-build-l3?); available: docker-scout" in result.stderr
 
 
 def test_policy_options_apply_and_default_policy_is_found(tmp_path: Path, corpus: Path) -> None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from slsalint.cli._common import STATE
 from slsalint.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -25,7 +26,16 @@ if TYPE_CHECKING:
     from slsalint.policy import Policy
 
 app = typer.Typer(
-    help="Add, renew, list and audit time-limited exceptions (the exceptions file).",
+    help="""Add, renew, list and audit time-limited exceptions (the exceptions file).
+
+    Examples:
+
+    \b
+      slsalint exceptions add slsalint-exceptions.yaml --rule SL302 --component fleet-agent \\
+        --reason "legacy pipeline" --owner release@example.com --expires 2026-12-31
+      slsalint exceptions list slsalint-exceptions.yaml
+      slsalint exceptions audit slsalint-exceptions.yaml --format json
+    """,
     no_args_is_help=True,
 )
 
@@ -59,6 +69,9 @@ WARNING_OPTION = typer.Option(
     help="Expiring within this many days is 'expiring' (default: the policy's, else 14).",
 )
 FORMAT_OPTION = typer.Option("text", "--format", "-f", metavar="text|json", help="text or json.")
+ADD_FORMAT_OPTION = typer.Option(
+    "text", "--format", "-f", metavar="text|json", help="text or json (the entry written)."
+)
 
 
 def _policy(path: Path | None) -> Policy | None:
@@ -93,10 +106,9 @@ def _settings(policy: Policy | None, horizon: int | None, warning: int | None) -
 
 
 def _format(value: str) -> str:
-    fmt = value.strip().lower()
-    if fmt not in ("text", "json"):
-        raise ConfigError(f"--format {value}: expected text or json")
-    return fmt
+    from slsalint.cli._common import text_or_json
+
+    return text_or_json(value)
 
 
 def _load(path: Path, policy: Policy | None) -> ExceptionsFile:
@@ -258,14 +270,27 @@ def add(
     ),
     policy: Path | None = POLICY_OPTION,
     horizon_days: int | None = HORIZON_OPTION,
+    fmt: str = ADD_FORMAT_OPTION,
 ) -> None:
-    """Add an exception, keeping the file's comments and order; the file is created when missing."""
+    """Add an exception, keeping the file's comments and order; the file (and its directory) is
+    created when missing.
+
+    Examples:
+
+    \b
+      slsalint exceptions add slsalint-exceptions.yaml --rule SL302 --component fleet-agent \\
+        --reason "legacy pipeline" --owner release@example.com --expires 2026-12-31
+      slsalint exceptions add slsalint-exceptions.yaml --rule provenance-mode-min \\
+        --component '*/rancher/fleet-agent' --platform linux/arm64 --ticket FLEET-123 \\
+        --reason "arm64 runner" --owner release@example.com --expires 2026-12-31
+    """
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     from slsalint.exceptions import normalize_rule, utc_today
 
+    fmt = _format(fmt)
     loaded_policy = _policy(policy)
-    horizon, _ = _settings(loaded_policy, horizon_days, None)
+    horizon, warning = _settings(loaded_policy, horizon_days, None)
     today = utc_today()
     rule_id = normalize_rule(rule.strip(), f"--rule {rule}")
     component = _component(component, loaded_policy)
@@ -310,10 +335,24 @@ def add(
         _move_trailing_comments(previous, item)
     _write(file, yaml, document, loaded_policy)
     number = len(document["exceptions"])
+    if fmt == "json":
+        _print_written("added", file, number - 1, loaded_policy, warning, horizon)
+        return
     scope = f" on {', '.join(platforms)}" if platforms else ""
     typer.echo(
         f"added exception #{number} to {file}: {rule_id} for {component}{scope}, expires {date.isoformat()}"
     )
+
+
+def _print_written(
+    action: str, file: Path, index: int, policy: Policy | None, warning: int, horizon: int
+) -> None:
+    """``--format json`` of add and renew: {action, file, exception} (the entry as list shows it)."""
+    from slsalint.exceptions import utc_today
+
+    row = _rows(_load(file, policy), utc_today(), warning, horizon)[index]
+    document = {"action": action, "file": str(file), "exception": row}
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 def _move_trailing_comments(previous: Any, item: Any) -> None:
@@ -390,12 +429,23 @@ def renew(
     ticket: str | None = typer.Option(None, "--ticket", metavar="TICKET", help="Replace the ticket."),
     policy: Path | None = POLICY_OPTION,
     horizon_days: int | None = HORIZON_OPTION,
+    fmt: str = ADD_FORMAT_OPTION,
 ) -> None:
-    """Change the expiry (and optionally reason, owner, ticket) of one exception after review."""
+    """Change the expiry (and optionally reason, owner, ticket) of one exception after review.
+
+    Examples:
+
+    \b
+      slsalint exceptions renew slsalint-exceptions.yaml --rule SL302 --component fleet-agent \\
+        --expires 2027-03-31
+      slsalint exceptions renew slsalint-exceptions.yaml --rule SL302 --component fleet-agent \\
+        --platform linux/arm64 --expires 2027-03-31 --ticket FLEET-124
+    """
     from slsalint.exceptions import utc_today
 
+    fmt = _format(fmt)
     loaded_policy = _policy(policy)
-    horizon, _ = _settings(loaded_policy, horizon_days, None)
+    horizon, warning = _settings(loaded_policy, horizon_days, None)
     date = _check_expiry(expires, today=utc_today(), horizon=horizon)
     exceptions = _load(file, loaded_policy)
     entry = _find(exceptions, rule, component, _platforms(platform), digest)
@@ -410,6 +460,9 @@ def renew(
         if value is not None:
             item[key] = _text(value, option)
     _write(file, yaml, document, loaded_policy)
+    if fmt == "json":
+        _print_written("renewed", file, entry.index, loaded_policy, warning, horizon)
+        return
     typer.echo(
         f"renewed exception {entry.label} in {exceptions.where(entry)}: expires "
         f"{entry.expires.isoformat()} -> {date.isoformat()}"
@@ -467,7 +520,18 @@ def list_exceptions(
     horizon_days: int | None = HORIZON_OPTION,
     warning_days: int | None = WARNING_OPTION,
 ) -> None:
-    """List the exceptions with their status: active, expiring, expired (or beyond-horizon)."""
+    """List the exceptions with their status: active, expiring, expired (or beyond-horizon).
+
+    JSON: {file, asOf, exceptions: [{number, rule, component, platforms, digest, reason, owner,
+    ticket, expires, daysLeft, status, line}]}.
+
+    Examples:
+
+    \b
+      slsalint exceptions list slsalint-exceptions.yaml
+      slsalint exceptions list slsalint-exceptions.yaml --format json
+      slsalint exceptions list slsalint-exceptions.yaml --as-of 2026-12-01 --warning-days 30
+    """
     fmt = _format(fmt)
     loaded_policy = _policy(policy)
     horizon, warning = _settings(loaded_policy, horizon_days, warning_days)
@@ -497,7 +561,16 @@ def audit(
     warning_days: int | None = WARNING_OPTION,
 ) -> None:
     """Exit 1 when an exception has expired or runs beyond the horizon (for pull requests that
-    touch the file); expiring ones are listed as warnings. Exit 2 for a malformed file."""
+    touch the file); expiring ones are listed as warnings. Exit 2 for a malformed file.
+
+    JSON: {file, asOf, horizonDays, warningDays, exitCode, exceptions: [as for list]}.
+
+    Examples:
+
+    \b
+      slsalint exceptions audit slsalint-exceptions.yaml
+      slsalint exceptions audit slsalint-exceptions.yaml --policy slsalint.yaml --format json
+    """
     fmt = _format(fmt)
     loaded_policy = _policy(policy)
     horizon, warning = _settings(loaded_policy, horizon_days, warning_days)
@@ -532,7 +605,7 @@ def audit(
                 f"{where}: error: {what} expires {row['expires']}, beyond the {horizon}-day horizon "
                 f"(latest allowed: {limit})"
             )
-        elif row["status"] == "expiring":
+        elif row["status"] == "expiring" and not STATE.quiet:  # --quiet: only what fails
             days = row["daysLeft"]
             typer.echo(
                 f"{where}: warning: {what} expires {row['expires']} (in {days} day{'s' if days != 1 else ''})"

@@ -88,6 +88,14 @@ def explain(
     The image is checked exactly as `slsalint check` checks it, with the same policy, packs,
     signers and exceptions: the exit code is check's (0 clean, 1 violations, 2/3 as for check),
     and each diagnosis says whether it fails the check.
+
+    Examples:
+
+    \b
+      slsalint explain oci:examples/demo-image
+      slsalint explain ghcr.io/org/app:1.2.3 --policy slsalint.yaml
+      slsalint explain ghcr.io/org/app:1.2.3 --platform linux/arm64 --format json -o explain.json
+      slsalint explain ghcr.io/org/app:1.2.3 --github-attestations org/app
     """
     from slsalint.engine import LintOptions, LintRequest, RegistrySettings
     from slsalint.engine import explain as run_explain

@@ -11,7 +11,16 @@ import typer
 from slsalint.cli._common import parse_outputs, read_images_text, use_color, write_output
 from slsalint.errors import ConfigError
 
-app = typer.Typer(help="Work with JSON reports (slsalint.report/v1).", no_args_is_help=True)
+app = typer.Typer(
+    help="""Work with JSON reports (slsalint.report/v1).
+
+    Examples:
+
+    \b
+      slsalint report merge shard-0.json shard-1.json --format sarif=slsalint.sarif
+    """,
+    no_args_is_help=True,
+)
 
 MAX_REPORT_BYTES = 512 * 1024 * 1024
 """Largest JSON report read."""
@@ -60,6 +69,13 @@ def merge(
 
     Exits like the run the reports came from: 1 when a merged finding fails --fail-on, else 0.
     Reports of another document version, slsalint version or policy are refused (exit 2).
+
+    Examples:
+
+    \b
+      slsalint report merge shard-0.json shard-1.json shard-2.json shard-3.json
+      slsalint report merge shard-*.json --images images.txt --format json=report.json
+      slsalint report merge shard-*.json --format text --format sarif=slsalint.sarif
     """
     from slsalint.fleet import merge_documents, report_from_document
     from slsalint.model import Level

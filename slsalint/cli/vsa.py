@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from slsalint.cli._common import (
+    STATE,
     InsecureRegistryOption,
     NoCacheOption,
+    note,
     parse_outputs,
     use_color,
     write_output,
@@ -262,16 +264,14 @@ def produce(report: Report, resources: list[str], settings: VsaSettings, options
         verdict = item.statement["predicate"]["verificationResult"]
         levels = ", ".join(item.statement["predicate"]["verifiedLevels"]) or "no SLSA level"
         extra = f"; {pushed[number]}" if number in pushed else ""
-        sys.stderr.write(f"slsalint: VSA for {item.resource}: {verdict} ({levels}) in {files}{extra}\n")
+        note(f"VSA for {item.resource}: {verdict} ({levels}) in {files}{extra}")
 
 
 def notes(acceptance: VsaAcceptance | None) -> None:
     if acceptance is None:
         return
-    from slsalint.cli._common import _clean
-
     for reference, why in acceptance.notes:
-        sys.stderr.write(f"slsalint: {_clean(reference)}: no VSA accepted, checked in full: {_clean(why)}\n")
+        note(f"{reference}: no VSA accepted, checked in full: {why}")
 
 
 # -- verify-vsa -----------------------------------------------------------------------------------
@@ -337,6 +337,15 @@ def verify_vsa(
 
     Exit 0 when a VSA passes every check, 1 with findings (SL601-SL609, SL104, SL105), 2 for bad
     flags or keys, 3 when the registry could not be read.
+
+    Examples:
+
+    \b
+      slsalint verify-vsa ghcr.io/org/app@sha256:HEX --verifier-id https://ci.example.com/slsalint \\
+        --public-key-path vsa.pub --verified-level SLSA_BUILD_LEVEL_3
+      slsalint verify-vsa --attestation-path vsa.intoto.jsonl --subject-digest sha256:HEX \\
+        --resource-uri ghcr.io/org/app --verifier-id https://ci.example.com/slsalint \\
+        --public-key-path vsa.pub --format json
     """
     from slsalint import __version__
     from slsalint.checks import builtin_rules
@@ -403,7 +412,8 @@ def verify_vsa(
         else:
             write_output(out.path, render(report, out.fmt, color=False, width=100))
     sys.stdout.flush()
-    sys.stderr.write(f"Verifying VSA: {'PASSED' if not found else 'FAILED'}\n")
+    if not STATE.quiet:
+        sys.stderr.write(f"Verifying VSA: {'PASSED' if not found else 'FAILED'}\n")
     raise typer.Exit(report.exit_code)
 
 

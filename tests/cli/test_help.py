@@ -68,14 +68,19 @@ def examples(text: str) -> list[str]:
     """The command lines under ``Examples:`` (comments after ``  #`` removed)."""
     _, found, rest = text.partition("Examples:")
     assert found, "no Examples section"
-    lines = []
+    lines: list[str] = []
+    continued = False
     for line in rest.splitlines():
         stripped = line.strip()
         if not stripped:
             continue
-        if not line.startswith("    ") or not stripped.startswith("slsalint"):
+        if continued:  # the line before ended with a backslash, as in a shell
+            lines[-1] = lines[-1][:-1] + " " + stripped.split("  #", 1)[0].strip()
+        elif line.startswith("    ") and stripped.startswith("slsalint"):
+            lines.append(stripped.split("  #", 1)[0].strip())
+        else:
             break  # the section ends with the next paragraph or the option list
-        lines.append(stripped.split("  #", 1)[0].strip())
+        continued = lines[-1].endswith("\\")
     return lines
 
 

@@ -402,7 +402,10 @@ def parse_outputs(formats: list[str], output: Path | None) -> list[Output]:
         fmt, sep, path = item.partition("=")
         fmt = fmt.strip().lower()
         if fmt not in FORMATS:
-            raise ConfigError(f"--format {item}: unknown format (expected one of {', '.join(FORMATS)})")
+            from slsalint.suggest import did_you_mean
+
+            hint = did_you_mean(fmt, FORMATS)
+            raise ConfigError(f"--format {item}: unknown format{hint} (expected one of {', '.join(FORMATS)})")
         if sep and not path:
             raise ConfigError(f"--format {item}: missing path after '='")
         outs.append(Output(fmt, Path(path) if sep else None))

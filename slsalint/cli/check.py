@@ -12,6 +12,7 @@ import typer
 
 from slsalint.cli._common import (
     DEFAULT_GITHUB_API_URL,
+    STATE,
     AnnotationsOption,
     AttestationRepositoryOption,
     CertificateIdentityOption,
@@ -32,6 +33,7 @@ from slsalint.cli._common import (
     OfflineOption,
     Output,
     PackOption,
+    PolicyFlags,
     PolicyOption,
     Progress,
     RegoOption,
@@ -40,6 +42,7 @@ from slsalint.cli._common import (
     TrustedRootOption,
     existing_size,
     github_settings,
+    info,
     insecure_hosts_option,
     load_policy_flags,
     network_limits,
@@ -355,7 +358,8 @@ def write_reports(outputs: list[Output], report: Report, options: ReportOptions,
             if report.error is not None and out.fmt == "text":
                 continue
             color = out.fmt == "text" and not no_color and use_color(sys.stdout)
-            text = render(report, out.fmt, color=color, width=width, options=options)
+            shown = replace(options, quiet=STATE.quiet)  # --quiet: the text report on stdout only
+            text = render(report, out.fmt, color=color, width=width, options=shown)
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
             continue
         local = options
@@ -368,7 +372,49 @@ def write_reports(outputs: list[Output], report: Report, options: ReportOptions,
         if out.appends:
             text = "\n" + text if existing_size(out.path) else text
         write_output(out.path, text, append=out.appends)
+        info(f"wrote the {out.fmt} report to {out.path}")
     sys.stdout.flush()
+
+
+def describe_inputs(flags: PolicyFlags, packs: list[str]) -> None:
+    """``--verbose``: the policy, packs, components and exceptions the run judges with."""
+    if not STATE.verbose:
+        return
+    policy = flags.policy
+    where = str(policy.path) if policy.path is not None else "none (built-in defaults)"
+    chosen = ", ".join(packs or policy.packs) or "none"
+    info(f"policy {where}: packs {chosen}, {len(policy.components.components)} components")
+    if flags.exceptions is not None:
+        info(f"exceptions {flags.exceptions.path}: {len(flags.exceptions.entries)} entries")
+
+
+def verbose_targets(target: Callable[[int, int, str], None]) -> Callable[[int, int, str], None]:
+    """The progress line's target callback, which with ``--verbose`` also logs each target read."""
+    if not STATE.verbose:
+        return target
+
+    def both(number: int, count: int, reference: str) -> None:
+        info(f"reading {number}/{count} {reference}")
+        target(number, count, reference)
+
+    return both
+
+
+def describe_results(report: Report, requests: int) -> None:
+    """``--verbose``: per target what was found where, then the totals."""
+    if not STATE.verbose:
+        return
+    for result in report.results:
+        target = result.target
+        attestations = [a for p in target.platforms for a in p.attestations]
+        kinds = sorted({a.source.kind for a in attestations})
+        found = f" from {', '.join(kinds)}" if kinds else ""
+        info(
+            f"{target.reference}: {len(target.platforms)} platform(s), {len(attestations)} "
+            f"attestation(s){found}, {len(result.findings)} finding(s)"
+        )
+    rules = len(report.rules)
+    info(f"judged {len(report.results)} target(s) with {rules} rules; {requests} registry requests")
 
 
 def _run(
@@ -487,6 +533,7 @@ def _run(
         annotations=annotations,
         trusted_root=trusted_root,
     )
+    describe_inputs(flags, pack)
     if targets or shard is not None:
         requests = [
             LintRequest(target=target, platforms=platforms, image_name=image_name) for target in targets
@@ -517,8 +564,9 @@ def _run(
         vsa_settings = vsa_flags.settings(options, digest)
     with Progress(label or subject or "attestations") as progress:
         registry.progress = progress.update
-        registry.progress_target = progress.target
+        registry.progress_target = verbose_targets(progress.target)
         report = lint(requests, options, jobs=jobs)
+    describe_results(report, progress.requests)
     from slsalint.cli import vsa as vsa_cli
 
     vsa_cli.notes(options.accept_vsa)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from slsalint.cli._common import parse_outputs, read_images_text, use_color, write_output
+from slsalint.cli._common import STATE, parse_outputs, read_images_text, use_color, write_output
 from slsalint.errors import ConfigError
 
 app = typer.Typer(
@@ -79,7 +79,7 @@ def merge(
     """
     from slsalint.fleet import merge_documents, report_from_document
     from slsalint.model import Level
-    from slsalint.report import render
+    from slsalint.report import ReportOptions, render
     from slsalint.report._common import dump_json
 
     outputs = parse_outputs(fmt, output)
@@ -110,7 +110,10 @@ def merge(
             text = dump_json(merged)
         else:
             color = out.path is None and out.fmt == "text" and not no_color and use_color(sys.stdout)
-            text = render(report, out.fmt, color=color, width=width if out.path is None else 100)
+            options = ReportOptions(quiet=STATE.quiet and out.path is None)
+            text = render(
+                report, out.fmt, color=color, width=width if out.path is None else 100, options=options
+            )
         if out.path is None:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
         else:

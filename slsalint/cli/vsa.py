@@ -406,8 +406,10 @@ def verify_vsa(
     width = shutil.get_terminal_size((100, 24)).columns
     for out in outputs:
         if out.path is None:
+            from slsalint.report import ReportOptions
+
             color = out.fmt == "text" and not no_color and use_color(sys.stdout)
-            text = render(report, out.fmt, color=color, width=width)
+            text = render(report, out.fmt, color=color, width=width, options=ReportOptions(quiet=STATE.quiet))
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
         else:
             write_output(out.path, render(report, out.fmt, color=False, width=100))

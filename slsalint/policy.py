@@ -82,7 +82,11 @@ def validate_file(path: Path, document: Any, schema: str) -> None:
         line = line_of(document, first.pointer)
         where = f"{path}:{line}" if line else str(path)
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ConfigError(f"{where}: {first.pointer or '/'}: {first.message}{more}")
+        message = first.message
+        key = re.match(r"'([^']{1,100})' does not match", message)
+        if key is not None and first.pointer.endswith("/rules"):  # a mistyped rule id or name
+            message += rule_hint(key.group(1))
+        raise ConfigError(f"{where}: {first.pointer or '/'}: {message}{more}")
 
 
 def _plain(value: Any) -> Any:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from slsalint.cli._common import STATE, parse_outputs, read_images_text, use_color, write_output
+from slsalint.cli._common import STATE, info, parse_outputs, read_images_text, use_color, write_output
 from slsalint.errors import ConfigError
 
 app = typer.Typer(
@@ -96,7 +96,13 @@ def merge(
         from slsalint.fleet import read_image_list
 
         order = read_image_list(read_images_text(images), str(images))
-    merged = merge_documents([(str(path), _read_report(path)) for path in reports], order=order)
+    documents = []
+    for path in reports:
+        document = _read_report(path)
+        results = document.get("results")
+        info(f"read {path}: {len(results) if isinstance(results, list) else 0} image(s)")
+        documents.append((str(path), document))
+    merged = merge_documents(documents, order=order)
     report = report_from_document(merged)
     if level is not None:
         report.fail_on = level
@@ -118,6 +124,7 @@ def merge(
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
         else:
             write_output(out.path, text)
+            info(f"wrote the {out.fmt} report to {out.path}")
     sys.stdout.flush()
     raise typer.Exit(report.exit_code)
 

@@ -132,7 +132,7 @@ def _parses(line: str) -> None:
             return
         ctx = command.make_context(name, args[: split + 1], parent=parent)
         name = args[split]
-        commands: dict[str, Command] = command.commands  # type: ignore[attr-defined]
+        commands: dict[str, Command] = command.commands
         assert name in commands, f"{line}: no command {name!r}"
         parent, command, args = ctx, commands[name], args[split + 1 :]
     with command.make_context(name, args, parent=parent):

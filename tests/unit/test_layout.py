@@ -464,7 +464,8 @@ def test_a_snapshot_is_judged_as_the_image_it_was_fetched_from(tmp_path: Path) -
     w.write_index()
     collected = collect_layout(f"oci:{tmp_path}")
     assert collected.reference == recorded
-    assert {e.source.location for e in collected.evidence} == {f"registry.example.com/team/app@{att['digest']}"}
+    located = {e.source.location for e in collected.evidence}
+    assert located == {f"registry.example.com/team/app@{att['digest']}"}
 
 
 def test_an_index_with_nothing_to_check_is_never_a_pass(tmp_path: Path) -> None:

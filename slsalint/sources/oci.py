@@ -734,10 +734,16 @@ def is_signature_bundle(layer: Descriptor, data: bytes) -> bool:
     return is_signature_document(data)
 
 
+_ESCAPED_LETTER = re.compile(rb"\\u00[4-7][0-9a-fA-F]")
+"""A JSON ``\\u`` escape of an ASCII letter (how a key could be spelled without its letters)."""
+
+
 def is_signature_document(data: bytes) -> bool:
     """Whether ``data`` is a Sigstore bundle that signs an artifact or image rather than carrying
     an attestation: a message signature (``cosign sign-blob --bundle``, ``sigstore sign``) or a
     cosign v3 ``sign`` statement (predicate ``https://sigstore.dev/cosign/sign/v1``)."""
+    if b"verificationMaterial" not in data and not _ESCAPED_LETTER.search(data):
+        return False  # no bundle key, not even spelled with \u escapes of letters: no parse
     try:
         bundle = jsonio.load_object(data)
     except jsonio.JSONError:

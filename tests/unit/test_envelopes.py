@@ -263,3 +263,20 @@ def test_duplicate_keys_are_refused_in_signed_payloads_only() -> None:
         decode_document(json.dumps(envelope(duplicated.encode())).encode(), name="e.json")
     with pytest.raises(DecodeError, match=r"^b.json dsseEnvelope payload: duplicate JSON key"):
         decode_document(json.dumps(_bundle(envelope(duplicated.encode()))).encode(), name="b.json")
+
+
+def test_signature_documents_are_recognised_without_parsing_every_statement() -> None:
+    """The fast path skips files without the bundle key, but a key spelled with escapes is a
+    bundle all the same (it would otherwise be judged as an attestation)."""
+    import json as _json
+
+    from slsalint.sources.oci import is_signature_document
+
+    bundle = {"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "verificationMaterial": {}}
+    assert is_signature_document(_json.dumps({**bundle, "messageSignature": {}}).encode())
+    escaped = _json.dumps({**bundle, "messageSignature": {}}).replace(
+        "verificationMaterial", "\\u0076erificationMaterial"
+    )
+    assert is_signature_document(escaped.encode())
+    assert not is_signature_document(b'{"_type": "https://in-toto.io/Statement/v1", "x": "\\u003c"}')
+    assert not is_signature_document(_json.dumps(bundle).encode())  # a bundle, but no message signature

@@ -34,6 +34,7 @@ from slsalint.cli._common import (
     PackOption,
     PolicyOption,
     Progress,
+    RegistryCaOption,
     RegoOption,
     RegoTimeoutOption,
     TimeoutOption,
@@ -46,6 +47,7 @@ from slsalint.cli._common import (
     parse_fail_on,
     parse_outputs,
     read_images_text,
+    registry_ca_option,
     use_color,
     warn,
     write_output,
@@ -142,6 +144,7 @@ def check(
     ),
     offline: OfflineOption = False,
     insecure_registry: InsecureRegistryOption = [],  # noqa: B006 (typer copies the default)
+    registry_ca: RegistryCaOption = [],  # noqa: B006
     attestation_repository: AttestationRepositoryOption = None,
     no_cache: NoCacheOption = False,
     github_attestations: GitHubAttestationsOption = [],  # noqa: B006
@@ -233,6 +236,7 @@ def check(
             sarif_anchor=sarif_anchor,
             offline=offline,
             insecure_registry=insecure_registry,
+            registry_ca=registry_ca,
             attestation_repository=attestation_repository,
             no_cache=no_cache,
             github_attestations=github_attestations,
@@ -364,6 +368,7 @@ def _run(
     sarif_anchor: str | None,
     offline: bool,
     insecure_registry: list[str],
+    registry_ca: list[Path],
     attestation_repository: str | None,
     no_cache: bool,
     github_attestations: list[str],
@@ -443,6 +448,7 @@ def _run(
     registry = RegistrySettings(
         offline=offline,
         insecure=insecure_hosts_option(insecure_registry),
+        registry_ca=registry_ca_option(registry_ca),
         use_cache=not no_cache,
         attestation_repository=attestation_repository,
         github=github,

@@ -17,9 +17,11 @@ from slsalint.cli._common import (
     LimitOption,
     NoCacheOption,
     Progress,
+    RegistryCaOption,
     TimeoutOption,
     github_settings,
     network_limits,
+    registry_ca_option,
 )
 from slsalint.errors import ConfigError
 from slsalint.model import Platform
@@ -30,6 +32,7 @@ def fetch(
     output: Path = typer.Option(..., "--output", "-o", help="Directory to write the OCI layout to."),
     platform: list[str] = typer.Option([], "--platform", help="Only this platform (repeatable)."),
     insecure_registry: InsecureRegistryOption = [],  # noqa: B006 (typer copies the default)
+    registry_ca: RegistryCaOption = [],  # noqa: B006
     attestation_repository: AttestationRepositoryOption = None,
     no_cache: NoCacheOption = False,
     github_attestations: GitHubAttestationsOption = [],  # noqa: B006
@@ -65,6 +68,7 @@ def fetch(
     progress = Progress(reference)
     settings = RegistrySettings(
         insecure=insecure_hosts(insecure_registry),
+        registry_ca=registry_ca_option(registry_ca),
         use_cache=not no_cache,
         progress=progress.update,
         timeout=run_timeout,

@@ -407,11 +407,20 @@ class _Tunnel(httpcore.ConnectionInterface):
         )
         self._lock = threading.Lock()
         self._open = False
+        self._failed = False
 
     def handle_request(self, request: httpcore.Request) -> httpcore.Response:
         with self._lock:
+            if self._failed:
+                raise httpcore.ConnectError("the tunnel through the proxy failed")
             if not self._open:
-                self._connect(request)
+                try:
+                    self._connect(request)
+                except BaseException:
+                    # Never reused: the socket may sit anywhere between the proxy and the origin.
+                    self._failed = True
+                    self._connection.close()
+                    raise
                 self._open = True
         return self._connection.handle_request(request)
 
@@ -461,16 +470,17 @@ class _Tunnel(httpcore.ConnectionInterface):
         return f"tunnel to {self._origin} via {self._proxy.netloc}"
 
     def is_available(self) -> bool:
-        return self._connection.is_available() if self._open else True
+        # Like httpcore's HTTP/1.1 connections: not available to another request until it is open.
+        return self._open and not self._failed and self._connection.is_available()
 
     def has_expired(self) -> bool:
-        return self._connection.has_expired()
+        return self._failed or self._connection.has_expired()
 
     def is_idle(self) -> bool:
-        return self._connection.is_idle()
+        return not self._failed and self._connection.is_idle()
 
     def is_closed(self) -> bool:
-        return self._connection.is_closed()
+        return self._failed or self._connection.is_closed()
 
 
 class _TunnelPool(httpcore.ConnectionPool):

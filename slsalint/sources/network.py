@@ -103,11 +103,21 @@ class Proxy:
         return [(b"Proxy-Authorization", b"Basic " + base64.b64encode(pair))]
 
 
+def _hide_userinfo(url: str) -> str:
+    """``url`` with everything between its scheme and its last ``@`` shown as ``***``."""
+    if "@" not in url:
+        return url
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest and "@" not in scheme:
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    return f"***@{url.rsplit('@', 1)[1]}"
+
+
 def parse_proxy(value: str, variable: str) -> Proxy:
     """A proxy URL from ``variable``; ConfigError (exit 2, one line, credentials hidden) when it
     cannot be used."""
     text = value.strip()
-    shown = redact(text if "://" in text else f"http://{text}")[:200]
+    shown = _hide_userinfo(text if "://" in text else f"http://{text}")[:200]
     problem = f"{variable}={shown!r}"
     if any(c.isspace() or ord(c) < 0x20 for c in text):
         raise ConfigError(f"{problem}: not a proxy URL (it contains white space or control characters)")
@@ -132,7 +142,7 @@ def parse_proxy(value: str, variable: str) -> Proxy:
     try:
         httpx.URL(url)
     except (httpx.InvalidURL, ValueError) as exc:
-        raise ConfigError(f"{problem}: not a proxy URL ({redact(str(exc))[:120]})") from None
+        raise ConfigError(f"{problem}: not a proxy URL ({_hide_userinfo(redact(str(exc)))[:120]})") from None
     return Proxy(
         scheme=scheme,
         host=host,
@@ -258,13 +268,13 @@ def pem_certificates(data: bytes, what: str) -> list[bytes]:
     """The DER certificates of a PEM file; ConfigError naming ``what`` when it holds anything but
     PEM certificates (text around the blocks, such as comments, is allowed)."""
     blocks = list(_PEM_BLOCK.finditer(data))
+    leftover = _PEM_BLOCK.sub(b"", data)
+    if b"-----BEGIN" in leftover or b"-----END" in leftover:
+        raise ConfigError(f"{what}: a PEM block is not closed")
     if not blocks:
         raise ConfigError(f"{what}: not a PEM certificate file (no -----BEGIN CERTIFICATE----- block)")
     if len(blocks) > MAX_CA_CERTIFICATES:
         raise ConfigError(f"{what}: more than {MAX_CA_CERTIFICATES} certificates")
-    leftover = _PEM_BLOCK.sub(b"", data)
-    if b"-----BEGIN" in leftover or b"-----END" in leftover:
-        raise ConfigError(f"{what}: a PEM block is not closed")
     out: list[bytes] = []
     for number, block in enumerate(blocks, 1):
         label, body, end = block.group(1), block.group(2), block.group(3)
@@ -284,7 +294,7 @@ def pem_certificates(data: bytes, what: str) -> list[bytes]:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         try:
             context.load_verify_locations(cadata=der)
-        except ssl.SSLError:
+        except (ssl.SSLError, ValueError):  # ValueError: an empty block
             raise ConfigError(f"{what}: PEM block {number} is not an X.509 certificate") from None
         out.append(der)
     return out

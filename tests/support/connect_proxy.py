@@ -227,8 +227,7 @@ def connect_proxy(
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        host, port = server.server_address[:2]
-        yield f"{host}:{port}", state
+        yield f"127.0.0.1:{server.server_address[1]}", state
     finally:
         server.shutdown()
         server.close_tunnels()

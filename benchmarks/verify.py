@@ -7,7 +7,7 @@ identities separately); slsalint adds routing, signer-identity extraction and su
 Rounds alternate between the two so machine noise hits both alike. The own verification path
 (``intoto/0.0.2`` bundles, which sigstore-python cannot verify) is timed too, for reference.
 
-    python benchmarks/verify.py [--count 1000] [--corpus ../shared/corpus]
+    python benchmarks/verify.py [--count 1000] [--corpus tests/assets/corpus]
 
 The last line is JSON: ``{"benchmark": "verify", ...}`` with per-bundle times and the ratio.
 """
@@ -77,7 +77,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--count", type=int, default=1000, help="verifications per side (default 1000)")
     parser.add_argument("--rounds", type=int, default=10, help="alternating rounds (default 10)")
-    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--corpus", type=Path, default=ROOT / "tests" / "assets" / "corpus")
     args = parser.parse_args()
     if not (args.corpus / PUBLIC_GOOD).is_file():
         print(json.dumps({"benchmark": "verify", "error": f"corpus not found at {args.corpus}"}))

@@ -34,6 +34,7 @@ from slsalint.model import (
     ProvenanceView,
     Report,
     RuleMeta,
+    RunError,
     Subject,
     Target,
     TargetResult,
@@ -221,7 +222,8 @@ def merge_documents(
                 raise ConfigError(f"{name}: {reference} was already checked in {seen[reference]}")
             seen[reference] = name
             targets.append(target)
-    if not targets:
+    error = _merged_error(documents)
+    if not targets and error is None:
         count = len(documents)
         raise ConfigError(f"report merge: the {count} reports checked no image, so nothing was judged")
     targets.sort(key=_target_order(order))
@@ -230,10 +232,27 @@ def merge_documents(
         "version": REPORT_VERSION,
         "tool": first["tool"],
         "failOn": first["failOn"],
-        "exitCode": _exit_code(targets, fail_on),
+        "exitCode": error["exitCode"] if error is not None else _exit_code(targets, fail_on),
+        "error": error,
         "summary": {**_counts(targets), "targets": len(targets)},
         "rules": _merged_rules(documents),
         "targets": targets,
+    }
+
+
+def _merged_error(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, Any] | None:
+    """A report of a run that stopped (exit 2, 3 or 4) judged none of its images: the merge of it
+    never passes. The merged error names the first such report (and how many more there are) and
+    takes the highest exit code among them."""
+    stopped = [(name, document["error"]) for name, document in documents if document.get("error")]
+    if not stopped:
+        return None
+    name, first = stopped[0]
+    more = f" (and {len(stopped) - 1} more stopped reports)" if len(stopped) > 1 else ""
+    return {
+        "kind": first["kind"],
+        "message": f"{name}: the run stopped: {first['message']}{more}",
+        "exitCode": max(int(error["exitCode"]) for _, error in stopped),
     }
 
 
@@ -330,11 +349,15 @@ def report_from_document(document: dict[str, Any]) -> Report:
             )
         )
     results = [_target_result(raw) for raw in document["targets"]]
+    error = document.get("error")
     return Report(
         tool_version=document["tool"]["version"],
         results=results,
         rules=rules,
         fail_on=Level(document["failOn"]),
+        error=None
+        if error is None
+        else RunError(message=error["message"], exit_code=error["exitCode"], kind=error["kind"]),
     )
 
 

@@ -45,7 +45,6 @@ from slsalint.sources.oci import (
     cosign_tag_digest,
     image_named_by,
     is_digest,
-    location,
     manifest_node,
     parse_document,
     record_annotations,
@@ -261,7 +260,15 @@ def collect_layout(
     _reject_artifact(layout, where, ref, image.digest, document)
     name = image_name(image if listed else None, image.digest, image_name_override, where)
     base = name or where  # evidence locations: as the registry named them for a snapshot
-    collected = Collected(reference=base, kind="image", index_digest=None, platforms=[])
+    from slsalint.sources.reference import parse_reference
+
+    collected = Collected(
+        reference=base,
+        kind="image",
+        index_digest=None,
+        platforms=[],
+        repository=parse_reference(name).name if name else f"oci:{layout.path}",
+    )
     collected.image_size = layout.blob_path(image.digest).stat().st_size
     collected.image_media_type = document.media_type
     attestation_manifests: list[tuple[Descriptor, str | None]] = []
@@ -297,7 +304,7 @@ def collect_layout(
     def place(descriptor: Descriptor) -> str:
         entry = entry_of.get(descriptor.digest)
         recorded = entry.annotations.get(EVIDENCE_LOCATION_ANNOTATION) if entry else None
-        return recorded or location(base, descriptor.digest)
+        return recorded or collected.location_of(descriptor.digest)
 
     # BuildKit attestation manifests (both forms).
     signed: set[str] = set()
@@ -308,7 +315,7 @@ def collect_layout(
         signed.add(descriptor.digest)
         _read_attestation_manifest(
             layout,
-            location(base, descriptor.digest),
+            collected.location_of(descriptor.digest),
             descriptor,
             stored_for,
             wanted_for,
@@ -399,7 +406,7 @@ def _fallback_listing(
     try:
         listing = layout.read_document(entry.digest, entry.size)
     except ValueError as exc:
-        source = EvidenceSource("referrer", location(where, entry.digest), entry.digest)
+        source = EvidenceSource("referrer", collected.location_of(entry.digest), entry.digest)
         collected.problems.append((source, f"referrers fallback index: {exc}", subject))
         return []
     return [(item, subject) for item in listing.manifests if layout.has_blob(item.digest)]

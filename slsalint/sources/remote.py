@@ -227,7 +227,7 @@ class RemoteCollector:
         layer_jobs: list[LayerJob] = []
         for (descriptor, stored_for), result in zip(att_jobs, att_results, strict=True):
             kind = "buildkit-attestation-manifest"
-            place = location(where, descriptor.digest)
+            place = collected.location_of(descriptor.digest)
             source = EvidenceSource(kind, place, descriptor.digest)
             if isinstance(result, Exception):
                 collected.problems.append((source, f"attestation manifest: {result}", stored_for))

@@ -79,10 +79,10 @@ CHECK_ROWS: list[tuple[Fault, Callable[[dict[str, Any]], None], dict[str, Any], 
     ),
     (
         Fault(
-            "non-string-source-annotation-vouches-for-nothing",
-            1,
-            finding="SL401",
-            message="no evidence records",
+            "non-string-source-annotation-is-a-malformed-manifest",
+            3,
+            stderr=r"cannot read the image: .*annotation 'org.opencontainers.image.source' is a number, "
+            r"not a string$",
         ),
         _numeric_source,
         LOCAL_BUILD,
@@ -90,7 +90,9 @@ CHECK_ROWS: list[tuple[Fault, Callable[[dict[str, Any]], None], dict[str, Any], 
     ),
     (
         Fault(
-            "annotations-not-an-object-vouch-for-nothing", 1, finding="SL401", message="no evidence records"
+            "annotations-not-an-object-is-a-malformed-manifest",
+            3,
+            stderr=r"cannot read the image: .*'annotations' is a list, not an object$",
         ),
         _annotations_not_an_object,
         LOCAL_BUILD,
@@ -119,7 +121,7 @@ def test_check_rows(
 
 EXPLAIN_ROWS = [
     (
-        Fault("explain-policy-missing", 2, stderr=r"^slsalint: error: .*missing\.yaml: no such file$"),
+        Fault("explain-policy-missing", 2, stderr=r"^slsalint: error: .*missing\.yaml: no such policy file$"),
         ["--policy", "missing.yaml"],
     ),
     (
@@ -128,7 +130,7 @@ EXPLAIN_ROWS = [
     ),
     (Fault("explain-pack-unknown", 2, stderr=r"unknown pack 'nope'"), ["--pack", "nope"]),
     (
-        Fault("explain-exceptions-directory", 2, stderr=r"is a directory, not an exceptions file"),
+        Fault("explain-exceptions-directory", 2, stderr=r"is a directory, not a regular file"),
         ["--exceptions", "."],
     ),
     (Fault("explain-key-missing", 2, stderr=r"--key .*: no such file"), ["--key", "missing.pub"]),

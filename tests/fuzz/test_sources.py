@@ -19,7 +19,7 @@ from slsalint.provenance import (
     normalize,
     provenance_claim,
 )
-from slsalint.sources.oci import Collected, is_digest, read_index
+from slsalint.sources.oci import Collected, DocumentError, IndexWalk, document_of, is_digest
 
 HEX = re.compile(r"\A[0-9a-f]{40}([0-9a-f]{24})?\Z")
 DIGESTS = st.sampled_from(["sha256:" + c * 64 for c in "0123abcd"])
@@ -136,13 +136,21 @@ descriptor = st.fixed_dictionaries(
 
 
 @given(st.lists(descriptor | json_values, max_size=6), json_values)
-def test_read_index(children: list[Any], annotations: Any) -> None:
+def test_index_walk(children: list[Any], annotations: Any) -> None:
+    """Any index: a one-line error, or orphaned attestation manifests that name a digest the index
+    does not list (located next to the image), and only string annotations kept."""
     collected = Collected(reference="r", kind="image", index_digest=None, platforms=[], repository="reg/repo")
+    index = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": children,
+        "annotations": annotations,
+    }
+    walk = IndexWalk(collected, "r", None, max_depth=4, max_entries=1000)
     try:
-        found = read_index(
-            collected, {"manifests": children, "annotations": annotations}, "sha256:" + "f" * 64, "r", None
-        )
-    except (OperationalError, ConfigError) as exc:
+        walk.start(document_of(index, what="r"), "sha256:" + "f" * 64)
+        walk.finish()
+    except (DocumentError, OperationalError, ConfigError) as exc:
         assert "\n" not in str(exc)
         return
     listed = {c["digest"] for c in children if isinstance(c, dict)}
@@ -150,4 +158,4 @@ def test_read_index(children: list[Any], annotations: Any) -> None:
         assert is_digest(orphan.names) and orphan.names not in listed
         assert orphan.source.location == f"reg/repo@{orphan.digest}"
     assert all(isinstance(v, str) for values in collected.annotations.values() for v in values.values())
-    assert len(found) >= len(collected.orphaned)
+    assert len(walk.attestations) >= len(collected.orphaned)

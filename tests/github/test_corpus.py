@@ -1,4 +1,4 @@
-"""Real bundles made by actions/attest-build-provenance (../shared/corpus/github-attestations),
+"""Real bundles made by actions/attest-build-provenance (tests/assets/corpus/github-attestations),
 served by the fake attestations API for their subject digest and checked with ``--subject``: the
 verdict must be the one the corpus' SOURCES.md gives. Verification uses the public-good trusted
 root shipped with slsalint, offline."""

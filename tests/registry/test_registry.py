@@ -691,7 +691,9 @@ def test_attestation_manifest_or_signature_by_digest_names_its_image(
             ConfigError, match=rf"is {what}, not an image; check the image it belongs to: {belongs}$"
         ):
             check(ref, replay=False)
-        explained = explain(LintRequest(target=ref), RegistrySettings(use_cache=False)).to_json()
+        explained = explain(
+            LintRequest(target=ref), LintOptions(registry=RegistrySettings(use_cache=False))
+        ).to_json()
         assert [d["id"] for d in explained["diagnoses"]] == ["D05"]
         assert explained["diagnoses"][0]["fix"] == f"check the image it belongs to: {belongs}"
         assert explained["tree"]["what"] == what

@@ -108,4 +108,4 @@ def test_a_stopped_run_writes_an_error_block(tmp_path: Path) -> None:
     assert stopped.outcome.code == 2
     text = stopped.reports["markdown"].read_text(encoding="utf-8")
     assert text.startswith("## ⚠️ slsalint: could not check (exit 2)")
-    assert "> **Configuration error:** missing.yaml: no such file" in text
+    assert "> **Configuration error:** missing.yaml: no such policy file" in text

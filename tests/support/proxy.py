@@ -122,6 +122,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle("DELETE")
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """The answer starts: the request is no longer in flight (the client may send its next
+        one as soon as it has read this answer, before this handler has finished writing it)."""
+        state = self.server.state
+        with state.lock:
+            state.in_flight.pop(id(self), None)
+        super().send_response(code, message)
+
     def _send(
         self,
         status: int,

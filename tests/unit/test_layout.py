@@ -464,7 +464,8 @@ def test_a_snapshot_is_judged_as_the_image_it_was_fetched_from(tmp_path: Path) -
     w.write_index()
     collected = collect_layout(f"oci:{tmp_path}")
     assert collected.reference == recorded
-    assert {e.source.location for e in collected.evidence} == {f"{recorded}@{att['digest']}"}
+    located = {e.source.location for e in collected.evidence}
+    assert located == {f"registry.example.com/team/app@{att['digest']}"}
 
 
 def test_an_index_with_nothing_to_check_is_never_a_pass(tmp_path: Path) -> None:
@@ -488,7 +489,10 @@ def test_explain_says_what_an_attestation_manifest_is_and_which_image_to_check(t
 
     w, index, _, atts = make_image(tmp_path)
     w.write_index()
-    result = explain(LintRequest(target=f"oci:{tmp_path}@{atts[AMD64]['digest']}"), RegistrySettings())
+    result = explain(
+        LintRequest(target=f"oci:{tmp_path}@{atts[AMD64]['digest']}"),
+        LintOptions(registry=RegistrySettings()),
+    )
     document = result.to_json()
     [diagnosis] = document["diagnoses"]
     assert diagnosis["id"] == "D05"

@@ -291,12 +291,18 @@ def pem_certificates(data: bytes, what: str) -> list[bytes]:
             der = binascii.a2b_base64(b"".join(body.split()), strict_mode=True)
         except (binascii.Error, ValueError):
             raise ConfigError(f"{what}: PEM block {number} is not valid base64") from None
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        try:
-            context.load_verify_locations(cadata=der)
-        except (ssl.SSLError, ValueError):  # ValueError: an empty block
-            raise ConfigError(f"{what}: PEM block {number} is not an X.509 certificate") from None
+        if not der:
+            raise ConfigError(f"{what}: PEM block {number} is empty")
         out.append(der)
+    try:  # one load for the whole file; block by block only to name a broken one
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=b"".join(out))
+    except (ssl.SSLError, ValueError):
+        for number, der in enumerate(out, 1):
+            try:
+                ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=der)
+            except (ssl.SSLError, ValueError):
+                raise ConfigError(f"{what}: PEM block {number} is not an X.509 certificate") from None
+        raise ConfigError(f"{what}: the certificates cannot be loaded") from None
     return out
 
 

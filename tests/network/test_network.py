@@ -404,3 +404,13 @@ def test_attestation_repository_through_the_proxy(
         outcome = check(ref, env={"COSIGN_REPOSITORY": repository, "HTTP_PROXY": f"http://{address}"})
     assert verdict(outcome) == (0, [])
     assert set(state.connects()) == {registry.host, side_registry.host}
+
+
+def test_fetch_from_another_registry_replays_offline(elsewhere: tuple[str, str], tmp_path: Path) -> None:
+    ref, repository = elsewhere
+    online = check(ref, "--attestation-repository", repository)
+    fetched = run("fetch", ref, "--attestation-repository", repository, "--no-cache", "-o", tmp_path / "snap")
+    assert fetched.code == 0, fetched.stderr
+    offline = check(f"oci:{tmp_path / 'snap'}", "--offline")
+    assert verdict(offline) == verdict(online) == (0, [])
+    assert sources(offline) == sources(online)

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from slsalint.components import COMPONENT_NAME, ComponentMap, Expectation, ImageIdentity, glob_matches
 from slsalint.errors import ConfigError
 from slsalint.model import Finding, Level, Platform, Target, TargetResult, Waiver
+from slsalint.suggest import did_you_mean, rule_hint
 
 if TYPE_CHECKING:
     from slsalint.policy import Policy
@@ -122,11 +123,12 @@ def normalize_rule(rule: str, what: str) -> str:
                 raise ConfigError(f"{what}: {meta.id} ({meta.name}) {reason}")
             return meta.id
     if rule.upper().startswith("SL") and _USER_RULE_ID.match(rule):
-        raise ConfigError(f"{what}: unknown rule {rule!r} (see `slsalint rules list`)")
+        raise ConfigError(f"{what}: unknown rule {rule!r}{rule_hint(rule)} (see `slsalint rules list`)")
     if _USER_RULE_ID.match(rule):
         return rule.upper()
     raise ConfigError(
-        f"{what}: unknown rule name {rule!r} (see `slsalint rules list`; name rules of your own packs by id)"
+        f"{what}: unknown rule name {rule!r}{rule_hint(rule)} (see `slsalint rules list`; name rules of "
+        "your own packs by id)"
     )
 
 
@@ -324,7 +326,10 @@ def _schema_error(path: Path, document: Any) -> ConfigError | None:
             ):
                 message = wildcard_message(value)
             elif isinstance(value, str):
-                message = f"rule {value!r} is not a rule id (SL302) or name (provenance-mode-min)"
+                message = (
+                    f"rule {value!r} is not a rule id (SL302) or name (provenance-mode-min)"
+                    + rule_hint(value)
+                )
         return ConfigError(f"{where}: {name}: {message}{more}")
     return ConfigError(f"{where}: {first.pointer or '/'}: {first.message}{more}")
 
@@ -342,6 +347,8 @@ def load_exceptions(
     ``components`` (the policy's map) makes component names that it does not define an error; None
     skips that check (no policy at hand).
     """
+    if not path.exists() and not path.is_symlink():
+        raise ConfigError(missing_file_message(path))
     return exceptions_from_document(
         path, read_document(path), today=today, horizon_days=horizon_days, components=components
     )
@@ -396,8 +403,9 @@ def exceptions_from_document(
             )
         if components is not None and entry.names_component and components.get(entry.component) is None:
             known = ", ".join(components.names) or "none defined"
+            hint = did_you_mean(entry.component, components.names)
             raise ConfigError(
-                f"{where}: {name}: unknown component {entry.component!r} (policy components: {known}); "
+                f"{where}: {name}: unknown component {entry.component!r}{hint} (policy components: {known}); "
                 "name images directly with a glob such as */org/image"
             )
         previous = seen.get(entry.scope_key())
@@ -411,8 +419,23 @@ def exceptions_from_document(
     return ExceptionsFile(path=path, entries=tuple(entries))
 
 
+def missing_file_message(path: Path, named_by: Path | None = None) -> str:
+    """An exceptions file that does not exist yet, and the command that creates it."""
+    import shlex
+
+    by = f" (named by {named_by})" if named_by is not None else ""
+    return (
+        f"{path}: no such exceptions file{by}; create it with `slsalint exceptions add "
+        f"{shlex.quote(str(path))} --rule RULE --component COMPONENT --reason REASON --owner OWNER "
+        "--expires YYYY-MM-DD`"
+    )
+
+
 def load_for_policy(path: Path, policy: Policy, *, today: dt.date | None = None) -> ExceptionsFile:
     """Load ``path`` with the policy's components and horizon (what ``check`` does)."""
+    if not path.exists() and not path.is_symlink():
+        named_by = policy.path if policy.path is not None and path == policy.exceptions else None
+        raise ConfigError(missing_file_message(path, named_by))
     return load_exceptions(
         path, today=today, horizon_days=policy.exceptions_horizon_days, components=policy.components
     )

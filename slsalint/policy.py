@@ -20,6 +20,7 @@ from slsalint.errors import ConfigError
 from slsalint.exceptions import DEFAULT_HORIZON_DAYS, DEFAULT_WARNING_DAYS
 from slsalint.model import Level
 from slsalint.resources import RULES_DIR
+from slsalint.suggest import did_you_mean, rule_hint
 
 DEFAULT_POLICY = Path("slsalint.yaml")
 DEFAULT_PACKS = ("recommended",)
@@ -81,7 +82,11 @@ def validate_file(path: Path, document: Any, schema: str) -> None:
         line = line_of(document, first.pointer)
         where = f"{path}:{line}" if line else str(path)
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ConfigError(f"{where}: {first.pointer or '/'}: {first.message}{more}")
+        message = first.message
+        key = re.match(r"'([^']{1,100})' does not match", message)
+        if key is not None and first.pointer.endswith("/rules"):  # a mistyped rule id or name
+            message += rule_hint(key.group(1))
+        raise ConfigError(f"{where}: {first.pointer or '/'}: {message}{more}")
 
 
 def _plain(value: Any) -> Any:
@@ -179,7 +184,9 @@ def _rule_settings(
                 )
             builtin_id = re.fullmatch(r"SL[0-9]{3}", str(key).upper()) is not None
             if deferred is None or exception_levels is None or (builtin_id and meta is None):
-                raise ConfigError(f"{where}: unknown rule {key!r} (see `slsalint rules list`)")
+                raise ConfigError(
+                    f"{where}: unknown rule {key!r}{rule_hint(str(key))} (see `slsalint rules list`)"
+                )
             extra = sorted(set(value) - {"level"})
             name = meta.id if meta is not None else str(key)
             if extra:
@@ -269,7 +276,8 @@ def available_packs(rules_dir: Path = RULES_DIR) -> list[str]:
 
 
 def _unknown_pack(name: str, rules_dir: Path = RULES_DIR) -> str:
-    return f"unknown pack {name!r} (available: {', '.join(available_packs(rules_dir))})"
+    packs = available_packs(rules_dir)
+    return f"unknown pack {name!r}{did_you_mean(name, packs)}; available: {', '.join(packs)}"
 
 
 def default_policy() -> Path | None:
@@ -420,7 +428,7 @@ def plan_rules(
     for key in enable or []:
         check = find_check(key)
         if check is None:
-            raise ConfigError(f"--enable {key}: unknown rule (see `slsalint rules list`)")
+            raise ConfigError(f"--enable {key}: unknown rule{rule_hint(key)} (see `slsalint rules list`)")
         merged = settings.setdefault(check.id, RuleSetting())
         if merged.level is Level.OFF:
             merged.level = None
@@ -432,7 +440,7 @@ def plan_rules(
                 "fails to evaluate is always an error"
             )
         if check is None:
-            raise ConfigError(f"--disable {key}: unknown rule (see `slsalint rules list`)")
+            raise ConfigError(f"--disable {key}: unknown rule{rule_hint(key)} (see `slsalint rules list`)")
         if check.id in ALWAYS_ON:
             raise ConfigError(f"--disable {key}: {_always_on(check)}")
         settings.setdefault(check.id, RuleSetting()).level = Level.OFF

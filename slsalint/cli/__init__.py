@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ import typer
 
 from slsalint import __version__
 from slsalint.cli._common import STATE, fail
-from slsalint.errors import SlsalintError
+from slsalint.errors import ConfigError, SlsalintError
 
 SUBCOMMANDS: dict[str, tuple[str, str, bool]] = {
     "check": ("slsalint.cli.check", "check", False),
@@ -35,13 +36,29 @@ SUBCOMMANDS: dict[str, tuple[str, str, bool]] = {
 """Subcommand -> (module, attribute, whether it is a group of commands), in help order."""
 
 
+ROOT_HELP = """Lint SLSA provenance of container images and in-toto attestations, and explain what is wrong.
+
+Global options go before the command: slsalint --quiet check IMAGE.
+
+Examples:
+
+\b
+  slsalint check oci:examples/demo-image
+  slsalint check ghcr.io/org/app:1.2.3 --format sarif=slsalint.sarif
+  slsalint explain ghcr.io/org/app:1.2.3
+  slsalint --quiet check oci:examples/demo-image
+  slsalint --verbose check oci:examples/demo-image --format json=report.json
+  slsalint rules list --format json
+"""
+
+
 def build_app(only: str | None = None) -> typer.Typer:
     """The command-line application; with ``only``, holding just that subcommand (a run that
     names its subcommand neither imports nor builds the others; what it does and prints is the
     same)."""
     app = typer.Typer(
         name="slsalint",
-        help="Lint SLSA provenance of container images and in-toto attestations, and explain what is wrong.",
+        help=ROOT_HELP,
         no_args_is_help=True,
         add_completion=True,
         pretty_exceptions_enable=False,
@@ -72,13 +89,30 @@ def _version(value: bool) -> None:
 
 
 def _root(
+    quiet: bool = typer.Option(
+        False,
+        "--quiet",
+        "-q",
+        help="Only what fails: no progress line, no notes or warnings on stderr; a text report shows "
+        "only the failing findings and its summary line (reports written to files are unchanged).",
+    ),
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        "-v",
+        help="Say on stderr what is read from where, with counts and timings (stdout is unchanged).",
+    ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for internal errors."),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
     """slsalint: SLSA provenance linter and policy engine."""
+    if quiet and verbose:
+        raise ConfigError("--quiet and --verbose cannot be used together")
     STATE.debug = debug or bool(os.environ.get("SLSALINT_DEBUG"))
+    STATE.quiet = quiet
+    STATE.verbose = verbose
 
 
 INPUT_OPTIONS = frozenset(
@@ -180,6 +214,52 @@ def internal_error_message(exc: BaseException, argv: Sequence[str]) -> str:
     )
 
 
+GLOBAL_OPTIONS = ("--quiet", "-q", "--verbose", "-v", "--debug")
+"""Options of the root command only: given after a command, they are explained, not guessed at."""
+
+_TYPE_WORDS = (
+    (re.compile(r"is not a valid (?:integer|int)(?: range)?"), "is not a whole number"),
+    (re.compile(r"is not a valid float(?: range)?"), "is not a number"),
+)
+
+
+def usage_message(exc: BaseException, argv: Sequence[str] = ()) -> str:
+    """The one line for a command line that does not parse: what is wrong, the closest option or
+    command (did you mean ...?), and where the help is."""
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command", None)
+    path = getattr(ctx, "command_path", "")
+    if not path:  # some errors carry no context: the command is the one the arguments name
+        try:
+            path = " ".join(["slsalint", *_command_and_inputs(argv)[0].split()[:2]])
+        except Exception:  # the message must be made whatever argv holds
+            path = "slsalint"
+    see = f"; see `{path} --help`"
+    option = getattr(exc, "option_name", None)
+    if isinstance(option, str) and command is not None:
+        flag = option.split("=", 1)[0]
+        if flag in GLOBAL_OPTIONS and getattr(ctx, "parent", None) is not None:
+            rest = path.split(" ", 1)[1] if " " in path else ""
+            return (
+                f"{flag} is an option of slsalint itself: put it before the command "
+                f"(slsalint {flag} {rest} ...)"
+            )
+        from slsalint.suggest import option_hint
+
+        options = [o for param in command.params for o in (*param.opts, *param.secondary_opts)]
+        return f"no such option {flag}{option_hint(flag, options)}{see}"
+    text = " ".join(str(getattr(exc, "format_message", lambda: str(exc))()).split()).rstrip(".")
+    unknown = re.match(r"No such command '([^']*)'", text)
+    if unknown is not None and command is not None:
+        from slsalint.suggest import did_you_mean
+
+        name = unknown.group(1)
+        return f"no such command {name!r}{did_you_mean(name, getattr(command, 'commands', {}))}{see}"
+    for pattern, words in _TYPE_WORDS:
+        text = pattern.sub(words, text)
+    return (text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text) + see
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: maps every failure to its exit code with a one-line message."""
     args = sys.argv[1:] if argv is None else argv
@@ -198,13 +278,8 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         fail("interrupted", 130)
     except typer.TyperException as exc:
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            sys.stderr.write(f"slsalint: error: {exc}\n")
         code = getattr(exc, "exit_code", 2)
-        sys.exit(code if isinstance(code, int) and code != 1 else 2)
+        fail(usage_message(exc, args), code if isinstance(code, int) and code != 1 else 2)
     except Exception as exc:
         if STATE.debug:
             traceback.print_exc()

@@ -8,7 +8,8 @@ import errno
 import os
 import stat
 import sys
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -30,7 +31,11 @@ DEFAULT_GITHUB_API_URL = "https://api.github.com"
 
 InsecureRegistryOption = Annotated[
     list[str],
-    typer.Option("--insecure-registry", help="Allow plain HTTP to this registry host[:port] (repeatable)."),
+    typer.Option(
+        "--insecure-registry",
+        metavar="HOST[:PORT]",
+        help="Allow plain HTTP to this registry host[:port] (repeatable).",
+    ),
 ]
 RegistryCaOption = Annotated[
     list[Path],
@@ -99,6 +104,7 @@ GitHubApiUrlOption = Annotated[
     str,
     typer.Option(
         "--github-api-url",
+        metavar="URL",
         envvar="GITHUB_API_URL",
         help="GitHub API base URL (GitHub Enterprise Server: https://HOST/api/v3).",
     ),
@@ -108,66 +114,100 @@ GitHubApiUrlOption = Annotated[
 
 PolicyOption = Annotated[
     Path | None,
-    typer.Option("--policy", "-p", help="Policy file (default: ./slsalint.yaml when present)."),
+    typer.Option(
+        "--policy", "-p", metavar="FILE", help="Policy file (default: ./slsalint.yaml when present)."
+    ),
 ]
 ExceptionsOption = Annotated[
     Path | None,
     typer.Option(
         "--exceptions",
+        metavar="FILE",
         help="Exceptions file (instead of the one the policy names): reviewed, time-limited waivers.",
     ),
 ]
 PackOption = Annotated[
-    list[str], typer.Option("--pack", help="Rule pack to run instead of the policy's (repeatable).")
+    list[str],
+    typer.Option("--pack", metavar="PACK", help="Rule pack to run instead of the policy's (repeatable)."),
 ]
 EnableOption = Annotated[
-    list[str], typer.Option("--enable", help="Enable a rule by id or name (repeatable).")
+    list[str], typer.Option("--enable", metavar="RULE", help="Enable a rule by id or name (repeatable).")
 ]
 DisableOption = Annotated[
-    list[str], typer.Option("--disable", help="Disable a rule by id or name (repeatable).")
+    list[str], typer.Option("--disable", metavar="RULE", help="Disable a rule by id or name (repeatable).")
 ]
 RegoOption = Annotated[
     list[Path],
-    typer.Option("--rego", help="Directory (or file) of Rego rules to evaluate as well (repeatable)."),
+    typer.Option(
+        "--rego", metavar="DIR", help="Directory (or file) of Rego rules to evaluate as well (repeatable)."
+    ),
 ]
 RegoTimeoutOption = Annotated[
     float,
-    typer.Option("--rego-timeout", min=0.1, help="Seconds one Rego rule may take on one attestation."),
+    typer.Option(
+        "--rego-timeout",
+        min=0.1,
+        metavar="SECONDS",
+        help="Seconds one Rego rule may take on one attestation.",
+    ),
 ]
 FailOnOption = Annotated[
     str | None,
-    typer.Option("--fail-on", help="Lowest level that fails the run: error (default), warning or note."),
+    typer.Option(
+        "--fail-on",
+        metavar="LEVEL",
+        help="Lowest level that fails the run: error (default), warning or note.",
+    ),
 ]
 
 # -- signature options --------------------------------------------------------------------------
 
 CertificateIdentityOption = Annotated[
     str | None,
-    typer.Option("--certificate-identity", help="Expected signer identity (certificate SAN), exact."),
+    typer.Option(
+        "--certificate-identity",
+        metavar="IDENTITY",
+        help="Expected signer identity (certificate SAN), exact.",
+    ),
 ]
 CertificateIdentityRegexpOption = Annotated[
     str | None,
-    typer.Option("--certificate-identity-regexp", help="Expected signer identity, regular expression."),
+    typer.Option(
+        "--certificate-identity-regexp", metavar="REGEX", help="Expected signer identity, regular expression."
+    ),
 ]
 CertificateOidcIssuerOption = Annotated[
     str | None,
-    typer.Option("--certificate-oidc-issuer", help="Expected OIDC issuer of the signing certificate, exact."),
+    typer.Option(
+        "--certificate-oidc-issuer",
+        metavar="URL",
+        help="Expected OIDC issuer of the signing certificate, exact.",
+    ),
 ]
 CertificateOidcIssuerRegexpOption = Annotated[
     str | None,
-    typer.Option("--certificate-oidc-issuer-regexp", help="Expected OIDC issuer, regular expression."),
+    typer.Option(
+        "--certificate-oidc-issuer-regexp", metavar="REGEX", help="Expected OIDC issuer, regular expression."
+    ),
 ]
 KeyOption = Annotated[
-    list[Path], typer.Option("--key", help="PEM public key of an allowed signer (repeatable).")
+    list[Path],
+    typer.Option("--key", metavar="FILE", help="PEM public key of an allowed signer (repeatable)."),
 ]
 AnnotationsOption = Annotated[
     list[str],
-    typer.Option("--annotations", help="Required image-signature annotation k=v (repeatable; SL206)."),
+    typer.Option(
+        "--annotations",
+        metavar="KEY=VALUE",
+        help="Required image-signature annotation k=v (repeatable; SL206).",
+    ),
 ]
 TrustedRootOption = Annotated[
     Path | None,
     typer.Option(
-        "--trusted-root", help="Sigstore trusted_root.json (default: the public-good root shipped)."
+        "--trusted-root",
+        metavar="FILE",
+        help="Sigstore trusted_root.json (default: the public-good root shipped).",
     ),
 ]
 
@@ -244,6 +284,21 @@ def parse_fail_on(fail_on: str | None) -> Level | None:
     return level
 
 
+TEXT_OR_JSON = ("text", "json")
+
+
+def text_or_json(value: str, *, json_alias: bool = False) -> str:
+    """``--format text|json`` of a listing or result (``--json``, the older spelling, wins)."""
+    if json_alias:
+        return "json"
+    fmt = value.strip().lower()
+    if fmt not in TEXT_OR_JSON:
+        from slsalint.suggest import did_you_mean
+
+        raise ConfigError(f"--format {value}: expected text or json{did_you_mean(fmt, TEXT_OR_JSON)}")
+    return fmt
+
+
 def github_settings(owners: list[str], api_url: str) -> GitHubSettings | None:
     """``--github-attestations`` / ``--github-api-url`` (token from the environment) -> settings;
     None when no owner is given. Bad values are usage errors (exit 2)."""
@@ -297,6 +352,11 @@ def read_images_text(images: Path) -> str:
 @dataclass
 class _State:
     debug: bool = False
+    quiet: bool = False
+    """``slsalint --quiet``: no progress, notes or warnings; text reports show what fails only."""
+    verbose: bool = False
+    """``slsalint --verbose``: :func:`info` lines on stderr."""
+    started: float = field(default_factory=time.perf_counter)
 
 
 STATE = _State()
@@ -317,7 +377,23 @@ def fail(message: str, code: int) -> NoReturn:
 
 
 def warn(message: str) -> None:
-    sys.stderr.write(f"slsalint: warning: {_clean(message)}\n")
+    """A warning on stderr (none with ``--quiet``)."""
+    if not STATE.quiet:
+        sys.stderr.write(f"slsalint: warning: {_clean(message)}\n")
+
+
+def note(message: str) -> None:
+    """A note on stderr (none with ``--quiet``)."""
+    if not STATE.quiet:
+        sys.stderr.write(f"slsalint: {_clean(message)}\n")
+
+
+def info(message: str) -> None:
+    """With ``--verbose``: one line on stderr, with the seconds since the run started."""
+    if STATE.verbose:
+        elapsed = time.perf_counter() - STATE.started
+        sys.stderr.write(f"slsalint: [{elapsed:6.2f}s] {_clean(message)}\n")
+        sys.stderr.flush()
 
 
 @dataclass(frozen=True)
@@ -347,7 +423,10 @@ def parse_outputs(formats: list[str], output: Path | None) -> list[Output]:
         fmt, sep, path = item.partition("=")
         fmt = fmt.strip().lower()
         if fmt not in FORMATS:
-            raise ConfigError(f"--format {item}: unknown format (expected one of {', '.join(FORMATS)})")
+            from slsalint.suggest import did_you_mean
+
+            hint = did_you_mean(fmt, FORMATS)
+            raise ConfigError(f"--format {item}: unknown format{hint} (expected one of {', '.join(FORMATS)})")
         if sep and not path:
             raise ConfigError(f"--format {item}: missing path after '='")
         outs.append(Output(fmt, Path(path) if sep else None))
@@ -488,7 +567,12 @@ class Progress:
         self._status: Any = None
 
     def __enter__(self) -> Progress:
-        interactive = sys.stderr.isatty() and not os.environ.get("CI") and os.environ.get("TERM") != "dumb"
+        interactive = (
+            sys.stderr.isatty()
+            and not os.environ.get("CI")
+            and os.environ.get("TERM") != "dumb"
+            and not STATE.quiet
+        )
         if interactive:
             from rich.console import Console
 

@@ -12,6 +12,7 @@ import typer
 
 from slsalint.cli._common import (
     DEFAULT_GITHUB_API_URL,
+    STATE,
     AnnotationsOption,
     AttestationRepositoryOption,
     CertificateIdentityOption,
@@ -32,6 +33,7 @@ from slsalint.cli._common import (
     OfflineOption,
     Output,
     PackOption,
+    PolicyFlags,
     PolicyOption,
     Progress,
     RegistryCaOption,
@@ -41,6 +43,7 @@ from slsalint.cli._common import (
     TrustedRootOption,
     existing_size,
     github_settings,
+    info,
     insecure_hosts_option,
     load_policy_flags,
     network_limits,
@@ -83,20 +86,26 @@ def check(
         [],
         "--attestation",
         "-a",
+        metavar="FILE",
         help="Attestation file: DSSE envelope, .intoto.jsonl, Sigstore bundle or raw statement (repeatable).",
     ),
     subject: str | None = typer.Option(
         None,
         "--subject",
+        metavar="DIGEST",
         help="Digest (sha256:HEX) the --attestation files (and GitHub attestations) must name.",
     ),
     artifact: Path | None = typer.Option(
         None,
         "--artifact",
+        metavar="FILE",
         help="Artifact file whose sha256 the --attestation files (and GitHub attestations) must name.",
     ),
     platform: list[str] = typer.Option(
-        [], "--platform", help="Only check this platform of an index: os/arch[/variant] (repeatable)."
+        [],
+        "--platform",
+        metavar="OS/ARCH",
+        help="Only check this platform of an index: os/arch[/variant] (repeatable).",
     ),
     policy: PolicyOption = None,
     exceptions: ExceptionsOption = None,
@@ -108,6 +117,7 @@ def check(
     rego_isolation: str = typer.Option(
         "in-process",
         "--rego-isolation",
+        metavar="in-process|worker",
         help="Where the Rego engine runs: in-process (default) or worker (a child process that is "
         "stopped and restarted when a rule times out, which then gets SL904 while the run goes on).",
     ),
@@ -115,30 +125,37 @@ def check(
         [],
         "--format",
         "-f",
+        metavar="FORMAT[=FILE]",
         help="text, json, sarif, junit or markdown; FORMAT=PATH writes to a file (repeatable).",
     ),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Write the report to this file."
+    ),
     fail_on: FailOnOption = None,
     sarif_anchor: str | None = typer.Option(
         None,
         "--sarif-anchor",
+        metavar="FILE",
         help="Repository file SARIF results without a configuration line point to "
         "(default: the policy file).",
     ),
     sarif_category: str | None = typer.Option(
         None,
         "--sarif-category",
+        metavar="CATEGORY",
         help="SARIF automationDetails.id: the code-scanning category of this run (default: from the "
         "checked components or repositories and --platform).",
     ),
     sarif_root: Path | None = typer.Option(
         None,
         "--sarif-root",
+        metavar="DIR",
         help="Directory SARIF file locations are relative to (%SRCROOT%; default: the git top level).",
     ),
     docs_url: str | None = typer.Option(
         None,
         "--docs-url",
+        metavar="URL",
         envvar="SLSALINT_DOCS_URL",
         help="Base URL of the rule documentation linked from reports (default: the project's docs).",
     ),
@@ -180,6 +197,7 @@ def check(
         None,
         "--jobs",
         "-j",
+        metavar="N",
         min=1,
         max=256,
         help="Images read at once (default: 16 from registries, 4 from layouts; 1 for one image).",
@@ -195,6 +213,17 @@ def check(
     """Check provenance against the policy; exit 1 when a finding at or above --fail-on remains.
 
     Every requested report is written, also when the run stops with exit 2 or 3 (then it says why).
+
+    Examples:
+
+    \b
+      slsalint check oci:examples/demo-image
+      slsalint check ghcr.io/org/app:1.2.3 --policy slsalint.yaml
+      slsalint check ghcr.io/org/app:1.2.3 --format text --format sarif=slsalint.sarif
+      slsalint check ghcr.io/org/app@sha256:HEX --platform linux/amd64 --fail-on warning
+      slsalint check --attestation app.intoto.jsonl --artifact app.tar.gz
+      slsalint check --images images.txt --jobs 8 --shard 0/4 --format json=shard-0.json
+      slsalint --quiet check oci:examples/demo-image --enable SL404 --disable SL302
     """
 
     from slsalint.report.sarif import category_for
@@ -333,7 +362,8 @@ def write_reports(outputs: list[Output], report: Report, options: ReportOptions,
             if report.error is not None and out.fmt == "text":
                 continue
             color = out.fmt == "text" and not no_color and use_color(sys.stdout)
-            text = render(report, out.fmt, color=color, width=width, options=options)
+            shown = replace(options, quiet=STATE.quiet)  # --quiet: the text report on stdout only
+            text = render(report, out.fmt, color=color, width=width, options=shown)
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
             continue
         local = options
@@ -346,7 +376,49 @@ def write_reports(outputs: list[Output], report: Report, options: ReportOptions,
         if out.appends:
             text = "\n" + text if existing_size(out.path) else text
         write_output(out.path, text, append=out.appends)
+        info(f"wrote the {out.fmt} report to {out.path}")
     sys.stdout.flush()
+
+
+def describe_inputs(flags: PolicyFlags, packs: list[str]) -> None:
+    """``--verbose``: the policy, packs, components and exceptions the run judges with."""
+    if not STATE.verbose:
+        return
+    policy = flags.policy
+    where = str(policy.path) if policy.path is not None else "none (built-in defaults)"
+    chosen = ", ".join(packs or policy.packs) or "none"
+    info(f"policy {where}: packs {chosen}, {len(policy.components.components)} components")
+    if flags.exceptions is not None:
+        info(f"exceptions {flags.exceptions.path}: {len(flags.exceptions.entries)} entries")
+
+
+def verbose_targets(target: Callable[[int, int, str], None]) -> Callable[[int, int, str], None]:
+    """The progress line's target callback, which with ``--verbose`` also logs each target read."""
+    if not STATE.verbose:
+        return target
+
+    def both(number: int, count: int, reference: str) -> None:
+        info(f"reading {number}/{count} {reference}")
+        target(number, count, reference)
+
+    return both
+
+
+def describe_results(report: Report, requests: int) -> None:
+    """``--verbose``: per target what was found where, then the totals."""
+    if not STATE.verbose:
+        return
+    for result in report.results:
+        target = result.target
+        attestations = [a for p in target.platforms for a in p.attestations]
+        kinds = sorted({a.source.kind for a in attestations})
+        found = f" from {', '.join(kinds)}" if kinds else ""
+        info(
+            f"{target.reference}: {len(target.platforms)} platform(s), {len(attestations)} "
+            f"attestation(s){found}, {len(result.findings)} finding(s)"
+        )
+    rules = len(report.rules)
+    info(f"judged {len(report.results)} target(s) with {rules} rules; {requests} registry requests")
 
 
 def _run(
@@ -467,6 +539,7 @@ def _run(
         annotations=annotations,
         trusted_root=trusted_root,
     )
+    describe_inputs(flags, pack)
     if targets or shard is not None:
         requests = [
             LintRequest(target=target, platforms=platforms, image_name=image_name) for target in targets
@@ -497,8 +570,9 @@ def _run(
         vsa_settings = vsa_flags.settings(options, digest)
     with Progress(label or subject or "attestations") as progress:
         registry.progress = progress.update
-        registry.progress_target = progress.target
+        registry.progress_target = verbose_targets(progress.target)
         report = lint(requests, options, jobs=jobs)
+    describe_results(report, progress.requests)
     from slsalint.cli import vsa as vsa_cli
 
     vsa_cli.notes(options.accept_vsa)

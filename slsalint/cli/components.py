@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from slsalint.cli._common import text_or_json
 from slsalint.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -17,7 +18,15 @@ if TYPE_CHECKING:
     from slsalint.policy import Policy
 
 app = typer.Typer(
-    help="Show the components map: image globs, expected source, ref and signers.", no_args_is_help=True
+    help="""Show the components map: image globs, expected source, ref and signers.
+
+    Examples:
+
+    \b
+      slsalint components show ghcr.io/rancher/fleet-agent:v0.12.0
+      slsalint components show ghcr.io/rancher/fleet-agent:v0.12.0 --format json
+    """,
+    no_args_is_help=True,
 )
 
 
@@ -54,6 +63,23 @@ def _exceptions(path: Path | None, policy: Policy) -> ExceptionsFile | None:
     return load_exceptions(chosen, horizon_days=None, components=policy.components)
 
 
+def nearest_components(image: ImageIdentity, policy: Policy) -> list[str]:
+    """The components whose name or image globs are closest to an image no component matches
+    (``ghcr.io/rancher/fleet-agnt`` -> fleet-agent), by the last part of the name."""
+    from slsalint.suggest import closest
+
+    def last(name: str) -> str:
+        return name.rstrip("/").rsplit("/", 1)[-1].split(":", 1)[0]
+
+    choices: dict[str, str] = {}
+    for component in policy.components.components:
+        choices.setdefault(component.name, component.name)
+        for glob in component.images:
+            choices.setdefault(last(glob), component.name)
+    hits = closest(last(image.name), [c for c in choices if "*" not in c], limit=3)
+    return list(dict.fromkeys(choices[h] for h in hits))[:2]
+
+
 def _document(
     image: ImageIdentity, match: Expectation | None, policy: Policy, exceptions: ExceptionsFile | None
 ) -> dict[str, Any]:
@@ -70,6 +96,7 @@ def _document(
     }
     if match is None:
         out["components"] = {c.name: list(c.images) for c in policy.components.components}
+        out["didYouMean"] = nearest_components(image, policy)
         return out
     component = match.component
     steps = component.transform_steps(image.tag) if image.tag is not None else []
@@ -117,7 +144,9 @@ def _print_text(doc: dict[str, Any]) -> None:
     component = doc["component"]
     if component is None:
         policy = doc["policy"] or "the policy"
-        typer.echo(f"no component of {sanitize(policy)} matches {sanitize(doc['name'])}")
+        hint = " or ".join(doc["didYouMean"])
+        hint = f" (did you mean {sanitize(hint)}?)" if hint else ""
+        typer.echo(f"no component of {sanitize(policy)} matches {sanitize(doc['name'])}{hint}")
         for name, globs in doc["components"].items():
             typer.echo(f"  {sanitize(name)}: {sanitize(', '.join(globs))}")
         return
@@ -159,19 +188,30 @@ def show(
         ..., metavar="IMAGE", help="REGISTRY/REPO:TAG, REPO@sha256:HEX or oci:PATH[:TAG]."
     ),
     policy: Path | None = typer.Option(
-        None, "--policy", "-p", help="Policy file (default: ./slsalint.yaml when present)."
+        None, "--policy", "-p", metavar="FILE", help="Policy file (default: ./slsalint.yaml when present)."
     ),
     exceptions: Path | None = typer.Option(
         None,
         "--exceptions",
+        metavar="FILE",
         help="Exceptions file to list the ones for this component (default: the policy's).",
     ),
-    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+    fmt: str = typer.Option("text", "--format", "-f", metavar="text|json", help="text or json."),
 ) -> None:
-    """Print the component IMAGE belongs to and the expectations derived for it (no network)."""
-    fmt = fmt.strip().lower()
-    if fmt not in ("text", "json"):
-        raise ConfigError(f"--format {fmt}: expected text or json")
+    """Print the component IMAGE belongs to and the expectations derived for it (no network).
+
+    When no component matches, the components of the policy are listed, with the closest one
+    (did you mean ...?). JSON: {image, name, tag, digest, policy, component}, with component null
+    and the map as components: {name: [globs]} and didYouMean: [names] when none matches.
+
+    Examples:
+
+    \b
+      slsalint components show ghcr.io/rancher/fleet-agent:v0.12.0
+      slsalint components show ghcr.io/rancher/fleet-agent:v0.12.0 --policy release/slsalint.yaml
+      slsalint components show oci:snapshot --format json
+    """
+    fmt = text_or_json(fmt)
     loaded = _policy(policy)
     identity = _identity(image)
     match = loaded.components.match(identity)

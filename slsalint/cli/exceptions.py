@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from slsalint.cli._common import STATE
 from slsalint.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -25,7 +26,16 @@ if TYPE_CHECKING:
     from slsalint.policy import Policy
 
 app = typer.Typer(
-    help="Add, renew, list and audit time-limited exceptions (the exceptions file).",
+    help="""Add, renew, list and audit time-limited exceptions (the exceptions file).
+
+    Examples:
+
+    \b
+      slsalint exceptions add slsalint-exceptions.yaml --rule SL302 --component fleet-agent \\
+        --reason "legacy pipeline" --owner release@example.com --expires 2026-12-31
+      slsalint exceptions list slsalint-exceptions.yaml
+      slsalint exceptions audit slsalint-exceptions.yaml --format json
+    """,
     no_args_is_help=True,
 )
 
@@ -40,20 +50,28 @@ POLICY_OPTION = typer.Option(
     None,
     "--policy",
     "-p",
+    metavar="FILE",
     help="Policy file giving the components map and the horizon (default: ./slsalint.yaml when present).",
 )
 AS_OF_OPTION = typer.Option(
     None, "--as-of", metavar="YYYY-MM-DD", help="Judge expiry as of this date (default: today, UTC)."
 )
 HORIZON_OPTION = typer.Option(
-    None, "--horizon-days", help="Longest an exception may run from today (default: the policy's, else 180)."
+    None,
+    "--horizon-days",
+    metavar="DAYS",
+    help="Longest an exception may run from today (default: the policy's, else 180).",
 )
 WARNING_OPTION = typer.Option(
     None,
     "--warning-days",
+    metavar="DAYS",
     help="Expiring within this many days is 'expiring' (default: the policy's, else 14).",
 )
-FORMAT_OPTION = typer.Option("text", "--format", "-f", help="text or json.")
+FORMAT_OPTION = typer.Option("text", "--format", "-f", metavar="text|json", help="text or json.")
+ADD_FORMAT_OPTION = typer.Option(
+    "text", "--format", "-f", metavar="text|json", help="text or json (the entry written)."
+)
 
 
 def _policy(path: Path | None) -> Policy | None:
@@ -88,10 +106,9 @@ def _settings(policy: Policy | None, horizon: int | None, warning: int | None) -
 
 
 def _format(value: str) -> str:
-    fmt = value.strip().lower()
-    if fmt not in ("text", "json"):
-        raise ConfigError(f"--format {value}: expected text or json")
-    return fmt
+    from slsalint.cli._common import text_or_json
+
+    return text_or_json(value)
 
 
 def _load(path: Path, policy: Policy | None) -> ExceptionsFile:
@@ -211,9 +228,12 @@ def _component(value: str, policy: Policy | None) -> str:
     if not value or any(c.isspace() for c in value):
         raise ConfigError("--component: expected a component name or an image glob without spaces")
     if policy is not None and COMPONENT_NAME.match(value) and policy.components.get(value) is None:
+        from slsalint.suggest import did_you_mean
+
         known = ", ".join(policy.components.names) or "none defined"
+        hint = did_you_mean(value, policy.components.names)
         raise ConfigError(
-            f"--component {value}: unknown component (policy components: {known}); "
+            f"--component {value}: unknown component{hint} (policy components: {known}); "
             "name images directly with a glob such as */org/image"
         )
     return value
@@ -222,32 +242,55 @@ def _component(value: str, policy: Policy | None) -> str:
 @app.command("add")
 def add(
     file: Path = FILE_ARGUMENT,
-    rule: str = typer.Option(..., "--rule", help="Rule id (SL302) or name (provenance-mode-min)."),
-    component: str = typer.Option(
-        ..., "--component", help="Component name from the policy, or an image glob (*/rancher/fleet-agent)."
+    rule: str = typer.Option(
+        ..., "--rule", metavar="RULE", help="Rule id (SL302) or name (provenance-mode-min)."
     ),
-    reason: str = typer.Option(..., "--reason", help="Why the finding is accepted."),
-    owner: str = typer.Option(..., "--owner", help="Who answers for the exception (person or team address)."),
+    component: str = typer.Option(
+        ...,
+        "--component",
+        metavar="COMPONENT",
+        help="Component name from the policy, or an image glob (*/rancher/fleet-agent).",
+    ),
+    reason: str = typer.Option(..., "--reason", metavar="REASON", help="Why the finding is accepted."),
+    owner: str = typer.Option(
+        ..., "--owner", metavar="OWNER", help="Who answers for the exception (person or team address)."
+    ),
     expires: str = typer.Option(
         ..., "--expires", metavar="YYYY-MM-DD", help="Last day the exception applies."
     ),
-    ticket: str | None = typer.Option(None, "--ticket", help="Tracking issue for the fix."),
+    ticket: str | None = typer.Option(None, "--ticket", metavar="TICKET", help="Tracking issue for the fix."),
     platform: list[str] = typer.Option(
-        [], "--platform", help="Only findings about this platform, os/arch[/variant] (repeatable)."
+        [],
+        "--platform",
+        metavar="OS/ARCH",
+        help="Only findings about this platform, os/arch[/variant] (repeatable).",
     ),
     digest: str | None = typer.Option(
-        None, "--digest", help="Only this image: sha256:HEX (index or platform)."
+        None, "--digest", metavar="DIGEST", help="Only this image: sha256:HEX (index or platform)."
     ),
     policy: Path | None = POLICY_OPTION,
     horizon_days: int | None = HORIZON_OPTION,
+    fmt: str = ADD_FORMAT_OPTION,
 ) -> None:
-    """Add an exception, keeping the file's comments and order; the file is created when missing."""
+    """Add an exception, keeping the file's comments and order; the file (and its directory) is
+    created when missing.
+
+    Examples:
+
+    \b
+      slsalint exceptions add slsalint-exceptions.yaml --rule SL302 --component fleet-agent \\
+        --reason "legacy pipeline" --owner release@example.com --expires 2026-12-31
+      slsalint exceptions add slsalint-exceptions.yaml --rule provenance-mode-min \\
+        --component '*/rancher/fleet-agent' --platform linux/arm64 --ticket FLEET-123 \\
+        --reason "arm64 runner" --owner release@example.com --expires 2026-12-31
+    """
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     from slsalint.exceptions import normalize_rule, utc_today
 
+    fmt = _format(fmt)
     loaded_policy = _policy(policy)
-    horizon, _ = _settings(loaded_policy, horizon_days, None)
+    horizon, warning = _settings(loaded_policy, horizon_days, None)
     today = utc_today()
     rule_id = normalize_rule(rule.strip(), f"--rule {rule}")
     component = _component(component, loaded_policy)
@@ -292,10 +335,24 @@ def add(
         _move_trailing_comments(previous, item)
     _write(file, yaml, document, loaded_policy)
     number = len(document["exceptions"])
+    if fmt == "json":
+        _print_written("added", file, number - 1, loaded_policy, warning, horizon)
+        return
     scope = f" on {', '.join(platforms)}" if platforms else ""
     typer.echo(
         f"added exception #{number} to {file}: {rule_id} for {component}{scope}, expires {date.isoformat()}"
     )
+
+
+def _print_written(
+    action: str, file: Path, index: int, policy: Policy | None, warning: int, horizon: int
+) -> None:
+    """``--format json`` of add and renew: {action, file, exception} (the entry as list shows it)."""
+    from slsalint.exceptions import utc_today
+
+    row = _rows(_load(file, policy), utc_today(), warning, horizon)[index]
+    document = {"action": action, "file": str(file), "exception": row}
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 def _move_trailing_comments(previous: Any, item: Any) -> None:
@@ -353,24 +410,42 @@ def _find(
 @app.command("renew")
 def renew(
     file: Path = FILE_ARGUMENT,
-    rule: str = typer.Option(..., "--rule", help="Rule id or name of the exception."),
-    component: str = typer.Option(..., "--component", help="Component (or image glob) of the exception."),
+    rule: str = typer.Option(..., "--rule", metavar="RULE", help="Rule id or name of the exception."),
+    component: str = typer.Option(
+        ..., "--component", metavar="COMPONENT", help="Component (or image glob) of the exception."
+    ),
     expires: str = typer.Option(..., "--expires", metavar="YYYY-MM-DD", help="The new last day."),
     platform: list[str] = typer.Option(
-        [], "--platform", help="Select the exception with exactly these platforms (repeatable)."
+        [],
+        "--platform",
+        metavar="OS/ARCH",
+        help="Select the exception with exactly these platforms (repeatable).",
     ),
-    digest: str | None = typer.Option(None, "--digest", help="Select the exception pinned to this digest."),
-    reason: str | None = typer.Option(None, "--reason", help="Replace the reason."),
-    owner: str | None = typer.Option(None, "--owner", help="Replace the owner."),
-    ticket: str | None = typer.Option(None, "--ticket", help="Replace the ticket."),
+    digest: str | None = typer.Option(
+        None, "--digest", metavar="DIGEST", help="Select the exception pinned to this digest."
+    ),
+    reason: str | None = typer.Option(None, "--reason", metavar="REASON", help="Replace the reason."),
+    owner: str | None = typer.Option(None, "--owner", metavar="OWNER", help="Replace the owner."),
+    ticket: str | None = typer.Option(None, "--ticket", metavar="TICKET", help="Replace the ticket."),
     policy: Path | None = POLICY_OPTION,
     horizon_days: int | None = HORIZON_OPTION,
+    fmt: str = ADD_FORMAT_OPTION,
 ) -> None:
-    """Change the expiry (and optionally reason, owner, ticket) of one exception after review."""
+    """Change the expiry (and optionally reason, owner, ticket) of one exception after review.
+
+    Examples:
+
+    \b
+      slsalint exceptions renew slsalint-exceptions.yaml --rule SL302 --component fleet-agent \\
+        --expires 2027-03-31
+      slsalint exceptions renew slsalint-exceptions.yaml --rule SL302 --component fleet-agent \\
+        --platform linux/arm64 --expires 2027-03-31 --ticket FLEET-124
+    """
     from slsalint.exceptions import utc_today
 
+    fmt = _format(fmt)
     loaded_policy = _policy(policy)
-    horizon, _ = _settings(loaded_policy, horizon_days, None)
+    horizon, warning = _settings(loaded_policy, horizon_days, None)
     date = _check_expiry(expires, today=utc_today(), horizon=horizon)
     exceptions = _load(file, loaded_policy)
     entry = _find(exceptions, rule, component, _platforms(platform), digest)
@@ -385,6 +460,9 @@ def renew(
         if value is not None:
             item[key] = _text(value, option)
     _write(file, yaml, document, loaded_policy)
+    if fmt == "json":
+        _print_written("renewed", file, entry.index, loaded_policy, warning, horizon)
+        return
     typer.echo(
         f"renewed exception {entry.label} in {exceptions.where(entry)}: expires "
         f"{entry.expires.isoformat()} -> {date.isoformat()}"
@@ -442,7 +520,18 @@ def list_exceptions(
     horizon_days: int | None = HORIZON_OPTION,
     warning_days: int | None = WARNING_OPTION,
 ) -> None:
-    """List the exceptions with their status: active, expiring, expired (or beyond-horizon)."""
+    """List the exceptions with their status: active, expiring, expired (or beyond-horizon).
+
+    JSON: {file, asOf, exceptions: [{number, rule, component, platforms, digest, reason, owner,
+    ticket, expires, daysLeft, status, line}]}.
+
+    Examples:
+
+    \b
+      slsalint exceptions list slsalint-exceptions.yaml
+      slsalint exceptions list slsalint-exceptions.yaml --format json
+      slsalint exceptions list slsalint-exceptions.yaml --as-of 2026-12-01 --warning-days 30
+    """
     fmt = _format(fmt)
     loaded_policy = _policy(policy)
     horizon, warning = _settings(loaded_policy, horizon_days, warning_days)
@@ -472,7 +561,16 @@ def audit(
     warning_days: int | None = WARNING_OPTION,
 ) -> None:
     """Exit 1 when an exception has expired or runs beyond the horizon (for pull requests that
-    touch the file); expiring ones are listed as warnings. Exit 2 for a malformed file."""
+    touch the file); expiring ones are listed as warnings. Exit 2 for a malformed file.
+
+    JSON: {file, asOf, horizonDays, warningDays, exitCode, exceptions: [as for list]}.
+
+    Examples:
+
+    \b
+      slsalint exceptions audit slsalint-exceptions.yaml
+      slsalint exceptions audit slsalint-exceptions.yaml --policy slsalint.yaml --format json
+    """
     fmt = _format(fmt)
     loaded_policy = _policy(policy)
     horizon, warning = _settings(loaded_policy, horizon_days, warning_days)
@@ -507,7 +605,7 @@ def audit(
                 f"{where}: error: {what} expires {row['expires']}, beyond the {horizon}-day horizon "
                 f"(latest allowed: {limit})"
             )
-        elif row["status"] == "expiring":
+        elif row["status"] == "expiring" and not STATE.quiet:  # --quiet: only what fails
             days = row["daysLeft"]
             typer.echo(
                 f"{where}: warning: {what} expires {row['expires']} (in {days} day{'s' if days != 1 else ''})"

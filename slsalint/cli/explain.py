@@ -13,6 +13,7 @@ import typer
 
 from slsalint.cli._common import (
     DEFAULT_GITHUB_API_URL,
+    STATE,
     AnnotationsOption,
     AttestationRepositoryOption,
     CertificateIdentityOption,
@@ -41,6 +42,7 @@ from slsalint.cli._common import (
     TrustedRootOption,
     check_destination,
     github_settings,
+    info,
     insecure_hosts_option,
     load_policy_flags,
     network_limits,
@@ -55,9 +57,11 @@ from slsalint.model import Platform
 
 def explain(
     reference: str = typer.Argument(..., help="Image: REGISTRY/REPO:TAG, REPO@sha256:HEX or oci:PATH[:TAG]."),
-    platform: list[str] = typer.Option([], "--platform", help="Only this platform (repeatable)."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file."),
+    platform: list[str] = typer.Option(
+        [], "--platform", metavar="OS/ARCH", help="Only this platform (repeatable)."
+    ),
+    fmt: str = typer.Option("text", "--format", "-f", metavar="text|json", help="text or json."),
+    output: Path | None = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to this file."),
     policy: PolicyOption = None,
     exceptions: ExceptionsOption = None,
     pack: PackOption = [],  # noqa: B006 (typer copies the default)
@@ -89,6 +93,14 @@ def explain(
     The image is checked exactly as `slsalint check` checks it, with the same policy, packs,
     signers and exceptions: the exit code is check's (0 clean, 1 violations, 2/3 as for check),
     and each diagnosis says whether it fails the check.
+
+    Examples:
+
+    \b
+      slsalint explain oci:examples/demo-image
+      slsalint explain ghcr.io/org/app:1.2.3 --policy slsalint.yaml
+      slsalint explain ghcr.io/org/app:1.2.3 --platform linux/arm64 --format json -o explain.json
+      slsalint explain ghcr.io/org/app:1.2.3 --github-attestations org/app
     """
     from slsalint.engine import LintOptions, LintRequest, RegistrySettings
     from slsalint.engine import explain as run_explain
@@ -142,17 +154,24 @@ def explain(
         rego=list(rego),
         rego_timeout=rego_timeout,
     )
+    from slsalint.cli.check import describe_inputs
+
+    describe_inputs(flags, pack)
+    info(f"reading {reference}")
     with progress:
         result = run_explain(
             LintRequest(target=reference, platforms=platforms, image_name=image_name), options
         )
+    diagnoses = result.to_json()["diagnoses"]
+    info(f"{len(diagnoses)} diagnoses; {progress.requests} registry requests")
     if fmt == "json":
         text = json.dumps(result.to_json(), indent=2) + "\n"
     else:
         stream = sys.stdout if output is None else None
         color = stream is not None and use_color(stream)
         width = shutil.get_terminal_size((100, 24)).columns if output is None else 100
-        text = render_text(result.to_json(), color=color, width=width)
+        quiet = STATE.quiet and output is None  # a file gets the whole explanation
+        text = render_text(result.to_json(), color=color, width=width, quiet=quiet)
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -168,8 +187,9 @@ def _short(digest: str | None) -> str:
     return f"{algorithm}:{value[:12]}"
 
 
-def render_text(document: dict[str, Any], *, color: bool, width: int) -> str:
-    """The explanation for people: a tree, then the diagnoses with their fixes."""
+def render_text(document: dict[str, Any], *, color: bool, width: int, quiet: bool = False) -> str:
+    """The explanation for people: a tree, then the diagnoses with their fixes. ``quiet``: only
+    the diagnoses and findings that fail the check, and its verdict."""
     from rich.console import Console
     from rich.text import Text
     from rich.tree import Tree
@@ -230,9 +250,12 @@ def render_text(document: dict[str, Any], *, color: bool, width: int) -> str:
             api = "referrers API available" if referrers["api"] else "no referrers API"
             tags = referrers.get("fallbackTags") or []
             root.add(t(f"{api}; fallback tags: {', '.join(tags) if tags else 'none'}", "dim"))
-    console.print(root)
     diagnoses = document["diagnoses"]
-    if not diagnoses:
+    if quiet:
+        diagnoses = [d for d in diagnoses if d.get("failing", d["severity"] == "problem")]
+    else:
+        console.print(root)
+    if not diagnoses and not quiet:
         console.print(t("\nno known cause of a missing-attestation report applies", "green"))
     for diagnosis in diagnoses:
         failing = diagnosis.get("failing", diagnosis["severity"] == "problem")
@@ -248,8 +271,8 @@ def render_text(document: dict[str, Any], *, color: bool, width: int) -> str:
             console.print(Text.assemble(t("  policy: ", "dim"), t(diagnosis["verdict"], style)))
     check = document.get("check")
     if check is not None:
-        _render_check(console, check, t)
-    return buffer.getvalue()
+        _render_check(console, check, t, quiet=quiet)
+    return buffer.getvalue().lstrip("\n") if quiet else buffer.getvalue()
 
 
 def _signer_line(signature: dict[str, Any]) -> str:
@@ -264,7 +287,7 @@ def _signer_line(signature: dict[str, Any]) -> str:
     return line
 
 
-def _render_check(console: Any, check: dict[str, Any], t: Any) -> None:
+def _render_check(console: Any, check: dict[str, Any], t: Any, *, quiet: bool = False) -> None:
     """The verdict of ``check`` under the same policy, with the findings that decide it."""
     from rich.text import Text
 
@@ -282,6 +305,8 @@ def _render_check(console: Any, check: dict[str, Any], t: Any) -> None:
         )
     )
     for finding in check["findings"]:
+        if quiet and not finding["failing"]:
+            continue
         where = f" {finding['platform']}" if finding.get("platform") else ""
         state = "waived" if finding["waived"] else finding["level"]
         style = "red" if finding["failing"] else "dim"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from slsalint.cli._common import STATE
 from slsalint.errors import ConfigError
 
 
@@ -18,7 +19,9 @@ def init(
         "to its repository and ref (Fleet-style).",
         metavar="gate|components",
     ),
-    output: Path = typer.Option(Path("slsalint.yaml"), "--output", "-o", help="File to write."),
+    output: Path = typer.Option(
+        Path("slsalint.yaml"), "--output", "-o", metavar="FILE", help="File to write."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
     directory: Path = typer.Option(Path(), "--dir", help="Project checkout to look at.", metavar="DIR"),
 ) -> None:
@@ -30,10 +33,9 @@ def init(
 
     Examples:
 
+    \b
       slsalint init                      # CI gate for this repository
-
-      slsalint init --use components     # a release of many images (Fleet-style components)
-
+      slsalint init --use components     # many images (Fleet-style components)
       slsalint init -o policy/slsalint.yaml --force
     """
     from slsalint import starter
@@ -51,4 +53,6 @@ def init(
     except OSError as exc:
         raise ConfigError(f"{output}: cannot write: {exc.strerror or exc}") from None
     load_policy(output)  # what we wrote must be a valid policy
-    sys.stdout.write(f"wrote {output}\nnext: slsalint rules list --policy {output}\n")
+    sys.stdout.write(f"wrote {output}\n")
+    if not STATE.quiet:
+        sys.stdout.write(f"next: slsalint rules list --policy {output}\n")

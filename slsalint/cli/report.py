@@ -8,10 +8,19 @@ from pathlib import Path
 
 import typer
 
-from slsalint.cli._common import parse_outputs, read_images_text, use_color, write_output
+from slsalint.cli._common import STATE, info, parse_outputs, read_images_text, use_color, write_output
 from slsalint.errors import ConfigError
 
-app = typer.Typer(help="Work with JSON reports (slsalint.report/v1).", no_args_is_help=True)
+app = typer.Typer(
+    help="""Work with JSON reports (slsalint.report/v1).
+
+    Examples:
+
+    \b
+      slsalint report merge shard-0.json shard-1.json --format sarif=slsalint.sarif
+    """,
+    no_args_is_help=True,
+)
 
 MAX_REPORT_BYTES = 512 * 1024 * 1024
 """Largest JSON report read."""
@@ -28,16 +37,23 @@ def merge(
         [],
         "--format",
         "-f",
+        metavar="FORMAT[=FILE]",
         help="text, json, sarif, junit or markdown; FORMAT=PATH writes to a file (repeatable).",
     ),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the merged report to this file."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Write the merged report to this file."
+    ),
     fail_on: str | None = typer.Option(
         None,
         "--fail-on",
+        metavar="LEVEL",
         help="Lowest level that fails the merged report: error, warning or note (default: the reports').",
     ),
     sarif_anchor: str | None = typer.Option(
-        None, "--sarif-anchor", help="Repository file SARIF results point to (default: slsalint.yaml)."
+        None,
+        "--sarif-anchor",
+        metavar="FILE",
+        help="Repository file SARIF results point to (default: slsalint.yaml).",
     ),
     no_color: bool = typer.Option(False, "--no-color", help="No colour in text output."),
     images: Path | None = typer.Option(
@@ -53,10 +69,17 @@ def merge(
 
     Exits like the run the reports came from: 1 when a merged finding fails --fail-on, else 0.
     Reports of another document version, slsalint version or policy are refused (exit 2).
+
+    Examples:
+
+    \b
+      slsalint report merge shard-0.json shard-1.json shard-2.json shard-3.json
+      slsalint report merge shard-*.json --images images.txt --format json=report.json
+      slsalint report merge shard-*.json --format text --format sarif=slsalint.sarif
     """
     from slsalint.fleet import merge_documents, report_from_document
     from slsalint.model import Level
-    from slsalint.report import render
+    from slsalint.report import ReportOptions, render
     from slsalint.report._common import dump_json
 
     outputs = parse_outputs(fmt, output)
@@ -73,7 +96,13 @@ def merge(
         from slsalint.fleet import read_image_list
 
         order = read_image_list(read_images_text(images), str(images))
-    merged = merge_documents([(str(path), _read_report(path)) for path in reports], order=order)
+    documents = []
+    for path in reports:
+        document = _read_report(path)
+        results = document.get("results")
+        info(f"read {path}: {len(results) if isinstance(results, list) else 0} image(s)")
+        documents.append((str(path), document))
+    merged = merge_documents(documents, order=order)
     report = report_from_document(merged)
     if level is not None:
         report.fail_on = level
@@ -87,11 +116,15 @@ def merge(
             text = dump_json(merged)
         else:
             color = out.path is None and out.fmt == "text" and not no_color and use_color(sys.stdout)
-            text = render(report, out.fmt, color=color, width=width if out.path is None else 100)
+            options = ReportOptions(quiet=STATE.quiet and out.path is None)
+            text = render(
+                report, out.fmt, color=color, width=width if out.path is None else 100, options=options
+            )
         if out.path is None:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
         else:
             write_output(out.path, text)
+            info(f"wrote the {out.fmt} report to {out.path}")
     sys.stdout.flush()
     raise typer.Exit(report.exit_code)
 

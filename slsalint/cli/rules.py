@@ -8,12 +8,25 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from slsalint.cli._common import text_or_json
 from slsalint.errors import ConfigError
 
 if TYPE_CHECKING:
     from slsalint.model import RuleMeta
 
-app = typer.Typer(help="List rules and show their documentation.", no_args_is_help=True)
+app = typer.Typer(
+    help="""List rules and show their documentation.
+
+    Examples:
+
+    \b
+      slsalint rules list
+      slsalint rules list --format json
+      slsalint rules list --policy slsalint.yaml
+      slsalint rules show SL302
+    """,
+    no_args_is_help=True,
+)
 
 
 def _packs_by_rule() -> dict[str, list[str]]:
@@ -80,32 +93,48 @@ def _plan(
 
 @app.command("list")
 def list_rules(
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
-    rego: list[Path] = typer.Option([], "--rego", help=REGO_OPTION_HELP),
+    fmt: str = typer.Option("text", "--format", "-f", metavar="text|json", help="text or json."),
+    json_out: bool = typer.Option(False, "--json", hidden=True, help="The same as --format json."),
+    rego: list[Path] = typer.Option([], "--rego", metavar="DIR", help=REGO_OPTION_HELP),
     policy: Path | None = typer.Option(
         None,
         "--policy",
         "-p",
+        metavar="FILE",
         help="List only what a check with this policy file runs, at the effective levels, with options.",
     ),
     pack: list[str] = typer.Option(
         [],
         "--pack",
+        metavar="PACK",
         help="List only what a check with this pack runs (repeatable; replaces the policy's packs).",
     ),
 ) -> None:
     """List every rule: built-in and Rego (bundled packs, --rego): id, name, level, packs, summary.
 
     With --policy or --pack, list the rules a check would run instead: levels and options after the
-    packs and the policy's rules: section are applied."""
+    packs and the policy's rules: section are applied.
+
+    JSON: a list of {id, name, level, summary, packs, helpUri, source}, with options when planning.
+
+    Examples:
+
+    \b
+      slsalint rules list
+      slsalint rules list --format json
+      slsalint rules list --policy slsalint.yaml
+      slsalint rules list --pack slsa-build-l3 --rego policy/rego
+    """
     import json
+
+    fmt = text_or_json(fmt, json_alias=json_out)
 
     planning = policy is not None or bool(pack)
     if planning:
         rules = _plan(policy, list(pack), list(rego))
     else:
         rules = [(meta, in_packs, source, {}) for meta, in_packs, source in _catalogue(list(rego))]
-    if json_out:
+    if fmt == "json":
         data = []
         for r, in_packs, source, options in rules:
             entry: dict[str, Any] = {
@@ -141,29 +170,63 @@ def list_rules(
 
 @app.command("show")
 def show_rule(
-    rule: str = typer.Argument(..., help="Rule id (SL302) or name (provenance-mode-min)."),
-    rego: list[Path] = typer.Option([], "--rego", help="Also look in the Rego rules of this directory."),
+    rule: str = typer.Argument(..., metavar="RULE", help="Rule id (SL302) or name (provenance-mode-min)."),
+    rego: list[Path] = typer.Option(
+        [], "--rego", metavar="DIR", help="Also look in the Rego rules of this directory."
+    ),
+    fmt: str = typer.Option("text", "--format", "-f", metavar="text|json", help="text or json."),
 ) -> None:
-    """Show a rule's documentation: what it checks, why, how to fix, examples, options."""
+    """Show a rule's documentation: what it checks, why, how to fix, examples, options.
+
+    JSON: a list (the same Rego id may name rules of two packs) of {id, name, level, summary,
+    packs, helpUri, source, doc, optionsSchema}.
+
+    Examples:
+
+    \b
+      slsalint rules show SL302
+      slsalint rules show provenance-mode-min
+      slsalint rules show SL404 --format json
+      slsalint rules show ORG001 --rego policy/rego
+    """
     import json
 
-    found = False
-    for meta, _, _ in _catalogue(list(rego)):
-        if rule.upper() == meta.id or rule.lower() == meta.name:
-            from rich.console import Console
-            from rich.markdown import Markdown
+    fmt = text_or_json(fmt)
+    catalogue = _catalogue(list(rego))
+    matches = [entry for entry in catalogue if rule.upper() == entry[0].id or rule.lower() == entry[0].name]
+    if not matches:
+        from slsalint.suggest import did_you_mean
 
-            console = Console(highlight=False)
-            if found:
-                console.print("", markup=False)
-            found = True
-            console.print(f"{meta.id} {meta.name} (default level: {meta.level.value})", markup=False)
-            console.print(Markdown(meta.doc))
-            props = meta.options_schema.get("properties")
-            if props:
-                console.print("Options schema:", markup=False)
-                console.print(json.dumps(meta.options_schema, indent=2), markup=False)
-            if meta.help_uri:
-                console.print(f"Documentation: {meta.help_uri}", markup=False)
-    if not found:
-        raise ConfigError(f"unknown rule {rule!r} (see `slsalint rules list`)")
+        names = [name for meta, _, _ in catalogue for name in (meta.id, meta.name)]
+        raise ConfigError(f"unknown rule {rule!r}{did_you_mean(rule, names)} (see `slsalint rules list`)")
+    if fmt == "json":
+        data = [
+            {
+                "id": meta.id,
+                "name": meta.name,
+                "level": meta.level.value,
+                "summary": meta.summary,
+                "packs": in_packs,
+                "helpUri": meta.help_uri,
+                "source": source,
+                "doc": meta.doc,
+                "optionsSchema": meta.options_schema,
+            }
+            for meta, in_packs, source in matches
+        ]
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    console = Console(highlight=False)
+    for number, (meta, _, _) in enumerate(matches):
+        if number:
+            console.print("", markup=False)
+        console.print(f"{meta.id} {meta.name} (default level: {meta.level.value})", markup=False)
+        console.print(Markdown(meta.doc))
+        if meta.options_schema.get("properties"):
+            console.print("Options schema:", markup=False)
+            console.print(json.dumps(meta.options_schema, indent=2), markup=False)
+        if meta.help_uri:
+            console.print(f"Documentation: {meta.help_uri}", markup=False)

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from slsalint.cli._common import (
+    STATE,
     InsecureRegistryOption,
     NoCacheOption,
     RegistryCaOption,
+    note,
     parse_outputs,
     registry_ca_option,
     use_color,
@@ -80,6 +82,7 @@ VsaOption = Annotated[
     Path | None,
     typer.Option(
         "--vsa",
+        metavar="FILE|DIR",
         help="Write a signed SLSA VSA per checked image to this .intoto.jsonl file (one line per image), "
         "or, when it is a directory, one sha256-HEX.intoto.jsonl per image.",
     ),
@@ -88,22 +91,29 @@ VsaKeyOption = Annotated[
     Path | None,
     typer.Option(
         "--vsa-key",
+        metavar="FILE",
         help="Private key that signs the VSAs (cosign's formats; encrypted keys read COSIGN_PASSWORD).",
     ),
 ]
 VsaKeyIdOption = Annotated[
     str | None,
     typer.Option(
-        "--vsa-key-id", help="Key id recorded in the DSSE signature (default: the key's SHA256: id)."
+        "--vsa-key-id",
+        metavar="ID",
+        help="Key id recorded in the DSSE signature (default: the key's SHA256: id).",
     ),
 ]
 VerifierIdOption = Annotated[
     str | None,
-    typer.Option("--verifier-id", help="URI identifying this verifier (required with --vsa)."),
+    typer.Option("--verifier-id", metavar="URI", help="URI identifying this verifier (required with --vsa)."),
 ]
 VsaPolicyUriOption = Annotated[
     str | None,
-    typer.Option("--vsa-policy-uri", help="URI of the policy recorded in the VSA (default: file:POLICY)."),
+    typer.Option(
+        "--vsa-policy-uri",
+        metavar="URI",
+        help="URI of the policy recorded in the VSA (default: file:POLICY).",
+    ),
 ]
 VsaPushOption = Annotated[
     bool,
@@ -119,13 +129,18 @@ AcceptVsaOption = Annotated[
     list[Path],
     typer.Option(
         "--accept-vsa",
+        metavar="FILE",
         help="Public key of a trusted VSA signer (repeatable): an image with a fresh, valid VSA for this "
         "policy passes by it instead of being evaluated.",
     ),
 ]
 VsaMaxAgeOption = Annotated[
     str | None,
-    typer.Option("--vsa-max-age", help="Oldest VSA --accept-vsa trusts (30m, 12h, 7d, 2w; default 7d)."),
+    typer.Option(
+        "--vsa-max-age",
+        metavar="DURATION",
+        help="Oldest VSA --accept-vsa trusts (30m, 12h, 7d, 2w; default 7d).",
+    ),
 ]
 
 
@@ -251,16 +266,14 @@ def produce(report: Report, resources: list[str], settings: VsaSettings, options
         verdict = item.statement["predicate"]["verificationResult"]
         levels = ", ".join(item.statement["predicate"]["verifiedLevels"]) or "no SLSA level"
         extra = f"; {pushed[number]}" if number in pushed else ""
-        sys.stderr.write(f"slsalint: VSA for {item.resource}: {verdict} ({levels}) in {files}{extra}\n")
+        note(f"VSA for {item.resource}: {verdict} ({levels}) in {files}{extra}")
 
 
 def notes(acceptance: VsaAcceptance | None) -> None:
     if acceptance is None:
         return
-    from slsalint.cli._common import _clean
-
     for reference, why in acceptance.notes:
-        sys.stderr.write(f"slsalint: {_clean(reference)}: no VSA accepted, checked in full: {_clean(why)}\n")
+        note(f"{reference}: no VSA accepted, checked in full: {why}")
 
 
 # -- verify-vsa -----------------------------------------------------------------------------------
@@ -271,32 +284,53 @@ def verify_vsa(
         None, metavar="[IMAGE]", help="Registry image whose attached VSAs to verify (or --attestation-path)."
     ),
     subject_digest: list[str] = typer.Option(
-        [], "--subject-digest", help="Digest ALG:VALUE the VSA must name (repeatable; default: the IMAGE's)."
+        [],
+        "--subject-digest",
+        metavar="DIGEST",
+        help="Digest ALG:VALUE the VSA must name (repeatable; default: the IMAGE's).",
     ),
     attestation_path: Path | None = typer.Option(
-        None, "--attestation-path", help="VSA file: a DSSE envelope or .intoto.jsonl (one per line)."
+        None,
+        "--attestation-path",
+        metavar="FILE",
+        help="VSA file: a DSSE envelope or .intoto.jsonl (one per line).",
     ),
-    verifier_id: str | None = typer.Option(None, "--verifier-id", help="Expected verifier.id (required)."),
+    verifier_id: str | None = typer.Option(
+        None, "--verifier-id", metavar="URI", help="Expected verifier.id (required)."
+    ),
     resource_uri: str | None = typer.Option(
         None,
         "--resource-uri",
+        metavar="URI",
         help="Expected resourceUri (required; default with IMAGE: the IMAGE as given).",
     ),
     verified_level: list[str] = typer.Option(
-        [], "--verified-level", help="Level the VSA must claim, e.g. SLSA_BUILD_LEVEL_2 (repeatable)."
+        [],
+        "--verified-level",
+        metavar="LEVEL",
+        help="Level the VSA must claim, e.g. SLSA_BUILD_LEVEL_2 (repeatable).",
     ),
     public_key_path: Path | None = typer.Option(
-        None, "--public-key-path", help="PEM public key of the verifier (required)."
+        None, "--public-key-path", metavar="FILE", help="PEM public key of the verifier (required)."
     ),
     public_key_id: str | None = typer.Option(
-        None, "--public-key-id", help="Key id of the public key (default: its SHA256: fingerprint)."
+        None,
+        "--public-key-id",
+        metavar="ID",
+        help="Key id of the public key (default: its SHA256: fingerprint).",
     ),
-    max_age: str | None = typer.Option(None, "--max-age", help="Refuse VSAs older than this (7d, 12h)."),
+    max_age: str | None = typer.Option(
+        None, "--max-age", metavar="DURATION", help="Refuse VSAs older than this (7d, 12h)."
+    ),
     policy_digest: str | None = typer.Option(
-        None, "--policy-digest", help="Expected policy digest sha256:HEX (see docs/vsa.md)."
+        None, "--policy-digest", metavar="DIGEST", help="Expected policy digest sha256:HEX (see docs/vsa.md)."
     ),
-    fmt: list[str] = typer.Option([], "--format", "-f", help="text, json, sarif, junit or markdown (=PATH)."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    fmt: list[str] = typer.Option(
+        [], "--format", "-f", metavar="FORMAT[=FILE]", help="text, json, sarif, junit or markdown (=PATH)."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Write the report to this file."
+    ),
     insecure_registry: InsecureRegistryOption = [],  # noqa: B006 (typer copies the default)
     registry_ca: RegistryCaOption = [],  # noqa: B006
     no_cache: NoCacheOption = False,
@@ -306,6 +340,15 @@ def verify_vsa(
 
     Exit 0 when a VSA passes every check, 1 with findings (SL601-SL609, SL104, SL105), 2 for bad
     flags or keys, 3 when the registry could not be read.
+
+    Examples:
+
+    \b
+      slsalint verify-vsa ghcr.io/org/app@sha256:HEX --verifier-id https://ci.example.com/slsalint \\
+        --public-key-path vsa.pub --verified-level SLSA_BUILD_LEVEL_3
+      slsalint verify-vsa --attestation-path vsa.intoto.jsonl --subject-digest sha256:HEX \\
+        --resource-uri ghcr.io/org/app --verifier-id https://ci.example.com/slsalint \\
+        --public-key-path vsa.pub --format json
     """
     from slsalint import __version__
     from slsalint.checks import builtin_rules
@@ -368,13 +411,16 @@ def verify_vsa(
     width = shutil.get_terminal_size((100, 24)).columns
     for out in outputs:
         if out.path is None:
+            from slsalint.report import ReportOptions
+
             color = out.fmt == "text" and not no_color and use_color(sys.stdout)
-            text = render(report, out.fmt, color=color, width=width)
+            text = render(report, out.fmt, color=color, width=width, options=ReportOptions(quiet=STATE.quiet))
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
         else:
             write_output(out.path, render(report, out.fmt, color=False, width=100))
     sys.stdout.flush()
-    sys.stderr.write(f"Verifying VSA: {'PASSED' if not found else 'FAILED'}\n")
+    if not STATE.quiet:
+        sys.stderr.write(f"Verifying VSA: {'PASSED' if not found else 'FAILED'}\n")
     raise typer.Exit(report.exit_code)
 
 

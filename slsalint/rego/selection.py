@@ -81,7 +81,7 @@ def select_rules(
     sources += [RegoSource(p, origin="--rego") for p in rego]
     if not sources:
         for setting in policy.rego_rules:
-            raise ConfigError(f"{setting.where}: {_unknown_rule(setting.key)}")
+            raise ConfigError(f"{setting.where}: {_unknown_rule(setting.key, None)}")
         return RegoSelection(None, [], {}, list(enable), list(disable))
     ruleset = load_rules(sources)
     levels: dict[str, Level] = {}
@@ -89,7 +89,7 @@ def select_rules(
     for setting in policy.rego_rules:
         found = ruleset.find(setting.key)
         if not found:
-            raise ConfigError(f"{setting.where}: {_unknown_rule(setting.key)}")
+            raise ConfigError(f"{setting.where}: {_unknown_rule(setting.key, ruleset)}")
         for rule in found:
             if setting.level is Level.OFF:
                 disabled.add(rule.id)
@@ -112,8 +112,11 @@ def select_rules(
     return RegoSelection(ruleset, rules, levels, left_enable, left_disable)
 
 
-def _unknown_rule(key: str) -> str:
+def _unknown_rule(key: str, ruleset: RegoRuleSet | None) -> str:
+    from slsalint.suggest import rule_hint
+
+    loaded = [name for r in ruleset.rules for name in (r.id, r.name)] if ruleset is not None else []
     return (
-        f"unknown rule {key!r}: neither a built-in rule nor a Rego rule loaded in this run "
-        "(see `slsalint rules list`, with --rego DIR for your own rules)"
+        f"unknown rule {key!r}{rule_hint(key, loaded)}: neither a built-in rule nor a Rego rule "
+        "loaded in this run (see `slsalint rules list`, with --rego DIR for your own rules)"
     )

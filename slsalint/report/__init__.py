@@ -30,6 +30,9 @@ class ReportOptions:
     markdown_budget: int | None = None
     """Bytes the Markdown report may take (None: GitHub's step-summary limit less what the file
     already holds)."""
+    quiet: bool = False
+    """The text report shows only the findings that fail the run and the summary line
+    (``slsalint --quiet`` on a terminal report); the other formats are unchanged."""
 
 
 class Renderer(Protocol):

@@ -66,9 +66,13 @@ _FINDING_INDENT = 4
 _DETAIL_INDENT = _FINDING_INDENT + _BADGE_WIDTH
 
 
-def render(report: Report, *, color: bool = False, width: int = 100, **_: Any) -> str:
-    """Render ``report`` as text; ANSI colour only when ``color`` is true."""
-    return "\n".join(_Layout(width, color).document(report)) + "\n"
+def render(report: Report, *, color: bool = False, width: int = 100, options: Any = None, **_: Any) -> str:
+    """Render ``report`` as text; ANSI colour only when ``color`` is true. With ``options.quiet``
+    only the findings that fail the run (under their image and platform) and the summary line."""
+    layout = _Layout(width, color)
+    if options is not None and getattr(options, "quiet", False):
+        return "\n".join(layout.failing(report)) + "\n"
+    return "\n".join(layout.document(report)) + "\n"
 
 
 def _safe(text: str) -> str:
@@ -142,6 +146,32 @@ class _Layout:
             self.lines.append("")
             self.target(result)
         self.lines.append("")
+        self.lines.append(self.s(summary_line(report), "bold red" if report.exit_code else "bold green"))
+        return self.lines
+
+    def failing(self, report: Report) -> list[str]:
+        """``--quiet``: each failing finding under its target and platform, then the summary."""
+        if report.error is not None:
+            head = f"error (exit {report.error.exit_code}): "
+            self.block(self.s(head, "bold red"), len(head), _safe(report.error.message), indent=2)
+            return self.lines
+        fails = {id(f) for f in report.failing()}
+        for result in report.results:
+            groups = [
+                (label, [f for f in group if id(f) in fails]) for label, _, group in platform_groups(result)
+            ]
+            if not any(group for _, group in groups):
+                continue
+            self.lines.append(self.s(sanitize(shorten_digests(result.target.reference)), "bold underline"))
+            for label, group in groups:
+                if not group:
+                    continue
+                if result.target.kind == "image":
+                    name = "image-wide" if label is None else f"platform {sanitize(label)}"
+                    self.lines.append(" " * _PLATFORM_INDENT + self.s(name, "bold magenta"))
+                for finding in group:
+                    self.finding(finding)
+            self.lines.append("")
         self.lines.append(self.s(summary_line(report), "bold red" if report.exit_code else "bold green"))
         return self.lines
 

@@ -223,7 +223,7 @@ def test_truncated_layout_and_digest_mismatch(corpus: Path, tmp_path: Path) -> N
         (["check", "oci:.", "--fail-on", "fatal"], 2, "expected error, warning or note"),
         (["check", "registry.example/App:1"], 2, "malformed repository"),
         (["check", "registry.example/app:1", "--offline"], 2, "--offline cannot read a registry"),
-        (["check", "--bogus-flag"], 2, "No such option"),
+        (["check", "--bogus-flag"], 2, "no such option --bogus-flag; see `slsalint check --help`"),
     ],
 )
 def test_usage_errors_exit_2(args: list[str], code: int, message: str, tmp_path: Path) -> None:
@@ -252,7 +252,10 @@ def test_policy_errors_name_file_and_line(tmp_path: Path, corpus: Path) -> None:
     policy.write_text("version: 1\npacks:\n  - recommended\n  - slsa-build-l4\n")
     result = run("check", target, "--policy", str(policy))
     assert result.returncode == 2
-    assert f"{policy}:4: unknown pack 'slsa-build-l4' (available: docker-scout" in result.stderr
+    assert (
+        f"{policy}:4: unknown pack 'slsa-build-l4' (did you mean slsa-build-l2 or slsa-build-l3?); "
+        "available: docker-scout"
+    ) in result.stderr
 
 
 def test_policy_options_apply_and_default_policy_is_found(tmp_path: Path, corpus: Path) -> None:

@@ -227,7 +227,8 @@ def test_an_impossible_date_is_a_configuration_error(
         ),
         (
             "  - {rule: SL302, component: fleet-agnet, reason: r, owner: o, expires: EXPIRES}\n",
-            "unknown component 'fleet-agnet' (policy components: fleet-agent, fleet-controller)",
+            "unknown component 'fleet-agnet' (did you mean fleet-agent?) (policy components: fleet-agent, "
+            "fleet-controller)",
         ),
         (
             "  - {rule: SL302, component: fleet-agent, platforms: [arm64], reason: r, owner: o,"

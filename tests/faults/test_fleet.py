@@ -80,7 +80,12 @@ IMAGE_LISTS: list[tuple[Fault, Callable[[Path], list[str]]]] = [
         lambda tmp: ["check", "-a", str(ROOT / "pyproject.toml"), "--shard", "0/2"],
     ),
     (
-        Fault("jobs-zero", 2, stderr=r"Usage: slsalint check"),
+        Fault(
+            "jobs-zero",
+            2,
+            stderr=r"^slsalint: error: invalid value for '--jobs' / '-j': 0 is not in the range 1<=x<=256; "
+            r"see `slsalint check --help`$",
+        ),
         lambda tmp: ["check", DEMO, "--jobs", "0"],
     ),
 ]

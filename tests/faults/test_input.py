@@ -270,7 +270,9 @@ ROWS = [
         files(["check", "--attestation", "good.json", "--exceptions", "/dev/zero"])),
     Row(Fault("exceptions-fifo", 2, r"^slsalint: error: e.yaml: is a FIFO, not a regular file$"),
         exceptions("FIFO")),
-    Row(Fault("exceptions-missing", 2, r"^slsalint: error: nope.yaml: no such exceptions file$"),
+    Row(Fault("exceptions-missing", 2, r"^slsalint: error: nope.yaml: no such exceptions file; create it with "
+              r"`slsalint exceptions add nope.yaml --rule RULE --component COMPONENT --reason REASON "
+              r"--owner OWNER --expires YYYY-MM-DD`$"),
         files(["check", "--attestation", "good.json", "--exceptions", "nope.yaml"])),
     Row(Fault("policy-names-a-fifo-as-exceptions", 2, r"^slsalint: error: (\S*/)?w.yaml: is a FIFO, not a regular file$"),
         policy("version: 1\nexceptions: w.yaml\n", w__yaml="FIFO")),

@@ -70,6 +70,8 @@ class RegistrySettings:
     use_cache: bool = True
     cache_dir: Path | None = None
     attestation_repository: str | None = None
+    registry_ca: tuple[bytes, ...] = ()
+    """DER certificates of ``--registry-ca FILE``: trusted for registries besides the store."""
     timeout: float | None = DEFAULT_RUN_TIMEOUT
     """``--timeout``: seconds the whole run may spend reading registries and GitHub (None: no limit)."""
     limits: Limits = field(default_factory=Limits)
@@ -138,6 +140,7 @@ def open_client(settings: RegistrySettings) -> RegistryClient:
         limits=limits,
         budget=settings.budget(),
         progress=settings.progress,
+        registry_ca=settings.registry_ca,
     )
 
 

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+NETWORK_VARIABLES = (
+    "https_proxy",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "HTTP_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "COSIGN_REPOSITORY",
+)
+"""Variables of the machine running the suite that would change how the CLI and clients reach a
+registry (a CI runner's proxy, a CA bundle): cleared here, for the whole session, so every test
+talks to its loopback servers directly; tests that want them set them deliberately."""
+for _name in NETWORK_VARIABLES:
+    os.environ.pop(_name, None)
 
 CORPUS = Path(__file__).resolve().parent / "assets" / "corpus"
 """Real public attestations, bundles, layouts, trust roots and schemas (tests/assets/SOURCES.md)."""

@@ -37,12 +37,23 @@ InsecureRegistryOption = Annotated[
         help="Allow plain HTTP to this registry host[:port] (repeatable).",
     ),
 ]
+RegistryCaOption = Annotated[
+    list[Path],
+    typer.Option(
+        "--registry-ca",
+        metavar="FILE",
+        help="Also trust the PEM CA certificates in FILE for HTTPS to registries, in addition to "
+        "the bundled store or SSL_CERT_FILE (repeatable).",
+    ),
+]
 AttestationRepositoryOption = Annotated[
     str | None,
     typer.Option(
         "--attestation-repository",
-        metavar="REPO",
-        help="Repository holding cosign .att/.sig tags (like COSIGN_REPOSITORY).",
+        metavar="[REGISTRY/]REPO",
+        help="Read cosign .sig/.att tags, referrers and Sigstore bundles from this repository, on "
+        "the registry it names (else the image's), like cosign's COSIGN_REPOSITORY; the flag "
+        "wins over that variable.",
         envvar="COSIGN_REPOSITORY",
     ),
 ]
@@ -307,6 +318,16 @@ def insecure_hosts_option(values: list[str]) -> frozenset[str]:
     from slsalint.sources.registry import insecure_hosts
 
     return insecure_hosts(values)
+
+
+def registry_ca_option(paths: list[Path]) -> tuple[bytes, ...]:
+    """The certificates of every ``--registry-ca FILE``, read now (exit 2 naming a file that is
+    not PEM certificates)."""
+    if not paths:
+        return ()
+    from slsalint.sources.network import read_ca_files
+
+    return read_ca_files(paths)
 
 
 def read_images_text(images: Path) -> str:

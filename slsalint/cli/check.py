@@ -36,6 +36,7 @@ from slsalint.cli._common import (
     PolicyFlags,
     PolicyOption,
     Progress,
+    RegistryCaOption,
     RegoOption,
     RegoTimeoutOption,
     TimeoutOption,
@@ -49,6 +50,7 @@ from slsalint.cli._common import (
     parse_fail_on,
     parse_outputs,
     read_images_text,
+    registry_ca_option,
     use_color,
     warn,
     write_output,
@@ -159,6 +161,7 @@ def check(
     ),
     offline: OfflineOption = False,
     insecure_registry: InsecureRegistryOption = [],  # noqa: B006 (typer copies the default)
+    registry_ca: RegistryCaOption = [],  # noqa: B006
     attestation_repository: AttestationRepositoryOption = None,
     no_cache: NoCacheOption = False,
     github_attestations: GitHubAttestationsOption = [],  # noqa: B006
@@ -262,6 +265,7 @@ def check(
             sarif_anchor=sarif_anchor,
             offline=offline,
             insecure_registry=insecure_registry,
+            registry_ca=registry_ca,
             attestation_repository=attestation_repository,
             no_cache=no_cache,
             github_attestations=github_attestations,
@@ -436,6 +440,7 @@ def _run(
     sarif_anchor: str | None,
     offline: bool,
     insecure_registry: list[str],
+    registry_ca: list[Path],
     attestation_repository: str | None,
     no_cache: bool,
     github_attestations: list[str],
@@ -515,6 +520,7 @@ def _run(
     registry = RegistrySettings(
         offline=offline,
         insecure=insecure_hosts_option(insecure_registry),
+        registry_ca=registry_ca_option(registry_ca),
         use_cache=not no_cache,
         attestation_repository=attestation_repository,
         github=github,

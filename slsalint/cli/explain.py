@@ -35,6 +35,7 @@ from slsalint.cli._common import (
     PackOption,
     PolicyOption,
     Progress,
+    RegistryCaOption,
     RegoOption,
     RegoTimeoutOption,
     TimeoutOption,
@@ -46,6 +47,7 @@ from slsalint.cli._common import (
     load_policy_flags,
     network_limits,
     parse_fail_on,
+    registry_ca_option,
     use_color,
     write_output,
 )
@@ -69,6 +71,7 @@ def explain(
     rego_timeout: RegoTimeoutOption = 10.0,
     fail_on: FailOnOption = None,
     insecure_registry: InsecureRegistryOption = [],  # noqa: B006
+    registry_ca: RegistryCaOption = [],  # noqa: B006
     attestation_repository: AttestationRepositoryOption = None,
     no_cache: NoCacheOption = False,
     offline: OfflineOption = False,
@@ -134,6 +137,7 @@ def explain(
         offline=offline,
         github=github,
         insecure=insecure_hosts_option(insecure_registry),
+        registry_ca=registry_ca_option(registry_ca),
         use_cache=not no_cache,
         attestation_repository=attestation_repository,
         progress=progress.update,

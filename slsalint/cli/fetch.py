@@ -19,10 +19,12 @@ from slsalint.cli._common import (
     LimitOption,
     NoCacheOption,
     Progress,
+    RegistryCaOption,
     TimeoutOption,
     github_settings,
     info,
     network_limits,
+    registry_ca_option,
     text_or_json,
 )
 from slsalint.errors import ConfigError
@@ -40,6 +42,7 @@ def fetch(
         [], "--platform", metavar="OS/ARCH", help="Only this platform (repeatable)."
     ),
     insecure_registry: InsecureRegistryOption = [],  # noqa: B006 (typer copies the default)
+    registry_ca: RegistryCaOption = [],  # noqa: B006
     attestation_repository: AttestationRepositoryOption = None,
     no_cache: NoCacheOption = False,
     github_attestations: GitHubAttestationsOption = [],  # noqa: B006
@@ -89,6 +92,7 @@ def fetch(
     progress = Progress(reference)
     settings = RegistrySettings(
         insecure=insecure_hosts(insecure_registry),
+        registry_ca=registry_ca_option(registry_ca),
         use_cache=not no_cache,
         progress=progress.update,
         timeout=run_timeout,

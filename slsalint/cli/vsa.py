@@ -17,8 +17,10 @@ from slsalint.cli._common import (
     STATE,
     InsecureRegistryOption,
     NoCacheOption,
+    RegistryCaOption,
     note,
     parse_outputs,
+    registry_ca_option,
     use_color,
     write_output,
 )
@@ -330,6 +332,7 @@ def verify_vsa(
         None, "--output", "-o", metavar="FILE", help="Write the report to this file."
     ),
     insecure_registry: InsecureRegistryOption = [],  # noqa: B006 (typer copies the default)
+    registry_ca: RegistryCaOption = [],  # noqa: B006
     no_cache: NoCacheOption = False,
     no_color: bool = typer.Option(False, "--no-color", help="No colour in text output."),
 ) -> None:
@@ -386,7 +389,9 @@ def verify_vsa(
         policy_digest=policy_digest,
     )
     if image is not None:
-        candidates, label, top = _image_candidates(image, expect, insecure_registry, no_cache)
+        candidates, label, top = _image_candidates(
+            image, expect, insecure_registry, registry_ca_option(registry_ca), no_cache
+        )
     else:
         assert attestation_path is not None
         candidates, label, top = _file_candidates(attestation_path), str(expect.resource_uri), None
@@ -441,7 +446,7 @@ def _file_candidates(path: Path) -> list[Candidate]:
 
 
 def _image_candidates(
-    image: str, expect: object, insecure: list[str], no_cache: bool
+    image: str, expect: object, insecure: list[str], registry_ca: tuple[bytes, ...], no_cache: bool
 ) -> tuple[list[Candidate], str, str]:
     from slsalint.engine import RegistrySettings, open_client
     from slsalint.sources.reference import parse_reference
@@ -454,7 +459,9 @@ def _image_candidates(
     if image.startswith("oci:"):
         raise ConfigError("verify-vsa reads VSAs attached in a registry; for a file give --attestation-path")
     ref = parse_reference(image)
-    settings = RegistrySettings(insecure=insecure_hosts(insecure), use_cache=not no_cache)
+    settings = RegistrySettings(
+        insecure=insecure_hosts(insecure), registry_ca=registry_ca, use_cache=not no_cache
+    )
     with open_client(settings) as client:
         resolved = RemoteCollector(client).resolve(ref)
         if resolved.digest not in expect.subject_digests:

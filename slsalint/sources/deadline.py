@@ -124,11 +124,20 @@ class _Backend(httpcore.NetworkBackend):
 
 
 class DeadlineTransport(httpx.HTTPTransport):
-    """httpx's own HTTP/1.1 transport, on sockets bounded by the calling thread's deadline."""
+    """httpx's own HTTP/1.1 transport, on sockets bounded by the calling thread's deadline; with
+    ``proxy`` (a :class:`slsalint.sources.network.Proxy`), every connection is a ``CONNECT`` tunnel
+    through it, on the same bounded sockets."""
 
-    def __init__(self, *, verify: ssl.SSLContext | bool = True, limits: httpx.Limits) -> None:
+    def __init__(
+        self, *, verify: ssl.SSLContext | bool = True, limits: httpx.Limits, proxy: Any = None
+    ) -> None:
         context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify)
         super().__init__(verify=context, limits=limits)
+        if proxy is not None:
+            from slsalint.sources.network import tunnel_pool
+
+            self._pool = tunnel_pool(proxy, context, limits, _Backend())
+            return
         self._pool = httpcore.ConnectionPool(
             ssl_context=context,
             max_connections=limits.max_connections,

@@ -41,6 +41,8 @@ from slsalint.errors import ConfigError, OperationalError
 from slsalint.model import EvidenceSource
 from slsalint.sources.deadline import Budget, deadline
 from slsalint.sources.limits import Limits
+from slsalint.sources.network import NetworkTransport, ProxySettings
+from slsalint.sources.network import transport as network_transport
 from slsalint.sources.oci import (
     GITHUB_KIND,
     PREDICATE_TYPE_ANNOTATION,
@@ -58,7 +60,6 @@ from slsalint.sources.registry import (
     read_limited,
     retry_after,
     transport_reason,
-    transports,
 )
 from slsalint.sources.snappy import SnappyError, decompress
 
@@ -208,17 +209,16 @@ class GitHubClient(HttpClientBase):
         self.max_bundle = max_bundle or self.limits.github_bundle_size
         self._sleep = sleep
         pool = httpx.Limits(max_connections=16, max_keepalive_connections=16)
-        mounts: dict[str, httpx.BaseTransport | None] = {}
-        if transport is None and not _environment_proxies():
-            transport, mounts = transports(pool)
-        # (behind an HTTP(S)_PROXY, httpx's own transports reach the API through it; bodies are
-        # still bounded in time between chunks)
+        if transport is None:
+            # HTTPS_PROXY / NO_PROXY and SSL_CERT_FILE / SSL_CERT_DIR, checked now (exit 2).
+            transport = network_transport(pool)
+        self.proxies = transport.proxies if isinstance(transport, NetworkTransport) else ProxySettings()
         self._http = httpx.Client(
             timeout=self._timeout(),
             follow_redirects=False,
             limits=pool,
             transport=transport,
-            mounts=mounts,
+            trust_env=False,
             headers={"User-Agent": "slsalint"},
         )
 
@@ -269,7 +269,7 @@ class GitHubClient(HttpClientBase):
                     self._sleep(wait)
                     continue
                 raise GitHubError(
-                    f"{what}: timed out talking to {urlsplit(current).netloc}; "
+                    f"{what}: timed out talking to {urlsplit(current).netloc}{self.proxies.via(current)}; "
                     f"{clock.gave_up(attempt, self.retries, wait, self.max_retry_wait)}"
                 ) from None
             except httpx.TransportError as exc:
@@ -279,7 +279,8 @@ class GitHubClient(HttpClientBase):
                     self._sleep(wait)
                     continue
                 raise GitHubError(
-                    f"{what}: cannot reach {urlsplit(current).netloc}: {transport_reason(exc)}"
+                    f"{what}: cannot reach {urlsplit(current).netloc}{self.proxies.via(current)}: "
+                    f"{transport_reason(exc)}"
                 ) from None
             status = response.status_code
             host = urlsplit(current).netloc
@@ -387,12 +388,6 @@ class GitHubClient(HttpClientBase):
         if response.status_code == 404:
             raise GitHubError(f"{what}: bundle_url answered HTTP 404")
         return response.content
-
-
-def _environment_proxies() -> bool:
-    import urllib.request
-
-    return any(key in urllib.request.getproxies() for key in ("https", "http", "all"))
 
 
 def _join(base: str, link: str, what: str) -> str:

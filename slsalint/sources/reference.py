@@ -109,7 +109,7 @@ def parse_reference(text: str) -> ImageRef:
         if not _TAG.match(tag):
             raise ConfigError(f"{original}: malformed tag {tag!r}")
     first, sep, rest = text.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost" or first.startswith("[")):
+    if sep and _has_registry(first):
         registry, repository = first, rest
     else:
         registry, repository = DOCKER_HUB, text
@@ -126,6 +126,46 @@ def parse_reference(text: str) -> ImageRef:
     if tag is None and digest is None:
         tag = "latest"
     return ImageRef(registry, repository, tag, digest)
+
+
+@dataclass(frozen=True)
+class Repository:
+    """A repository named without tag or digest (``--attestation-repository``), with its registry
+    when the name has one."""
+
+    registry: str | None
+    repository: str
+
+    def on(self, default_registry: str) -> ImageRef:
+        """The repository as an ``ImageRef``: on its own registry, else on ``default_registry``
+        (Docker Hub names normalised as in references: ``store`` -> ``library/store``)."""
+        ref = parse_reference(f"{self.registry or default_registry}/{self.repository}")
+        return ImageRef(ref.registry, ref.repository)
+
+
+def _has_registry(first: str) -> bool:
+    return "." in first or ":" in first or first == "localhost" or first.startswith("[")
+
+
+def parse_repository(text: str, *, what: str = "--attestation-repository (COSIGN_REPOSITORY)") -> Repository:
+    """``[REGISTRY/]REPOSITORY`` (as ``COSIGN_REPOSITORY``): the registry part is kept when the
+    first component names a host (has a ``.`` or ``:``, or is ``localhost``); ConfigError when the
+    value is not a repository, or names a tag or digest."""
+    value = text.strip()
+    shown, userinfo = _without_userinfo(value)
+    if not value or userinfo or "://" in value or any(c.isspace() for c in value):
+        raise ConfigError(f"{what} {shown!r}: expected [REGISTRY/]REPOSITORY, e.g. ghcr.io/org/signatures")
+    if "@" in value or ":" in value.rsplit("/", 1)[-1]:
+        raise ConfigError(f"{what} {shown!r}: names a repository, not a tag or digest")
+    first, sep, rest = value.partition("/")
+    registry = first if sep and _has_registry(first) else None
+    if registry is not None and not _HOST.match(registry):
+        raise ConfigError(f"{what} {shown!r}: malformed registry host {registry!r}")
+    if not _REPO.match(rest if registry else value):
+        raise ConfigError(
+            f"{what} {shown!r}: malformed repository (lowercase letters, digits, '.', '_', '-', '/')"
+        )
+    return Repository(registry, rest if registry else value)
 
 
 def is_loopback(host: str) -> bool:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import email.utils
 import re
-import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -44,8 +43,10 @@ from slsalint import jsonio
 from slsalint.errors import ConfigError, OperationalError
 from slsalint.sources.cache import BlobCache
 from slsalint.sources.credentials import Credential, lookup, names_host
-from slsalint.sources.deadline import Budget, DeadlineTransport, deadline, earliest, remaining
+from slsalint.sources.deadline import Budget, deadline, earliest, remaining
 from slsalint.sources.limits import Limits
+from slsalint.sources.network import NetworkTransport, ProxySettings
+from slsalint.sources.network import transport as network_transport
 from slsalint.sources.oci import (
     DOCKER_LIST,
     DOCKER_MANIFEST,
@@ -244,44 +245,6 @@ class HttpClientBase:
         )
 
 
-class LazyTransport(httpx.BaseTransport):
-    """A transport built on its first request (thread-safe)."""
-
-    def __init__(self, factory: Callable[[], httpx.BaseTransport]) -> None:
-        self._factory = factory
-        self._inner: httpx.BaseTransport | None = None
-        self._lock = threading.Lock()
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        with self._lock:
-            if self._inner is None:
-                self._inner = self._factory()
-            inner = self._inner
-        return inner.handle_request(request)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._inner is not None:
-                self._inner.close()
-
-
-def _no_tls() -> ssl.SSLContext:
-    """The TLS context of the plain-HTTP transport: it never does TLS, and were it ever asked to,
-    verification with no trusted CA fails closed."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = True
-    context.verify_mode = ssl.CERT_REQUIRED
-    return context
-
-
-def transports(limits: httpx.Limits) -> tuple[httpx.BaseTransport, dict[str, httpx.BaseTransport | None]]:
-    """The HTTPS transport (CA bundle loaded on first use) and the plain-HTTP mount, both on
-    deadline-bounded sockets."""
-    https = LazyTransport(lambda: DeadlineTransport(limits=limits))
-    plain = LazyTransport(lambda: DeadlineTransport(limits=limits, verify=_no_tls()))
-    return https, {"http://": plain}
-
-
 def read_limited(
     response: httpx.Response,
     limit: int,
@@ -360,6 +323,7 @@ class RegistryClient(HttpClientBase):
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         progress: Callable[[int], None] | None = None,
+        registry_ca: tuple[bytes, ...] = (),
     ) -> None:
         limits = limits or Limits()
         if retries is not None:
@@ -387,17 +351,18 @@ class RegistryClient(HttpClientBase):
         """Registry host -> whether it answers the OCI referrers API (from its first answer)."""
         # No cap on the pool itself: each host's requests in flight are bounded (``_slot``).
         pool = httpx.Limits(max_connections=None, max_keepalive_connections=limits.connections)
-        mounts: dict[str, httpx.BaseTransport | None] = {}
         if transport is None:
-            # Loading the CA bundle costs ~20 ms: a run that only talks plain HTTP (a loopback or
+            # Proxies and trust from the environment (and --registry-ca), checked now. Loading the
+            # CA bundle costs ~20 ms: a run that only talks plain HTTP (a loopback or
             # --insecure-registry host) never pays it, HTTPS pays it on its first request.
-            transport, mounts = transports(pool)
+            transport = network_transport(pool, extra_ca=registry_ca)
+        self.proxies = transport.proxies if isinstance(transport, NetworkTransport) else ProxySettings()
         self._http = httpx.Client(
             timeout=self._timeout(),
             follow_redirects=False,
             limits=pool,
             transport=transport,
-            mounts=mounts,
+            trust_env=False,
             headers={"User-Agent": "slsalint"},
         )
 
@@ -530,9 +495,11 @@ class RegistryClient(HttpClientBase):
                 finally:
                     response.close()
         except httpx.TimeoutException:
-            raise RegistryError(f"{where}: timed out") from None
+            raise RegistryError(f"{where}{self.proxies.via(realm)}: timed out") from None
         except httpx.TransportError as exc:
-            raise RegistryError(f"{where}: unreachable: {transport_reason(exc)}") from None
+            raise RegistryError(
+                f"{where}{self.proxies.via(realm)}: unreachable: {transport_reason(exc)}" + tls_hint(exc)
+            ) from None
         self.stats.count("token")
         if response.status_code in (401, 403):
             who = "with the configured credentials" if credential else "anonymously"
@@ -602,7 +569,7 @@ class RegistryClient(HttpClientBase):
                     self._sleep(wait)
                     continue
                 raise RegistryError(
-                    f"{ref.name}: timed out talking to {host} for {path}; "
+                    f"{ref.name}: timed out talking to {host}{self.proxies.via(url)} for {path}; "
                     f"{clock.gave_up(attempt, self.retries, wait, self.max_retry_wait)}"
                 ) from None
             except httpx.TransportError as exc:
@@ -613,9 +580,13 @@ class RegistryClient(HttpClientBase):
                     self._sleep(wait)
                     continue
                 if isinstance(exc, httpx.ConnectError):
-                    raise RegistryError(f"{ref.name}: cannot reach {host}: {transport_reason(exc)}") from None
+                    raise RegistryError(
+                        f"{ref.name}: cannot reach {host}{self.proxies.via(url)}: {transport_reason(exc)}"
+                        + tls_hint(exc)
+                    ) from None
                 raise RegistryError(
-                    f"{ref.name}: transfer of {path} from {host} failed: {transport_reason(exc)}; "
+                    f"{ref.name}: transfer of {path} from {host}{self.proxies.via(url)} failed: "
+                    f"{transport_reason(exc)}; "
                     f"{clock.gave_up(attempt, tries, wait, self.max_retry_wait)}"
                 ) from None
             status = response.status_code
@@ -887,6 +858,13 @@ def transport_reason(exc: Exception) -> str:
     return redact(text.splitlines()[0][:200])
 
 
+def tls_hint(exc: Exception) -> str:
+    """What to do about a certificate no trusted CA signed, for messages (empty otherwise)."""
+    if "CERTIFICATE_VERIFY_FAILED" not in str(exc):
+        return ""
+    return " (a registry with a private CA: --registry-ca FILE or SSL_CERT_FILE)"
+
+
 def insecure_hosts(values: list[str]) -> frozenset[str]:
     for value in values:
         if not value or "/" in value:
@@ -954,12 +932,17 @@ def _write(
             if attempt <= client.retries and clock.can_wait(client._backoff(attempt)):
                 client._sleep(client._backoff(attempt))
                 continue
-            raise RegistryError(f"{ref.name}: timed out pushing to {ref.api_host}") from None
+            raise RegistryError(
+                f"{ref.name}: timed out pushing to {ref.api_host}{client.proxies.via(url)}"
+            ) from None
         except httpx.TransportError as exc:
             if attempt <= client.retries and clock.can_wait(client._backoff(attempt)):
                 client._sleep(client._backoff(attempt))
                 continue
-            raise RegistryError(f"{ref.name}: cannot reach {ref.api_host}: {transport_reason(exc)}") from None
+            raise RegistryError(
+                f"{ref.name}: cannot reach {ref.api_host}{client.proxies.via(url)}: {transport_reason(exc)}"
+                + tls_hint(exc)
+            ) from None
         status = response.status_code
         if status == 401 and not authed and "www-authenticate" in response.headers:
             authed = True

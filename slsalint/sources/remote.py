@@ -41,7 +41,7 @@ from slsalint.sources.oci import (
     referrer_kind,
     wanted_layers,
 )
-from slsalint.sources.reference import ImageRef, parse_reference
+from slsalint.sources.reference import ImageRef, parse_reference, parse_repository
 from slsalint.sources.registry import BadContent, Fetched, NotFound, RegistryClient, RegistryError
 
 T = TypeVar("T")
@@ -76,6 +76,7 @@ class RemoteCollector:
     ) -> None:
         self.client = client
         self.attestation_repository = attestation_repository
+        self._side = parse_repository(attestation_repository) if attestation_repository else None
 
     @property
     def limits(self) -> Limits:
@@ -163,9 +164,10 @@ class RemoteCollector:
         subjects = ([image.digest] if collected.is_index else []) + list(collected.nested_indexes) + checked
         wanted_for = set(subjects)
         seen_manifests: set[str] = {d.digest for d, _ in attestation_descs}
-        side_repo = ref
-        if self.attestation_repository:
-            side_repo = ImageRef(ref.registry, parse_reference(self.attestation_repository).repository)
+        # cosign's COSIGN_REPOSITORY: the .sig/.att tags, the referrers (API and fallback tag)
+        # and the Sigstore bundles they list are all read from the attestation repository, on
+        # the registry it names (the image's registry when it names none).
+        side_repo = ref if self._side is None else self._side.on(ref.registry)
 
         # Round 2: platform manifests, attestation manifests, cosign tags, referrers - all at once.
         platform_futures = [
@@ -188,15 +190,17 @@ class RemoteCollector:
         # signing them); the API and the sha256-HEX fallback tag are asked at once, until the
         # registry's first answer says which of the two it has.
         ref_subjects = subjects + [d.digest for d, _ in att_jobs]
-        api_known = self.client.referrers_api.get(pinned.api_host)
+        api_known = self.client.referrers_api.get(side_repo.api_host)
         api_futures = [
-            None if api_known is False else pool.submit(self._safe, partial(self.client.referrers, pinned, d))
+            None
+            if api_known is False
+            else pool.submit(self._safe, partial(self.client.referrers, side_repo, d))
             for d in ref_subjects
         ]
         fallback_futures = [
             None
             if api_known is True
-            else pool.submit(self._safe, partial(self.client.tag_exists, pinned, d.replace(":", "-")))
+            else pool.submit(self._safe, partial(self.client.tag_exists, side_repo, d.replace(":", "-")))
             for d in ref_subjects
         ]
         for descriptor, future in zip(platform_descs, platform_futures, strict=True):
@@ -212,12 +216,12 @@ class RemoteCollector:
         att_results = [f.result() for f in att_futures]
         tag_results = [f.result() for f in tag_futures]
         ref_results = [
-            self._combine_referrers(pinned, digest, _result(api), _result(fallback))
+            self._combine_referrers(side_repo, digest, _result(api), _result(fallback))
             for digest, api, fallback in zip(ref_subjects, api_futures, fallback_futures, strict=True)
         ]
         for answer in (_result(api) for api in api_futures if api is not None):
             if not isinstance(answer, RegistryError):
-                self.client.note_referrers_api(pinned.api_host, answer is not None)
+                self.client.note_referrers_api(side_repo.api_host, answer is not None)
                 break
 
         layer_jobs: list[LayerJob] = []
@@ -274,7 +278,7 @@ class RemoteCollector:
 
         referrer_jobs: list[tuple[str, Descriptor]] = []
         for digest, ref_result in zip(ref_subjects, ref_results, strict=True):
-            source = EvidenceSource("referrer", location(pinned.name, digest))
+            source = EvidenceSource("referrer", location(side_repo.name, digest))
             if isinstance(ref_result, Exception):
                 collected.problems.append((source, f"referrers: {ref_result}", digest))
                 continue
@@ -295,10 +299,13 @@ class RemoteCollector:
         # Round 3: referrer manifests (and the signatures of attestation manifests among them).
         ref_manifests = self._all(
             pool,
-            [partial(self.client.get_manifest, pinned, item.digest, item.size) for _, item in referrer_jobs],
+            [
+                partial(self.client.get_manifest, side_repo, item.digest, item.size)
+                for _, item in referrer_jobs
+            ],
         )
         for (digest, item), result in zip(referrer_jobs, ref_manifests, strict=True):
-            place = location(pinned.name, item.digest)
+            place = location(side_repo.name, item.digest)
             source = EvidenceSource("referrer", place, item.digest)
             if isinstance(result, Exception):
                 collected.problems.append((source, f"referrer manifest: {result}", digest))
@@ -316,7 +323,7 @@ class RemoteCollector:
             )
             kind = referrer_kind(manifest, item)
             layer_jobs += self._layers(
-                pinned, descriptor, manifest, digest, kind, collected, place, want_sbom
+                side_repo, descriptor, manifest, digest, kind, collected, place, want_sbom
             )
 
         # Round 4: every evidence layer at once.

@@ -6,6 +6,7 @@ import hashlib
 import json
 import shutil
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator
@@ -29,10 +30,16 @@ MANIFEST_TYPES = {
 @dataclass
 class Registry:
     host: str
+    ca: Path | None = None
+    """The CA of a TLS registry (its certificate names 127.0.0.1); None: plain HTTP."""
 
     @property
     def base(self) -> str:
-        return f"http://{self.host}"
+        return f"{'https' if self.ca else 'http'}://{self.host}"
+
+    def _client(self) -> httpx.Client:
+        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=self.ca) if self.ca else True
+        return httpx.Client(base_url=self.base, timeout=30, verify=verify, trust_env=False)
 
     def ref(self, repository: str, tag: str | None = None, digest: str | None = None) -> str:
         out = f"{self.host}/{repository}"
@@ -44,7 +51,7 @@ class Registry:
 
     def push_blob(self, repository: str, data: bytes) -> str:
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
-        with httpx.Client(base_url=self.base, timeout=30) as client:
+        with self._client() as client:
             if client.head(f"/v2/{repository}/blobs/{digest}").status_code == 200:
                 return digest
             start = client.post(f"/v2/{repository}/blobs/uploads/")
@@ -60,7 +67,7 @@ class Registry:
         self, repository: str, data: bytes, media_type: str, reference: str | None = None
     ) -> str:
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
-        with httpx.Client(base_url=self.base, timeout=30) as client:
+        with self._client() as client:
             response = client.put(
                 f"/v2/{repository}/manifests/{reference or digest}",
                 content=data,
@@ -96,7 +103,7 @@ class Registry:
         return tags
 
     def delete_manifest(self, repository: str, digest: str) -> None:
-        with httpx.Client(base_url=self.base, timeout=30) as client:
+        with self._client() as client:
             response = client.delete(f"/v2/{repository}/manifests/{digest}")
             assert response.status_code == 202, response.text
 
@@ -126,8 +133,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_registry(root: Path) -> Iterator[Registry]:
-    """Start Debian's docker-registry on 127.0.0.1 with storage under ``root``; stop it after."""
+def running_registry(root: Path, *, tls: tuple[Path, Path, Path] | None = None) -> Iterator[Registry]:
+    """Start Debian's docker-registry on 127.0.0.1 with storage under ``root``; stop it after.
+
+    ``tls``: (CA, server certificate, server key) PEM files: the registry serves HTTPS only."""
     binary = shutil.which("docker-registry")
     if binary is None:
         raise RuntimeError("docker-registry is not installed (make test installs the Debian package)")
@@ -139,7 +148,8 @@ def running_registry(root: Path) -> Iterator[Registry]:
                 "version": 0.1,
                 "log": {"level": "warn", "accesslog": {"disabled": True}},
                 "storage": {"filesystem": {"rootdirectory": str(root / "data")}, "delete": {"enabled": True}},
-                "http": {"addr": f"127.0.0.1:{port}"},
+                "http": {"addr": f"127.0.0.1:{port}"}
+                | ({"tls": {"certificate": str(tls[1]), "key": str(tls[2])}} if tls else {}),
             }
         )
     )
@@ -147,18 +157,19 @@ def running_registry(root: Path) -> Iterator[Registry]:
     with log_path.open("wb") as log:
         process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
         try:
-            base = f"http://127.0.0.1:{port}"
+            started = Registry(host=f"127.0.0.1:{port}", ca=tls[0] if tls else None)
             deadline = time.monotonic() + 20
             while True:
                 try:
-                    if httpx.get(f"{base}/v2/", timeout=1).status_code == 200:
-                        break
+                    with started._client() as probe:
+                        if probe.get("/v2/", timeout=1).status_code == 200:
+                            break
                 except httpx.TransportError:
                     pass
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"docker-registry did not start: {log_path.read_text()[-2000:]}")
                 time.sleep(0.05)
-            yield Registry(host=f"127.0.0.1:{port}")
+            yield started
         finally:
             process.terminate()
             try:

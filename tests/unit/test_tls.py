@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from slsalint.sources.registry import LazyTransport, RegistryClient
+from slsalint.sources.network import LazyTransport, NetworkTransport
+from slsalint.sources.registry import RegistryClient
 
 
 class _Ok(BaseHTTPRequestHandler):
@@ -69,16 +70,20 @@ def tls_server(tmp_path: Path) -> Iterator[int]:
 def test_https_transport_is_built_lazily_and_verifies(tls_server: int) -> None:
     with RegistryClient(retries=0) as client:
         transport = client._http._transport
-        assert isinstance(transport, LazyTransport) and transport._inner is None
+        assert isinstance(transport, NetworkTransport) and not transport._routes
+        assert transport._tls is None
         with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
             client._http.get(f"https://127.0.0.1:{tls_server}/v2/")
-        assert transport._inner is not None
+        assert transport._routes[("https", None)]._inner is not None and transport._tls is not None
 
 
-def test_plain_http_mount_refuses_tls_rather_than_trusting_it(tls_server: int) -> None:
+def test_plain_http_route_refuses_tls_rather_than_trusting_it(tls_server: int) -> None:
     with RegistryClient(retries=0) as client:
-        plain = client._http._transport_for_url(httpx.URL(f"http://127.0.0.1:{tls_server}/"))
+        transport = client._http._transport
+        assert isinstance(transport, NetworkTransport)
+        plain = transport._route("http", None)
         assert isinstance(plain, LazyTransport)
         request = httpx.Request("GET", f"https://127.0.0.1:{tls_server}/v2/")
         with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
             plain.handle_request(request)
+        assert transport._tls is None  # the plain route never loads the CA bundle

@@ -178,11 +178,11 @@ def decode_document(data: bytes, *, name: str, media_type: str | None = None) ->
         return [decode_dsse(parse_json(data, name), where=name)]
     if media_type is not None and media_type in BUNDLE_MEDIA_TYPES:
         return [decode_bundle(parse_json(data, name), where=name)]
-    lines = data.splitlines()
     if not name.endswith(".jsonl"):
         try:
             obj = parse_json(data, name)
         except DecodeError:
+            lines = data.splitlines()
             first = next((line for line in lines if line.strip()), b"")
             if len(lines) < 2 or not _is_json(first):
                 raise
@@ -191,6 +191,8 @@ def decode_document(data: bytes, *, name: str, media_type: str | None = None) ->
             if decoded.envelope == "statement":
                 decoded = Decoded("statement", decoded.statement, data)
             return [decoded]
+    else:
+        lines = data.splitlines()
     out: list[Decoded] = []
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():

@@ -123,23 +123,50 @@ def read_chunks(handle: BinaryIO, path: str | os.PathLike[str], size: int = 1 <<
 
 
 def read_bytes(path: str | os.PathLike[str], *, limit: int = DEFAULT_LIMIT) -> bytes:
-    """The whole content of the regular file ``path``, at most ``limit`` bytes."""
-    with open_regular(path) as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size > limit:
+    """The whole content of the regular file ``path``, at most ``limit`` bytes.
+
+    The same checks as ``open_regular`` (a regular file before and after opening, never blocking),
+    on the file descriptor directly: this is the path every attestation, manifest and blob takes."""
+    try:
+        mode = os.stat(path).st_mode  # noqa: PTH116 (no Path object per read: the hot path)
+    except OSError as exc:
+        raise _os_error(path, exc, "examine") from None
+    if not stat.S_ISREG(mode):
+        raise FileReadError(path, f"is {_kind(mode)}, not a regular file", reason="not-regular")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise _os_error(path, exc, "open") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):  # replaced between the two looks
+            raise FileReadError(path, f"is {_kind(info.st_mode)}, not a regular file", reason="not-regular")
+        if info.st_size > limit:
             raise FileReadError(
-                path, f"is {_size(size)}, larger than the limit of {_size(limit)}", reason="too-large"
+                path, f"is {_size(info.st_size)}, larger than the limit of {_size(limit)}", reason="too-large"
             )
         chunks: list[bytes] = []
         total = 0
-        for chunk in read_chunks(handle, path, min(1 << 20, limit + 1)):
+        # One read of the announced size (plus one byte, to see the end), then to the end: a file
+        # that grows while it is read is bounded all the same.
+        want = min(info.st_size + 1, limit + 1)
+        while True:
+            try:
+                chunk = os.read(fd, max(1, min(want, 1 << 20)))
+            except OSError as exc:
+                raise FileReadError(path, f"read failed: {exc.strerror or exc}") from None
+            if not chunk:
+                break
             chunks.append(chunk)
             total += len(chunk)
             if total > limit:
                 raise FileReadError(
                     path, f"grew past the limit of {_size(limit)} while being read", reason="too-large"
                 )
-        return b"".join(chunks)
+            want = limit + 1 - total
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def read_text(path: str | os.PathLike[str], *, limit: int = DEFAULT_LIMIT) -> str:

@@ -169,12 +169,27 @@ class RemoteCollector:
         # the registry it names (the image's registry when it names none).
         side_repo = ref if self._side is None else self._side.on(ref.registry)
 
+        # Referrers of the image digests and of the attestation manifests (Sigstore bundles
+        # signing them); the API and the sha256-HEX fallback tag are asked at once, until the
+        # registry's first answer says which of the two it has. The API is asked for the first
+        # subject before anything else and the other probes last, so that on a wide index the
+        # probes still queued when that answer arrives ask only the way the registry answers.
+        att_jobs = [(d, s) for d, s in attestation_descs if s is None or s in wanted_for]
+        ref_subjects = subjects + [d.digest for d, _ in att_jobs]
+        api_known = self.client.referrers_api.get(side_repo.api_host)
+
+        def ask_api(digest: str) -> Future[list[Descriptor] | RegistryError | None] | None:
+            if api_known is False:
+                return None
+            return pool.submit(self._safe, partial(self._referrers_api, side_repo, digest))
+
+        api_futures = [ask_api(digest) for digest in ref_subjects[:1]]
+
         # Round 2: platform manifests, attestation manifests, cosign tags, referrers - all at once.
         platform_futures = [
             pool.submit(self._safe, partial(self.client.get_manifest, pinned, d.digest, d.size))
             for d in platform_descs
         ]
-        att_jobs = [(d, s) for d, s in attestation_descs if s is None or s in wanted_for]
         tag_jobs = [(digest, suffix) for digest in subjects for suffix in (".att", ".sig")]
         att_futures = [
             pool.submit(self._safe, partial(self.client.get_manifest, pinned, d.digest, d.size))
@@ -186,21 +201,11 @@ class RemoteCollector:
             )
             for digest, suffix in tag_jobs
         ]
-        # Referrers of the image digests and of the attestation manifests (Sigstore bundles
-        # signing them); the API and the sha256-HEX fallback tag are asked at once, until the
-        # registry's first answer says which of the two it has.
-        ref_subjects = subjects + [d.digest for d, _ in att_jobs]
-        api_known = self.client.referrers_api.get(side_repo.api_host)
-        api_futures = [
-            None
-            if api_known is False
-            else pool.submit(self._safe, partial(self.client.referrers, side_repo, d))
-            for d in ref_subjects
-        ]
+        api_futures += [ask_api(digest) for digest in ref_subjects[1:]]
         fallback_futures = [
             None
             if api_known is True
-            else pool.submit(self._safe, partial(self.client.tag_exists, side_repo, d.replace(":", "-")))
+            else pool.submit(self._safe, partial(self._referrers_fallback, side_repo, d))
             for d in ref_subjects
         ]
         for descriptor, future in zip(platform_descs, platform_futures, strict=True):
@@ -340,6 +345,23 @@ class RemoteCollector:
             collected.add_layer(source, layer, blob, stored_for, kind)
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _referrers_api(self, repo: ImageRef, digest: str) -> list[Descriptor] | None:
+        """The referrers API's answer for ``digest`` (None: the registry has no such API). Not
+        asked once an earlier answer showed that the registry has none; the first answer is
+        noted at once, for the probes still queued."""
+        if self.client.referrers_api.get(repo.api_host) is False:
+            return None
+        answer = self.client.referrers(repo, digest)
+        self.client.note_referrers_api(repo.api_host, answer is not None)
+        return answer
+
+    def _referrers_fallback(self, repo: ImageRef, digest: str) -> Fetched | None:
+        """The ``sha256-HEX`` fallback tag; not asked once the registry has shown it answers the
+        referrers API (whose answer is then the one used: ``_combine_referrers``)."""
+        if self.client.referrers_api.get(repo.api_host) is True:
+            return None
+        return self.client.tag_exists(repo, digest.replace(":", "-"))
 
     def _all(self, pool: _Batch, calls: list[Callable[[], T]]) -> list[T | RegistryError]:
         futures: list[Future[T | RegistryError]] = [pool.submit(self._safe, call) for call in calls]

@@ -17,6 +17,14 @@ from typing import Any
 
 import typer
 
+# httpx's package imports its own command line (``httpx._main``: click, rich, pygments; about
+# 60 ms) when it can, and falls back to a stub ``httpx.main`` when that import fails. The slsalint
+# command never runs httpx's command line: when httpx is not loaded yet, mark that module absent
+# so a check's first registry request is not waiting for it. Only the command does this; a
+# program using slsalint as a library keeps httpx as it is.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 from slsalint import __version__
 from slsalint.cli._common import STATE, fail
 from slsalint.errors import ConfigError, SlsalintError

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -247,44 +248,52 @@ def check(
         vsa_max_age,
     )
     try:
-        report, after = _run(
-            targets=targets,
-            attestation=attestation,
-            subject=subject,
-            artifact=artifact,
-            platform=platform,
-            policy=policy,
-            exceptions=exceptions,
-            pack=pack,
-            enable=enable,
-            disable=disable,
-            rego=rego,
-            rego_timeout=rego_timeout,
-            rego_isolation=rego_isolation,
-            fail_on=fail_on,
+        with stop_reports(
+            outputs,
+            options,
+            policy=settings["policy"],
             sarif_anchor=sarif_anchor,
-            offline=offline,
-            insecure_registry=insecure_registry,
-            registry_ca=registry_ca,
-            attestation_repository=attestation_repository,
-            no_cache=no_cache,
-            github_attestations=github_attestations,
-            github_api_url=github_api_url,
-            timeout=timeout,
-            limit=limit,
-            image_name=image_name,
-            certificate_identity=certificate_identity,
-            certificate_identity_regexp=certificate_identity_regexp,
-            certificate_oidc_issuer=certificate_oidc_issuer,
-            certificate_oidc_issuer_regexp=certificate_oidc_issuer_regexp,
-            key=key,
-            annotations=annotations,
-            trusted_root=trusted_root,
-            vsa_flags=vsa_flags,
-            images=images,
-            jobs=jobs,
-            shard=shard,
-        )
+            no_color=no_color,
+            in_process_rego=rego_isolation == "in-process",
+        ):
+            report, after = _run(
+                targets=targets,
+                attestation=attestation,
+                subject=subject,
+                artifact=artifact,
+                platform=platform,
+                policy=policy,
+                exceptions=exceptions,
+                pack=pack,
+                enable=enable,
+                disable=disable,
+                rego=rego,
+                rego_timeout=rego_timeout,
+                rego_isolation=rego_isolation,
+                fail_on=fail_on,
+                sarif_anchor=sarif_anchor,
+                offline=offline,
+                insecure_registry=insecure_registry,
+                registry_ca=registry_ca,
+                attestation_repository=attestation_repository,
+                no_cache=no_cache,
+                github_attestations=github_attestations,
+                github_api_url=github_api_url,
+                timeout=timeout,
+                limit=limit,
+                image_name=image_name,
+                certificate_identity=certificate_identity,
+                certificate_identity_regexp=certificate_identity_regexp,
+                certificate_oidc_issuer=certificate_oidc_issuer,
+                certificate_oidc_issuer_regexp=certificate_oidc_issuer_regexp,
+                key=key,
+                annotations=annotations,
+                trusted_root=trusted_root,
+                vsa_flags=vsa_flags,
+                images=images,
+                jobs=jobs,
+                shard=shard,
+            )
     except typer.Exit:
         raise
     except Exception as exc:
@@ -352,11 +361,25 @@ def failed_report(exc: BaseException, policy_path: str | None, sarif_anchor: str
 def write_reports(outputs: list[Output], report: Report, options: ReportOptions, *, no_color: bool) -> None:
     """Write every requested report. On a stopped run the text report on standard output is left
     out (the one-line error on stderr says it); every other destination gets its report."""
+    for out, text in rendered_reports(outputs, report, options, no_color=no_color):
+        if out.path is None:
+            sys.stdout.write(text)
+            continue
+        write_output(out.path, text, append=out.appends)
+        info(f"wrote the {out.fmt} report to {out.path}")
+    sys.stdout.flush()
+
+
+def rendered_reports(
+    outputs: list[Output], report: Report, options: ReportOptions, *, no_color: bool
+) -> list[tuple[Output, str]]:
+    """Each requested report as written: ``(destination, text)``."""
     from dataclasses import replace
 
     from slsalint.report import render
 
     width = shutil.get_terminal_size((100, 24)).columns
+    out_texts: list[tuple[Output, str]] = []
     for out in outputs:
         if out.path is None:
             if report.error is not None and out.fmt == "text":
@@ -364,7 +387,7 @@ def write_reports(outputs: list[Output], report: Report, options: ReportOptions,
             color = out.fmt == "text" and not no_color and use_color(sys.stdout)
             shown = replace(options, quiet=STATE.quiet)  # --quiet: the text report on stdout only
             text = render(report, out.fmt, color=color, width=width, options=shown)
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            out_texts.append((out, text if text.endswith("\n") else text + "\n"))
             continue
         local = options
         if out.appends:
@@ -375,9 +398,44 @@ def write_reports(outputs: list[Output], report: Report, options: ReportOptions,
         text = render(report, out.fmt, color=False, width=100, options=local)
         if out.appends:
             text = "\n" + text if existing_size(out.path) else text
-        write_output(out.path, text, append=out.appends)
-        info(f"wrote the {out.fmt} report to {out.path}")
-    sys.stdout.flush()
+        out_texts.append((out, text))
+    return out_texts
+
+
+@contextlib.contextmanager
+def stop_reports(
+    outputs: list[Output],
+    options: ReportOptions,
+    *,
+    policy: str | None,
+    sarif_anchor: str | None,
+    no_color: bool,
+    in_process_rego: bool,
+) -> Iterator[None]:
+    """While the run goes on, the reports of a run the in-process Rego engine's watchdog has to
+    stop (exit 3) wait with the watchdog, which writes them before it ends the run: a stopped run
+    writes every requested report, whatever stopped it."""
+    if not in_process_rego or not outputs:
+        yield
+        return
+    import tempfile
+
+    from slsalint.errors import OperationalError
+    from slsalint.rego import watchdog
+
+    stopped = failed_report(OperationalError(watchdog.STOP_MESSAGE), policy, sarif_anchor)
+    texts = rendered_reports(outputs, stopped, options, no_color=no_color)
+    if not texts:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="slsalint-stop-") as directory:
+        watchdog.prepare_stop_reports(
+            [(out.path, text.encode("utf-8"), out.appends) for out, text in texts], Path(directory)
+        )
+        try:
+            yield
+        finally:
+            watchdog.clear_stop_reports()
 
 
 def describe_inputs(flags: PolicyFlags, packs: list[str]) -> None:

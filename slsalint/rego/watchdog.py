@@ -5,8 +5,10 @@ slsalint's own process can stop a rule that runs too long. The watchdog is a tin
 started once per run: before each engine call slsalint writes a deadline into memory it shares with
 the helper (no system call per rule), and clears it afterwards. When a deadline passes, the helper
 prints one line naming what did not finish and ends slsalint with exit status 3 (operational: the
-run could not judge the image), so a hostile input can never hang a pipeline. The helper dies with
-slsalint (its pipe closes; on Linux also PR_SET_PDEATHSIG).
+run could not judge the image), so a hostile input can never hang a pipeline. Before it does, it
+writes the reports of a stopped run that ``prepare_stop_reports`` left with it (so exit 3 still
+writes every requested report, as any other stopped run does). The helper dies with slsalint (its
+pipe closes; on Linux also PR_SET_PDEATHSIG).
 
 ``--rego-isolation worker`` runs the engine in a worker process instead, where a rule that runs too
 long is stopped and reported as an SL904 finding while the run goes on.
@@ -15,6 +17,7 @@ long is stopped and reported as an SL904 finding while the run goes on.
 from __future__ import annotations
 
 import contextlib
+import json
 import mmap
 import os
 import signal
@@ -24,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO
 
 _SLOT = struct.Struct("<dq")
@@ -31,8 +35,38 @@ _SLOT = struct.Struct("<dq")
 
 # The helper runs with -I -S (no site, no slsalint import): everything it needs is here.
 _HELPER = r"""
-import ctypes, mmap, os, select, signal, struct, sys, time
-parent, fd = int(sys.argv[1]), int(sys.argv[2])
+import ctypes, json, mmap, os, select, signal, struct, sys, time
+parent, fd, manifest = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+
+
+def write_reports():
+    # The stopped run's reports: each to its file (atomically, or appended) or to stdout.
+    if not manifest:
+        return
+    try:
+        with open(manifest, encoding="utf-8") as handle:
+            entries = json.load(handle)
+    except (OSError, ValueError):
+        return
+    for entry in entries:
+        try:
+            with open(entry["content"], "rb") as handle:
+                data = handle.read()
+            dest = entry["path"]
+            if dest is None:
+                os.write(1, data)
+            elif entry["append"] or not entry["replace"]:
+                with open(dest, "ab" if entry["append"] else "wb") as out:
+                    out.write(data)
+            else:
+                tmp = dest + ".stopped.tmp"
+                with open(tmp, "wb") as out:
+                    out.write(data)
+                os.replace(tmp, dest)
+        except (OSError, KeyError, TypeError):
+            continue
+
+
 try:
     ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 except Exception:
@@ -67,6 +101,7 @@ while True:
             "--rego-isolation worker reports it as SL904 and goes on\n"
         )
         os.write(2, message.encode("utf-8", "replace"))
+        write_reports()
         for sig in (signal.SIGQUIT, signal.SIGKILL):
             try:
                 os.kill(parent, sig)
@@ -100,7 +135,7 @@ class Watchdog:
         self._shared = mmap.mmap(self._file.fileno(), _SLOT.size)
         fd = self._file.fileno()
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", _HELPER, str(os.getpid()), str(fd)],
+            [sys.executable, "-I", "-S", "-c", _HELPER, str(os.getpid()), str(fd), _STOP_MANIFEST[0]],
             stdin=subprocess.PIPE,
             pass_fds=(fd,),
             close_fds=True,
@@ -152,6 +187,43 @@ class Watchdog:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+_STOP_MANIFEST = [""]
+"""The manifest of the stopped run's reports the helper writes when it stops the run ("" none)."""
+
+STOP_MESSAGE = (
+    "a Rego evaluation did not finish within --rego-timeout; the in-process Rego engine cannot be "
+    "interrupted, so the run was stopped (exit 3); --rego-isolation worker reports it as SL904 and "
+    "goes on"
+)
+"""The error the prepared reports of such a stopped run give (stderr names the rule as well)."""
+
+
+def prepare_stop_reports(reports: list[tuple[Path | None, bytes, bool]], directory: Path) -> None:
+    """Leave the reports of a run the watchdog stops with it: ``(path or None for stdout, content,
+    append)`` each, written into ``directory`` (which the caller removes when the run ends). A
+    destination that is not a regular file (a FIFO, ``/dev/stdout``) is written to, never replaced."""
+    entries = []
+    for number, (path, content, append) in enumerate(reports):
+        stored = directory / f"report-{number}"
+        stored.write_bytes(content)
+        replace = path is not None and (path.is_file() or not path.exists())
+        entries.append(
+            {
+                "path": None if path is None else os.path.realpath(path),
+                "content": str(stored),
+                "append": append,
+                "replace": replace and not append,
+            }
+        )
+    manifest = directory / "stop-reports.json"
+    manifest.write_text(json.dumps(entries), encoding="utf-8")
+    _STOP_MANIFEST[0] = str(manifest)
+
+
+def clear_stop_reports() -> None:
+    _STOP_MANIFEST[0] = ""
 
 
 def _libc() -> object | None:

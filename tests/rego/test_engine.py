@@ -203,3 +203,28 @@ def test_helper_processes_die_with_slsalint(
         if parent.poll() is None:
             parent.kill()
             parent.wait()
+
+
+def test_a_run_the_watchdog_stops_still_writes_every_requested_report(tmp_path: Path) -> None:
+    """Exit 3 writes the reports as any stopped run does: JSON and SARIF files and JSON on stdout
+    say the run could not judge; the text report on stdout is left out (stderr says it)."""
+    import json as _json
+
+    write_rego(tmp_path / "rules", "slow.rego", SLOW_RULE)
+    out_json, out_sarif = tmp_path / "out.json", tmp_path / "out.sarif"
+    out_json.write_text("stale")
+    result = run(
+        "check", image_layout(tmp_path / "image"), "--rego", str(tmp_path / "rules"), "--rego-timeout", "1",
+        "--format", f"json={out_json}", "--format", f"sarif={out_sarif}", "--format", "json",
+        "--sarif-root", str(tmp_path),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.startswith("slsalint: error: Rego rule TMO001 (`deny` in ")
+    written = _json.loads(out_json.read_text())
+    assert written["exitCode"] == 3 and written["error"]["kind"] == "operational"
+    assert "--rego-timeout" in written["error"]["message"] and written["targets"] == []
+    assert _json.loads(result.stdout)["error"] == written["error"]
+    [sarif_run] = _json.loads(out_sarif.read_text())["runs"]
+    assert sarif_run["invocations"][0]["executionSuccessful"] is False
+    assert not list(tmp_path.glob("*.stopped.tmp"))

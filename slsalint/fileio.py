@@ -83,13 +83,12 @@ def _os_error(path: str | os.PathLike[str], exc: OSError, doing: str) -> FileRea
     return FileReadError(path, f"{doing} failed: {text}", reason="fault")
 
 
-@contextmanager
-def open_regular(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
-    """The regular file ``path`` opened for reading (unbuffered), never blocking on a FIFO or
-    device: anything else raises ``FileReadError`` before a byte is read. For files read in a
-    stream (an artifact to hash); ``read_bytes`` reads a whole file with a bound."""
+def _open_fd(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
+    """A descriptor of the regular file ``path`` opened for reading without blocking, and its
+    status: a FIFO, device or directory (named so, or swapped in between the two looks) raises
+    ``FileReadError`` before a byte is read."""
     try:
-        mode = Path(path).stat().st_mode
+        mode = os.stat(path).st_mode  # noqa: PTH116 (no Path object per read: the hot path)
     except OSError as exc:
         raise _os_error(path, exc, "examine") from None
     if not stat.S_ISREG(mode):
@@ -100,8 +99,22 @@ def open_regular(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         raise _os_error(path, exc, "open") from None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):  # replaced between the two looks
-            raise FileReadError(path, f"is {_kind(info.st_mode)}, not a regular file", reason="not-regular")
+    except OSError as exc:
+        os.close(fd)
+        raise _os_error(path, exc, "examine") from None
+    if not stat.S_ISREG(info.st_mode):  # replaced between the two looks
+        os.close(fd)
+        raise FileReadError(path, f"is {_kind(info.st_mode)}, not a regular file", reason="not-regular")
+    return fd, info
+
+
+@contextmanager
+def open_regular(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """The regular file ``path`` opened for reading (unbuffered), never blocking on a FIFO or
+    device: anything else raises ``FileReadError`` before a byte is read. For files read in a
+    stream (an artifact to hash); ``read_bytes`` reads a whole file with a bound."""
+    fd, _ = _open_fd(path)
+    try:
         handle = os.fdopen(fd, "rb", buffering=0)
     except BaseException:
         os.close(fd)
@@ -127,20 +140,8 @@ def read_bytes(path: str | os.PathLike[str], *, limit: int = DEFAULT_LIMIT) -> b
 
     The same checks as ``open_regular`` (a regular file before and after opening, never blocking),
     on the file descriptor directly: this is the path every attestation, manifest and blob takes."""
+    fd, info = _open_fd(path)
     try:
-        mode = os.stat(path).st_mode  # noqa: PTH116 (no Path object per read: the hot path)
-    except OSError as exc:
-        raise _os_error(path, exc, "examine") from None
-    if not stat.S_ISREG(mode):
-        raise FileReadError(path, f"is {_kind(mode)}, not a regular file", reason="not-regular")
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise _os_error(path, exc, "open") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):  # replaced between the two looks
-            raise FileReadError(path, f"is {_kind(info.st_mode)}, not a regular file", reason="not-regular")
         if info.st_size > limit:
             raise FileReadError(
                 path, f"is {_size(info.st_size)}, larger than the limit of {_size(limit)}", reason="too-large"

@@ -199,6 +199,8 @@ def merge_documents(
     if not documents:
         raise ConfigError("report merge: no reports given")
     first_name, first = documents[0]
+    # The policy is that of the reports that judged their images: a stopped run ran no rule.
+    judged_name, judged = next(((n, d) for n, d in documents if d.get("error") is None), documents[0])
     targets: list[dict[str, Any]] = []
     seen: dict[str, str] = {}
     for name, document in documents:
@@ -211,10 +213,12 @@ def merge_documents(
                 f"{name}: written by slsalint {document['tool']['version']}, {first_name} by "
                 f"{first['tool']['version']}: merge reports of one slsalint version"
             )
-        if document["failOn"] != first["failOn"] or _policy_rules(document) != _policy_rules(first):
+        if document.get("error") is None and (
+            document["failOn"] != judged["failOn"] or _policy_rules(document) != _policy_rules(judged)
+        ):
             raise ConfigError(
-                f"{name}: checked with another policy than {first_name} "
-                f"({_policy_difference(first, document)}): merge reports of one policy"
+                f"{name}: checked with another policy than {judged_name} "
+                f"({_policy_difference(judged, document)}): merge reports of one policy"
             )
         for target in document["targets"]:
             reference = target["reference"]
@@ -227,11 +231,11 @@ def merge_documents(
         count = len(documents)
         raise ConfigError(f"report merge: the {count} reports checked no image, so nothing was judged")
     targets.sort(key=_target_order(order))
-    fail_on = Level(first["failOn"])
+    fail_on = Level(judged["failOn"])
     return {
         "version": REPORT_VERSION,
         "tool": first["tool"],
-        "failOn": first["failOn"],
+        "failOn": judged["failOn"],
         "exitCode": error["exitCode"] if error is not None else _exit_code(targets, fail_on),
         "error": error,
         "summary": {**_counts(targets), "targets": len(targets)},

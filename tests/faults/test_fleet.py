@@ -218,3 +218,21 @@ def test_merge_with_a_bad_image_list(demo_report: dict[str, Any], tmp_path: Path
     listed.write_text("ghcr.io/a/b:bad!tag\n")
     fault = Fault("merge-list-bad-line", 2, stderr=r"--images .*list\.txt:1: .*malformed tag")
     assert_fault(fault, run("report", "merge", report, "--images", listed, cwd=tmp_path))
+
+
+def test_merge_with_a_stopped_shard_never_passes(demo_report: dict[str, Any], tmp_path: Path) -> None:
+    """A shard whose run stopped (here exit 3: a layout without index.json) judged none of its
+    images: merged with a passing shard, the merge exits with its code and says which one."""
+    passed = tmp_path / "passed.json"
+    passed.write_text(json.dumps(demo_report))
+    (tmp_path / "broken").mkdir()
+    stopped = run("check", "oci:broken", "--format", "json=stopped.json", cwd=tmp_path)
+    assert stopped.code == 3, stopped.stderr
+    merged = run("report", "merge", passed, tmp_path / "stopped.json", "--format", "json", cwd=tmp_path)
+    assert merged.code == 3, merged.stderr
+    document = json.loads(merged.stdout)
+    assert document["exitCode"] == 3 and document["error"]["kind"] == "operational"
+    assert document["error"]["message"].startswith(f"{tmp_path / 'stopped.json'}: the run stopped: ")
+    assert [t["reference"] for t in document["targets"]] == [t["reference"] for t in demo_report["targets"]]
+    text = run("report", "merge", passed, tmp_path / "stopped.json", cwd=tmp_path)
+    assert text.code == 3

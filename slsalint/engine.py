@@ -435,18 +435,25 @@ def lint(
         from slsalint.exceptions import load_for_policy
 
         exceptions = load_for_policy(options.policy.exceptions, options.policy, today=options.today)
-    rego, enable, disable = _open_rego(options)
+    own_client = client is None
+    if client is None and any(_is_remote(r) for r in requests) and not options.registry.offline:
+        # The first image's manifest and tag list are asked for now, while Rego and the rules load.
+        client = open_client(options.registry)
+        _start_reading(client, requests, options.registry)
+    rego: RegoRuntime | None = None
     try:
+        rego, enable, disable = _open_rego(options)
         planned, packs = plan_rules(options.policy, packs=options.packs, enable=enable, disable=disable)
     except BaseException:
         if rego is not None:
             rego.close()
+        if client is not None and own_client:
+            client.close()
         raise
     want_sbom = any(rule.check.id == "SL102" for rule in planned)
     judged: list[tuple[TargetResult, Expectation | None] | None] = [None] * len(requests)
     accepted: set[int] = set()
     lean = len(requests) > 1 and observe is None
-    own_client = client is None
 
     def read(index: int, request: LintRequest) -> Collected | TargetResult:
         if options.registry.progress_target is not None:
@@ -481,8 +488,6 @@ def lint(
         judged[index] = (result, expectation)
 
     try:
-        if client is None and any(_is_remote(r) for r in requests) and not options.registry.offline:
-            client = open_client(options.registry)
         workers = min(jobs or default_jobs(requests), len(requests))
         if workers <= 1:
             for index, request in enumerate(requests):
@@ -535,6 +540,15 @@ def lint(
         packs=[p.name for p in packs],
         platform_filter=sorted({str(p) for r in requests for p in r.platforms}),
     )
+
+
+def _start_reading(client: RegistryClient, requests: list[LintRequest], settings: RegistrySettings) -> None:
+    """Start the first requests of the first registry image (see ``RemoteCollector.start``)."""
+    from slsalint.sources.remote import RemoteCollector
+
+    first = next((r.target for r in requests if r.target and _is_remote(r)), None)
+    if first is not None:
+        RemoteCollector(client, attestation_repository=settings.attestation_repository).start(first)
 
 
 def _open_rego(options: LintOptions) -> tuple[RegoRuntime | None, list[str], list[str]]:

@@ -66,7 +66,9 @@ MAX_CA_FILE = 8 * 1024 * 1024
 """Largest CA file read (a full public bundle is about 300 KB)."""
 MAX_CA_CERTIFICATES = 4096
 
-_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,40})-----(.*?)-----END ([A-Z0-9 ]{1,40})-----", re.DOTALL)
+_PEM_BLOCK = re.compile(
+    rb"-----BEGIN ([A-Z0-9 ]{1,40})-----([^-]*)-----END ([A-Z0-9 ]{1,40})-----", re.DOTALL
+)
 
 
 # -- proxies --------------------------------------------------------------------------------------
@@ -271,7 +273,9 @@ def pem_certificates(data: bytes, what: str) -> list[bytes]:
     """The DER certificates of a PEM file; ConfigError naming ``what`` when it holds anything but
     PEM certificates (text around the blocks, such as comments, is allowed)."""
     blocks = list(_PEM_BLOCK.finditer(data))
-    leftover = _PEM_BLOCK.sub(b"", data)
+    ends = [0] + [b.end() for b in blocks]
+    starts = [b.start() for b in blocks] + [len(data)]
+    leftover = b"".join(data[end:start] for end, start in zip(ends, starts, strict=True))
     if b"-----BEGIN" in leftover or b"-----END" in leftover:
         raise ConfigError(f"{what}: a PEM block is not closed")
     if not blocks:

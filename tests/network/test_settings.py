@@ -231,7 +231,7 @@ def test_certificates_openssl_refuses_stop_the_run_when_first_needed() -> None:
     """Blocks shaped like certificates are parsed by OpenSSL only when an HTTPS connection needs
     them (a run on plain-HTTP registries does not pay for a system bundle); what it refuses then
     is a configuration error naming where the certificates came from."""
-    shaped = bytes.fromhex("3006" "3000" "3000" "0300")  # SEQUENCE { SEQUENCE {}, SEQUENCE {}, BIT STRING }
+    shaped = bytes.fromhex("3006300030000300")  # SEQUENCE { SEQUENCE {}, SEQUENCE {}, BIT STRING }
     assert pem_certificates(
         b"-----BEGIN CERTIFICATE-----\n" + base64.b64encode(shaped) + b"\n-----END CERTIFICATE-----\n", "f"
     ) == [shaped]

@@ -38,6 +38,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 import httpcore
@@ -47,6 +48,8 @@ from slsalint import fileio
 from slsalint.errors import ConfigError, OperationalError
 from slsalint.sources.deadline import DeadlineTransport
 from slsalint.sources.reference import redact
+
+T = TypeVar("T")
 
 PROXY_VARIABLES = (
     "https_proxy",
@@ -293,17 +296,40 @@ def pem_certificates(data: bytes, what: str) -> list[bytes]:
             raise ConfigError(f"{what}: PEM block {number} is not valid base64") from None
         if not der:
             raise ConfigError(f"{what}: PEM block {number} is empty")
+        if not _certificate_shaped(der):
+            raise ConfigError(f"{what}: PEM block {number} is not an X.509 certificate")
         out.append(der)
-    try:  # one load for the whole file; block by block only to name a broken one
-        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=b"".join(out))
-    except (ssl.SSLError, ValueError):
-        for number, der in enumerate(out, 1):
-            try:
-                ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=der)
-            except (ssl.SSLError, ValueError):
-                raise ConfigError(f"{what}: PEM block {number} is not an X.509 certificate") from None
-        raise ConfigError(f"{what}: the certificates cannot be loaded") from None
+    # OpenSSL parses the certificates when the first HTTPS connection needs them (``Trust.context``:
+    # ~20 ms for a system bundle, not paid by a run that makes none); what it refuses then stops
+    # the run the same way (exit 2 naming the file).
     return out
+
+
+def _der_header(data: bytes, at: int) -> tuple[int, int, int] | None:
+    """(tag, where the content starts, content length) of the DER element at ``at``."""
+    if at + 2 > len(data):
+        return None
+    tag, first = data[at], data[at + 1]
+    start = at + 2
+    if first < 0x80:
+        length = first
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 4 or start + count > len(data):
+            return None
+        length = int.from_bytes(data[start : start + count], "big")
+        start += count
+    return tag, start, length
+
+
+def _certificate_shaped(der: bytes) -> bool:
+    """Whether ``der`` is shaped like an X.509 certificate: one SEQUENCE filling the block whose
+    first element (tbsCertificate) is a SEQUENCE, followed by the signature algorithm and value."""
+    outer = _der_header(der, 0)
+    if outer is None or outer[0] != 0x30 or outer[1] + outer[2] != len(der):
+        return False
+    inner = _der_header(der, outer[1])
+    return inner is not None and inner[0] == 0x30 and inner[1] + inner[2] < len(der)
 
 
 def read_ca_file(path: str | os.PathLike[str], what: str) -> list[bytes]:
@@ -349,9 +375,10 @@ class Trust:
         return cls(replace=replace, directory=directory, extra=tuple(extra))
 
     def context(self) -> ssl.SSLContext:
-        """A verifying TLS client context (loading the bundled store costs ~20 ms: call it late)."""
+        """A verifying TLS client context (loading the bundled store costs ~20 ms: call it late).
+        Certificates OpenSSL refuses stop the run here (ConfigError naming where they came from)."""
         if self.replace is not None:
-            context = ssl.create_default_context(cadata=b"".join(self.replace))
+            context = _load(ssl.create_default_context, self.replace, "SSL_CERT_FILE")
         else:
             import certifi
 
@@ -360,8 +387,21 @@ class Trust:
             for part in self.directory.split(os.pathsep):
                 context.load_verify_locations(capath=part)
         if self.extra:
-            context.load_verify_locations(cadata=b"".join(self.extra))
+            _load(context.load_verify_locations, self.extra, "--registry-ca")
         return context
+
+
+def _load(load: Callable[..., T], certificates: Sequence[bytes], what: str) -> T:
+    """``load(cadata=...)`` of the certificates; one ConfigError naming the first one refused."""
+    try:
+        return load(cadata=b"".join(certificates))
+    except (ssl.SSLError, ValueError):
+        for number, der in enumerate(certificates, 1):
+            try:
+                ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=der)
+            except (ssl.SSLError, ValueError):
+                raise ConfigError(f"{what}: certificate {number} is not an X.509 certificate") from None
+        raise ConfigError(f"{what}: the certificates cannot be loaded") from None
 
 
 # -- transports -----------------------------------------------------------------------------------

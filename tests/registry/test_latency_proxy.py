@@ -183,3 +183,14 @@ def test_many_connections_at_once(registry: Registry, tmp_path: Path) -> None:
     assert results == [(200, index)] * 300
     assert len(timings) == 302
     _all_late_enough([t for t in timings if "/uploads/" not in t[0]])
+
+
+def test_a_tls_handshake_is_refused_at_once(registry: Registry) -> None:
+    # Clients with "tls-verify=false" try https first and fall back to http when refused.
+    with latency_proxy.proxy_process(registry.base, latency=LATENCY) as (host, log):
+        with socket.create_connection(tuple(host.split(":")), timeout=5) as sock:  # type: ignore[arg-type]
+            sock.sendall(bytes.fromhex("160301020001"))  # the start of a TLS ClientHello
+            answer = sock.recv(4096)
+            assert sock.recv(4096) == b""  # then closed
+        assert log() == []
+    assert answer.startswith(b"HTTP/1.1 400 ")

@@ -375,6 +375,12 @@ class _Client(asyncio.Protocol):
         while not self.closed and self.buffer:
             exchange = self.exchange
             if exchange is None:
+                if not self.buffer.lstrip(b"\r\n")[:1].isalpha():
+                    # Not HTTP (a TLS handshake from a client trying https first): refuse now, as
+                    # the thread proxy does, rather than wait for a head that never comes.
+                    if self.buffer.lstrip(b"\r\n"):
+                        self._refuse(_BAD_REQUEST)
+                        return
                 end = self.buffer.find(b"\r\n\r\n")
                 if end < 0:
                     if len(self.buffer) > _LIMIT:
@@ -422,8 +428,10 @@ class _Client(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         self.eof = True
-        # No request under way: close. Half-closed after a request: its answer still goes out.
-        return self.exchange is not None
+        # No request under way, or one cut short: close. Half-closed after a whole request: its
+        # answer still goes out.
+        exchange = self.exchange
+        return exchange is not None and (exchange.request_body is None or exchange.request_body.done)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True

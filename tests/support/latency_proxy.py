@@ -375,12 +375,12 @@ class _Client(asyncio.Protocol):
         while not self.closed and self.buffer:
             exchange = self.exchange
             if exchange is None:
-                if not self.buffer.lstrip(b"\r\n")[:1].isalpha():
+                first = self.buffer.lstrip(b"\r\n")[:1]
+                if first and not first.isalpha():
                     # Not HTTP (a TLS handshake from a client trying https first): refuse now, as
                     # the thread proxy does, rather than wait for a head that never comes.
-                    if self.buffer.lstrip(b"\r\n"):
-                        self._refuse(_BAD_REQUEST)
-                        return
+                    self._refuse(_BAD_REQUEST)
+                    return
                 end = self.buffer.find(b"\r\n\r\n")
                 if end < 0:
                     if len(self.buffer) > _LIMIT:

@@ -587,11 +587,18 @@ def tunnel_pool(
 class NetworkTransport(httpx.BaseTransport):
     """Sends each request directly or through its proxy, HTTPS verified against ``trust``; every
     leg (proxy connection, tunnel, TLS handshake, body) on deadline-bounded sockets. Each of the
-    underlying transports is built on its first request."""
+    underlying transports is built on its first request.
+
+    Each thread has transports (and so kept-alive connections) of its own: a thread sends one
+    request at a time, so it never needs more than one connection per route, and hundreds of
+    requests in flight never queue on one connection pool's lock (a shared pool's bookkeeping
+    walks every connection under that lock for each request: quadratic in the requests in
+    flight on a wide index)."""
 
     def __init__(self, limits: httpx.Limits, *, trust: Trust, proxies: ProxySettings) -> None:
         self.proxies = proxies
-        self._routes: dict[tuple[str, Proxy | None], LazyTransport] = {}
+        self._local = threading.local()
+        self._routes: list[LazyTransport] = []
         self._lock = threading.Lock()
         self._limits = limits
         self._trust = trust
@@ -605,16 +612,20 @@ class NetworkTransport(httpx.BaseTransport):
 
     def _route(self, scheme: str, proxy: Proxy | None) -> LazyTransport:
         key = (scheme, proxy)
-        with self._lock:
-            route = self._routes.get(key)
-            if route is None:
+        routes: dict[tuple[str, Proxy | None], LazyTransport] | None = getattr(self._local, "routes", None)
+        if routes is None:
+            routes = self._local.routes = {}
+        route = routes.get(key)
+        if route is None:
 
-                def build() -> httpx.BaseTransport:
-                    tls = self._context() if scheme == "https" else no_tls()
-                    return DeadlineTransport(verify=tls, limits=self._limits, proxy=proxy)
+            def build() -> httpx.BaseTransport:
+                tls = self._context() if scheme == "https" else no_tls()
+                return DeadlineTransport(verify=tls, limits=self._limits, proxy=proxy)
 
-                route = self._routes[key] = LazyTransport(build)
-            return route
+            route = routes[key] = LazyTransport(build)
+            with self._lock:
+                self._routes.append(route)
+        return route
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -623,7 +634,7 @@ class NetworkTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         with self._lock:
-            routes = list(self._routes.values())
+            routes, self._routes = self._routes, []
         for route in routes:
             route.close()
 

@@ -6,6 +6,7 @@ Nothing here prints or exits; operational failures raise SlsalintError subclasse
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -88,6 +89,11 @@ class RegistrySettings:
     @property
     def reads_github(self) -> bool:
         return self.github is not None and bool(self.github.owners)
+
+    def adopt_budget(self, budget: Budget) -> None:
+        """Use ``budget`` (started earlier, by the command's early client) as the run's."""
+        if self._budget is None:
+            self._budget = budget
 
     def budget(self) -> Budget:
         """The run's time budget (``--timeout``), started on first use and shared by all requests."""
@@ -438,7 +444,7 @@ def lint(
     own_client = client is None
     if client is None and any(_is_remote(r) for r in requests) and not options.registry.offline:
         # The first image's manifest and tag list are asked for now, while Rego and the rules load.
-        client = open_client(options.registry)
+        client = _early_client(options.registry) or open_client(options.registry)
         _start_reading(client, requests, options.registry)
     rego: RegoRuntime | None = None
     try:
@@ -540,6 +546,30 @@ def lint(
         packs=[p.name for p in packs],
         platform_filter=sorted({str(p) for r in requests for p in r.platforms}),
     )
+
+
+def _early_client(settings: RegistrySettings) -> RegistryClient | None:
+    """The client the ``slsalint`` command started reading with before it loaded (``_start``),
+    when these are the settings it was made with."""
+    if "slsalint._start" not in sys.modules:
+        return None
+    from slsalint import _start
+
+    taken = _start.take(
+        offline=settings.offline,
+        insecure=settings.insecure,
+        registry_ca=settings.registry_ca,
+        use_cache=settings.use_cache,
+        cache_dir=settings.cache_dir,
+        timeout=settings.timeout,
+        limits=settings.limits,
+    )
+    if taken is None:
+        return None
+    client, budget = taken
+    settings.adopt_budget(budget)
+    client.stats.progress = settings.progress
+    return client
 
 
 def _start_reading(client: RegistryClient, requests: list[LintRequest], settings: RegistrySettings) -> None:

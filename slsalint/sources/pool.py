@@ -43,6 +43,18 @@ class RequestPool:
         with self._lock:
             return self._threads
 
+    def prestart(self, count: int) -> None:
+        """Have at least ``count`` threads (never more than ``max_workers``) waiting for work:
+        started while the first answer is awaited, they are ready when its dependents go out."""
+        with self._lock:
+            if self._closed:
+                return
+            extra = max(0, min(count, self._max) - self._threads)
+            self._threads += extra
+            self._idle += extra
+            for _ in range(extra):
+                _thread.start_new_thread(self._work, ())
+
     def submit(self, func: Callable[..., T], *args: Any) -> Future[T]:
         future: Future[T] = Future()
         with self._lock:

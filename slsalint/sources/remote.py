@@ -49,6 +49,9 @@ from slsalint.sources.registry import BadContent, Fetched, NotFound, RegistryCli
 
 T = TypeVar("T")
 
+PRESTARTED_THREADS = 32
+"""Request threads started while an image's first answer is awaited (more start as needed)."""
+
 LayerJob = tuple[ImageRef, Descriptor, str, str, str]
 """(repository, layer, stored-for digest, evidence kind, location)."""
 
@@ -122,6 +125,8 @@ class RemoteCollector:
             # sha256-HEX.att/.sig and fallback referrers tags exist is then known when the image's
             # answer arrives, instead of a probe per tag after it.
             listing = pool.submit(self._listed_tags, side_repo)
+            # Threads for the requests the image's answer will name, started while it is awaited.
+            self.client.executor().prestart(PRESTARTED_THREADS)
             started = time.monotonic()
             image = self.resolve(ref)
             waited = time.monotonic() - started
@@ -236,6 +241,11 @@ class RemoteCollector:
             if api_future is not None:
                 ahead.referrers_when_listed(side_repo, api_future, skip)
 
+        # The tag list, asked with the image, is in by now (or waited for briefly) before the round
+        # that it decides is sent: a list answered while a round's requests hold the interpreter
+        # would wait for them.
+        listed = tags.wait()
+
         # Round 2: platform manifests, attestation manifests, cosign tags, referrers - all at once;
         # the layers of each evidence manifest are asked for as soon as it arrives (``ahead``).
         platform_futures = [
@@ -247,7 +257,6 @@ class RemoteCollector:
             future = ahead.manifest(pinned, d.digest, d.size)
             ahead.layers_when_read(pinned, future, "buildkit-attestation-manifest", stored_for, wanted_for)
             att_futures.append(future)
-        listed = tags.wait()
         tag_jobs = [
             (digest, suffix)
             for digest in subjects
@@ -623,12 +632,12 @@ def _copy_result(out: Future[T], inner: Future[T]) -> None:
 
 class _Tags:
     """The side repository's tag list, asked for together with the image. Waited for at most as
-    long again as the image's own answer took (at least 100 ms): a registry slow to list its
+    long again as the image's own answer took (at least 250 ms): a registry slow to list its
     tags gets each tag asked for instead, as if it listed none."""
 
     def __init__(self, listing: Future[frozenset[str] | None], waited: float) -> None:
         self._listing = listing
-        self._timeout = max(0.1, waited)
+        self._timeout = max(0.25, waited)
 
     def wait(self) -> frozenset[str] | None:
         try:

@@ -356,12 +356,9 @@ def run_checks(
     ``github_read`` says whether GitHub's attestations API was asked (the SL101 hint differs)."""
     findings: list[Finding] = []
     for rule in planned:
-        meta = rule.check.meta()
-        ctx = CheckContext(
-            target=target, meta=meta, level=rule.level, options=rule.options, expectation=expectation
-        )
+        meta = rule.meta
         try:
-            findings.extend(rule.check().run(ctx))
+            findings.extend(rule.run(CheckContext(target, meta, rule.level, rule.options, expectation)))
         except Exception as exc:  # a bug in a check must not pass the gate
             findings.append(
                 Finding(

@@ -178,15 +178,20 @@ def _has_lone_surrogate(value: Any) -> bool:
 
 def loads(data: bytes | str, *, unique_keys: bool = False, max_depth: int = MAX_DEPTH) -> Any:
     """Parse one JSON document strictly (see the module documentation); raises ``JSONError``."""
-    try:
-        if isinstance(data, bytes | bytearray):
+    literal_surrogate = False
+    if isinstance(data, bytes | bytearray):
+        try:
             text = data.decode("utf-8")
-            raw = bytes(data)
-        else:
-            text = data
+        except UnicodeDecodeError as exc:
+            raise JSONError(f"not UTF-8 text (byte {exc.start})") from None
+        raw = bytes(data)
+    else:
+        text = data
+        try:
+            raw = data.encode("utf-8")
+        except UnicodeEncodeError:  # a str holding a surrogate code point itself, not escaped
             raw = data.encode("utf-8", "surrogatepass")
-    except UnicodeDecodeError as exc:
-        raise JSONError(f"not UTF-8 text (byte {exc.start})") from None
+            literal_surrogate = True
     if text.startswith("\ufeff"):
         raise JSONError("starts with a byte order mark (JSON must not)")
     try:
@@ -202,7 +207,10 @@ def loads(data: bytes | str, *, unique_keys: bool = False, max_depth: int = MAX_
         raise JSONError(f"not acceptable JSON: {exc}") from None
     if _too_deep(value, max_depth, parsed=True):
         raise JSONError(f"not acceptable JSON: nested more than {max_depth} levels deep")
-    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+    # A lone surrogate comes from a \\u escape (UTF-8 text cannot hold one), or from a str.
+    if (literal_surrogate or (b"\\" in raw and _SURROGATE_ESCAPE.search(text))) and _has_lone_surrogate(
+        value
+    ):
         raise JSONError("not acceptable JSON: a string holds a lone UTF-16 surrogate")
     return value
 

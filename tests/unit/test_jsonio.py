@@ -91,6 +91,7 @@ def test_depth_bound_is_exact_for_every_shape(
     for limit in (depth - 1, depth, depth + 1):
         if limit >= 1:
             assert jsonio.depth_exceeds(value, limit) is (depth > limit), limit
+            assert jsonio._too_deep(value, limit, parsed=True) is (depth > limit), limit
     if depth > jsonio.MAX_DEPTH:
         with pytest.raises(jsonio.JSONError, match="nested more than 64 levels"):
             jsonio.loads(text)

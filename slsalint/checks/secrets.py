@@ -19,6 +19,9 @@ SECRET_VALUE = re.compile(
     r"npm_[A-Za-z0-9]{36}|pypi-AgE[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}|"
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----|eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
 )
+SHORTEST_SECRET_VALUE = 15
+"""No value shorter than this can match ``SECRET_VALUE`` (its shortest match, ``xoxb-`` and ten
+characters), so shorter values are not searched."""
 _BENIGN_VALUES = frozenset({"", "true", "false", "0", "1", "none", "null", "yes", "no"})
 
 
@@ -68,9 +71,9 @@ class SecretInBuildArgs(Check):
         for platform, attestation, view in ctx.provenance():
             for key, value in view.build_args.items():
                 kind, _, name = key.partition(":") if ":" in key else ("", "", key)
-                if any(fnmatchcase(name, pattern) for pattern in allow):
+                if allow and any(fnmatchcase(name, pattern) for pattern in allow):
                     continue
-                by_value = bool(SECRET_VALUE.search(value))
+                by_value = len(value) >= SHORTEST_SECRET_VALUE and bool(SECRET_VALUE.search(value))
                 by_name = (
                     kind != "label"
                     and value.strip().lower() not in _BENIGN_VALUES

@@ -440,9 +440,9 @@ class MaterialUnpinned(Check):
         ignore: list[str] = ctx.options.get("ignore") or []
         for platform, attestation, view in ctx.provenance():
             for material in view.materials:
-                if any(v for v in material.digest.values()):
+                if any(material.digest.values()):
                     continue
-                if any(fnmatchcase(material.uri, pattern) for pattern in ignore):
+                if ignore and any(fnmatchcase(material.uri, pattern) for pattern in ignore):
                     continue
                 yield ctx.finding(
                     f"material {material.uri or '(no uri)'!r} has no digest",

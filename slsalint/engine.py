@@ -249,7 +249,8 @@ def decode_evidence(evidence: RawEvidence) -> tuple[list[Attestation], str | Non
         source = evidence.source
         if item.line is not None:
             source = EvidenceSource(source.kind, f"{source.location}:{item.line}", source.digest)
-        errors = tuple(str(e) for e in statement_errors(statement))
+        schema_errors = statement_errors(statement)
+        errors = tuple(map(str, schema_errors)) if schema_errors else ()
         cosign_layer = bool(evidence.annotations) and item.envelope == "dsse"
         out.append(
             Attestation(

@@ -67,7 +67,8 @@ class SecretInBuildArgs(Check):
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         allow: list[str] = ctx.options.get("allow") or []
-        extra = [re.compile(p, re.IGNORECASE) for p in ctx.options.get("patterns") or []]
+        patterns = ctx.options.get("patterns")
+        extra = [re.compile(p, re.IGNORECASE) for p in patterns] if patterns else []
         for platform, attestation, view in ctx.provenance():
             for key, value in view.build_args.items():
                 kind, _, name = key.partition(":") if ":" in key else ("", "", key)
@@ -77,7 +78,7 @@ class SecretInBuildArgs(Check):
                 by_name = (
                     kind != "label"
                     and value.strip().lower() not in _BENIGN_VALUES
-                    and (bool(SECRET_NAME.search(name)) or any(p.search(name) for p in extra))
+                    and (bool(SECRET_NAME.search(name)) or any(p.search(name) for p in extra or ()))
                 )
                 if not (by_value or by_name):
                     continue

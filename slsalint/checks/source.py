@@ -86,7 +86,8 @@ def source_claims(ctx: CheckContext, platform: PlatformTarget) -> list[SourceCla
             claim = annotation_claim(annotations, where=f"{what} {digest}")
             if claim is not None:
                 claims.append(claim)
-    claims.sort(key=lambda c: c.tier)
+    if len(claims) > 1:
+        claims.sort(key=lambda c: c.tier)
     return claims
 
 

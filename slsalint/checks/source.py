@@ -146,11 +146,38 @@ def _examined(judgement: Judgement) -> str:
     return "; ".join(listed)
 
 
+_VIEW_FIELDS = {"repository": "source_repository", "ref": "source_ref", "commit": "source_commit"}
+
+
+def _recorded_unsigned(ctx: CheckContext, platform: PlatformTarget, name: str) -> bool:
+    """Whether provenance of ``platform`` records ``name`` while nothing of the target is signed:
+    the claims of ``source_claims`` are then that provenance (and annotations), and the field is
+    recorded, known without building them."""
+    if ctx.target.image_signatures:
+        return False
+    field_name = _VIEW_FIELDS[name]
+    recorded = False
+    for attestation in platform.attestations:
+        if attestation.verification is not None:
+            return False
+        view = attestation.provenance
+        if view is not None and getattr(view, field_name):
+            recorded = True
+    return recorded
+
+
 def _judgements(
-    ctx: CheckContext, name: str, accepts: Callable[[SourceClaim], bool] | None
+    ctx: CheckContext,
+    name: str,
+    accepts: Callable[[SourceClaim], bool] | None,
+    *,
+    missing_only: bool = False,
 ) -> Iterator[tuple[PlatformTarget, Judgement]]:
-    """The judgement of every platform that has evidence about its source to judge."""
+    """The judgement of every platform that has evidence about its source to judge
+    (``missing_only``: only of those where nothing may record ``name``)."""
     for platform in ctx.target.platforms:
+        if missing_only and _recorded_unsigned(ctx, platform, name):
+            continue
         claims = source_claims(ctx, platform)
         if not any(_substantial(c) for c in claims):
             continue  # no provenance and no certificate claims: SL101 reports the missing provenance
@@ -393,7 +420,7 @@ class SourceCommitMissing(Check):
     security_severity = 4.0
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
-        for platform, judgement in _judgements(ctx, "commit", None):
+        for platform, judgement in _judgements(ctx, "commit", None, missing_only=True):
             if not judgement.missing:
                 continue
             used = judgement.used()

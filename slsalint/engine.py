@@ -30,6 +30,7 @@ from slsalint.model import (
 )
 from slsalint.policy import PlannedRule, Policy, plan_rules
 from slsalint.provenance import normalize
+from slsalint.schemas import statement_errors
 from slsalint.sources.limits import DEFAULT_RUN_TIMEOUT, Limits
 from slsalint.sources.oci import Collected, RawEvidence
 from slsalint.vsa.predicate import PREDICATE_TYPE as VSA_PREDICATE_TYPE
@@ -236,8 +237,6 @@ def _collect_primary(
 
 def decode_evidence(evidence: RawEvidence) -> tuple[list[Attestation], str | None]:
     """Decode one piece of raw evidence into attestations, or return the problem."""
-    from slsalint.schemas import statement_errors
-
     try:
         decoded = decode_document(evidence.data, name=evidence.name, media_type=evidence.media_type)
     except DecodeError as exc:
@@ -356,10 +355,16 @@ def run_checks(
     ``expectation`` is what the components map expects of the target's image (SL401/SL402);
     ``github_read`` says whether GitHub's attestations API was asked (the SL101 hint differs)."""
     findings: list[Finding] = []
+    # One context for the target, set to each rule in turn: a rule's run is over (its findings
+    # made, with the values they need copied) before the next rule's starts, and no check keeps
+    # its context.
+    ctx = CheckContext(target, RULE_ERROR, Level.ERROR, {}, expectation)
     for rule in planned:
-        meta = rule.meta
+        meta = ctx.meta = rule.meta
+        ctx.level = rule.level
+        ctx.options = rule.options
         try:
-            findings.extend(rule.run(CheckContext(target, meta, rule.level, rule.options, expectation)))
+            findings.extend(rule.run(ctx))
         except Exception as exc:  # a bug in a check must not pass the gate
             findings.append(
                 Finding(

@@ -275,7 +275,9 @@ def _subjects(value: object) -> tuple[Subject, ...]:
     out = []
     for item in value:
         if isinstance(item, dict):
-            name = item.get("name") if isinstance(item.get("name"), str) else item.get("uri")
+            name = item.get("name")
+            if not isinstance(name, str):
+                name = item.get("uri")
             digest = item.get("digest")
             digests = (
                 {str(k): v.lower() for k, v in digest.items() if isinstance(v, str)}

@@ -93,7 +93,7 @@ class SecretInBuildArgs(Check):
                 by_name = (
                     kind != "label"
                     and value.strip().lower() not in _BENIGN_VALUES
-                    and (secret_name(name) or any(p.search(name) for p in extra or ()))
+                    and (secret_name(name) or (bool(extra) and any(p.search(name) for p in extra)))
                 )
                 if not (by_value or by_name):
                     continue

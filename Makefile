@@ -80,6 +80,7 @@ lint: $(STAMP)
 bench: $(STAMP) system-deps
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/lint_throughput.py
+	$(BIN)/python benchmarks/latency_proxy.py
 	$(BIN)/python benchmarks/registry_roundtrips.py
 	$(BIN)/python benchmarks/fleet.py
 	$(BIN)/python benchmarks/verify.py

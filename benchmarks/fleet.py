@@ -1,7 +1,9 @@
 """Many images, wide indexes: how wall time and memory grow.
 
-Starts Debian's docker-registry on 127.0.0.1 and, in its own process, the loopback proxy adding
-``--latency-ms`` (default 20 ms) to every request. Pushes distinct 4-platform images (BuildKit
+Starts Debian's docker-registry on 127.0.0.1 and, in its own process, the loopback latency proxy
+(``tests.support.latency_proxy``: a raw asyncio forwarder, light enough not to fall behind the
+hundreds of requests a fleet sends at once) answering every request ``--latency-ms`` (default
+20 ms) after it arrived. Pushes distinct 4-platform images (BuildKit
 provenance + SPDX SBOM per platform, a cosign ``.att`` on the index) and single images of 1, 4, 16
 and 64 platforms. Then, each as a new ``slsalint`` process with an empty cache:
 
@@ -37,7 +39,7 @@ from benchmarks.registry_roundtrips import (  # noqa: E402
     data_round_trips,
     dependent_round_trips,
 )
-from tests.support.proxy import proxy_process  # noqa: E402
+from tests.support.latency_proxy import proxy_process  # noqa: E402
 from tests.support.registry import running_registry  # noqa: E402
 
 

@@ -2,7 +2,11 @@
 
 Starts Debian's docker-registry on 127.0.0.1 and, in its own process (its CPU time is not the
 check's, as a remote registry's is not), a loopback proxy that answers every request ``--latency-ms``
-late (default 20 ms: one round trip). Pushes a 4-platform image whose platforms each carry a
+after it arrived (default 20 ms: one round trip): ``tests.support.latency_proxy``, a raw asyncio
+forwarder that sends each request on at once and holds its answer until then. A heavier proxy (a
+thread and an httpx request per request) costs about as much CPU as the check itself, so on a
+small machine its answers leave late and the benchmark measures the proxy; ``latency_proxy.py``
+measures both. Pushes a 4-platform image whose platforms each carry a
 BuildKit attestation manifest (SLSA provenance + SPDX SBOM) plus a cosign ``.att`` tag on the index,
 and a 64-platform index built the same way. Then, with an empty cache each time:
 
@@ -49,7 +53,7 @@ from slsalint.model import Platform  # noqa: E402
 from slsalint.policy import Policy  # noqa: E402
 from slsalint.sources.layout_writer import LayoutWriter  # noqa: E402
 from tests.support import buildkit as bk  # noqa: E402
-from tests.support.proxy import proxy_process  # noqa: E402
+from tests.support.latency_proxy import proxy_process  # noqa: E402
 from tests.support.registry import Registry, running_registry  # noqa: E402
 
 PLATFORMS_4 = [

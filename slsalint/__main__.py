@@ -1,3 +1,3 @@
-from slsalint.cli import main
+from slsalint._start import main
 
 main()

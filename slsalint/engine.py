@@ -6,6 +6,7 @@ Nothing here prints or exits; operational failures raise SlsalintError subclasse
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -89,6 +90,11 @@ class RegistrySettings:
     @property
     def reads_github(self) -> bool:
         return self.github is not None and bool(self.github.owners)
+
+    def adopt_budget(self, budget: Budget) -> None:
+        """Use ``budget`` (started earlier, by the command's early client) as the run's."""
+        if self._budget is None:
+            self._budget = budget
 
     def budget(self) -> Budget:
         """The run's time budget (``--timeout``), started on first use and shared by all requests."""
@@ -440,18 +446,25 @@ def lint(
         from slsalint.exceptions import load_for_policy
 
         exceptions = load_for_policy(options.policy.exceptions, options.policy, today=options.today)
-    rego, enable, disable = _open_rego(options)
+    own_client = client is None
+    if client is None and any(_is_remote(r) for r in requests) and not options.registry.offline:
+        # The first image's manifest and tag list are asked for now, while Rego and the rules load.
+        client = _early_client(options.registry) or open_client(options.registry)
+        _start_reading(client, requests, options.registry)
+    rego: RegoRuntime | None = None
     try:
+        rego, enable, disable = _open_rego(options)
         planned, packs = plan_rules(options.policy, packs=options.packs, enable=enable, disable=disable)
     except BaseException:
         if rego is not None:
             rego.close()
+        if client is not None and own_client:
+            client.close()
         raise
     want_sbom = any(rule.check.id == "SL102" for rule in planned)
     judged: list[tuple[TargetResult, Expectation | None] | None] = [None] * len(requests)
     accepted: set[int] = set()
     lean = len(requests) > 1 and observe is None
-    own_client = client is None
 
     def read(index: int, request: LintRequest) -> Collected | TargetResult:
         if options.registry.progress_target is not None:
@@ -486,8 +499,6 @@ def lint(
         judged[index] = (result, expectation)
 
     try:
-        if client is None and any(_is_remote(r) for r in requests) and not options.registry.offline:
-            client = open_client(options.registry)
         workers = min(jobs or default_jobs(requests), len(requests))
         if workers <= 1:
             for index, request in enumerate(requests):
@@ -540,6 +551,39 @@ def lint(
         packs=[p.name for p in packs],
         platform_filter=sorted({str(p) for r in requests for p in r.platforms}),
     )
+
+
+def _early_client(settings: RegistrySettings) -> RegistryClient | None:
+    """The client the ``slsalint`` command started reading with before it loaded (``_start``),
+    when these are the settings it was made with."""
+    if "slsalint._start" not in sys.modules:
+        return None
+    from slsalint import _start
+
+    taken = _start.take(
+        offline=settings.offline,
+        insecure=settings.insecure,
+        registry_ca=settings.registry_ca,
+        use_cache=settings.use_cache,
+        cache_dir=settings.cache_dir,
+        timeout=settings.timeout,
+        limits=settings.limits,
+    )
+    if taken is None:
+        return None
+    client, budget = taken
+    settings.adopt_budget(budget)
+    client.stats.progress = settings.progress
+    return client
+
+
+def _start_reading(client: RegistryClient, requests: list[LintRequest], settings: RegistrySettings) -> None:
+    """Start the first requests of the first registry image (see ``RemoteCollector.start``)."""
+    from slsalint.sources.remote import RemoteCollector
+
+    first = next((r.target for r in requests if r.target and _is_remote(r)), None)
+    if first is not None:
+        RemoteCollector(client, attestation_repository=settings.attestation_repository).start(first)
 
 
 def _open_rego(options: LintOptions) -> tuple[RegoRuntime | None, list[str], list[str]]:

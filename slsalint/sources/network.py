@@ -38,6 +38,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 import httpcore
@@ -47,6 +48,8 @@ from slsalint import fileio
 from slsalint.errors import ConfigError, OperationalError
 from slsalint.sources.deadline import DeadlineTransport
 from slsalint.sources.reference import redact
+
+T = TypeVar("T")
 
 PROXY_VARIABLES = (
     "https_proxy",
@@ -63,7 +66,9 @@ MAX_CA_FILE = 8 * 1024 * 1024
 """Largest CA file read (a full public bundle is about 300 KB)."""
 MAX_CA_CERTIFICATES = 4096
 
-_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,40})-----(.*?)-----END ([A-Z0-9 ]{1,40})-----", re.DOTALL)
+_PEM_BLOCK = re.compile(
+    rb"-----BEGIN ([A-Z0-9 ]{1,40})-----([^-]*)-----END ([A-Z0-9 ]{1,40})-----", re.DOTALL
+)
 
 
 # -- proxies --------------------------------------------------------------------------------------
@@ -268,7 +273,9 @@ def pem_certificates(data: bytes, what: str) -> list[bytes]:
     """The DER certificates of a PEM file; ConfigError naming ``what`` when it holds anything but
     PEM certificates (text around the blocks, such as comments, is allowed)."""
     blocks = list(_PEM_BLOCK.finditer(data))
-    leftover = _PEM_BLOCK.sub(b"", data)
+    ends = [0] + [b.end() for b in blocks]
+    starts = [b.start() for b in blocks] + [len(data)]
+    leftover = b"".join(data[end:start] for end, start in zip(ends, starts, strict=True))
     if b"-----BEGIN" in leftover or b"-----END" in leftover:
         raise ConfigError(f"{what}: a PEM block is not closed")
     if not blocks:
@@ -293,17 +300,40 @@ def pem_certificates(data: bytes, what: str) -> list[bytes]:
             raise ConfigError(f"{what}: PEM block {number} is not valid base64") from None
         if not der:
             raise ConfigError(f"{what}: PEM block {number} is empty")
+        if not _certificate_shaped(der):
+            raise ConfigError(f"{what}: PEM block {number} is not an X.509 certificate")
         out.append(der)
-    try:  # one load for the whole file; block by block only to name a broken one
-        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=b"".join(out))
-    except (ssl.SSLError, ValueError):
-        for number, der in enumerate(out, 1):
-            try:
-                ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=der)
-            except (ssl.SSLError, ValueError):
-                raise ConfigError(f"{what}: PEM block {number} is not an X.509 certificate") from None
-        raise ConfigError(f"{what}: the certificates cannot be loaded") from None
+    # OpenSSL parses the certificates when the first HTTPS connection needs them (``Trust.context``:
+    # ~20 ms for a system bundle, not paid by a run that makes none); what it refuses then stops
+    # the run the same way (exit 2 naming the file).
     return out
+
+
+def _der_header(data: bytes, at: int) -> tuple[int, int, int] | None:
+    """(tag, where the content starts, content length) of the DER element at ``at``."""
+    if at + 2 > len(data):
+        return None
+    tag, first = data[at], data[at + 1]
+    start = at + 2
+    if first < 0x80:
+        length = first
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 4 or start + count > len(data):
+            return None
+        length = int.from_bytes(data[start : start + count], "big")
+        start += count
+    return tag, start, length
+
+
+def _certificate_shaped(der: bytes) -> bool:
+    """Whether ``der`` is shaped like an X.509 certificate: one SEQUENCE filling the block whose
+    first element (tbsCertificate) is a SEQUENCE, followed by the signature algorithm and value."""
+    outer = _der_header(der, 0)
+    if outer is None or outer[0] != 0x30 or outer[1] + outer[2] != len(der):
+        return False
+    inner = _der_header(der, outer[1])
+    return inner is not None and inner[0] == 0x30 and inner[1] + inner[2] < len(der)
 
 
 def read_ca_file(path: str | os.PathLike[str], what: str) -> list[bytes]:
@@ -349,9 +379,10 @@ class Trust:
         return cls(replace=replace, directory=directory, extra=tuple(extra))
 
     def context(self) -> ssl.SSLContext:
-        """A verifying TLS client context (loading the bundled store costs ~20 ms: call it late)."""
+        """A verifying TLS client context (loading the bundled store costs ~20 ms: call it late).
+        Certificates OpenSSL refuses stop the run here (ConfigError naming where they came from)."""
         if self.replace is not None:
-            context = ssl.create_default_context(cadata=b"".join(self.replace))
+            context = _load(ssl.create_default_context, self.replace, "SSL_CERT_FILE")
         else:
             import certifi
 
@@ -360,8 +391,21 @@ class Trust:
             for part in self.directory.split(os.pathsep):
                 context.load_verify_locations(capath=part)
         if self.extra:
-            context.load_verify_locations(cadata=b"".join(self.extra))
+            _load(context.load_verify_locations, self.extra, "--registry-ca")
         return context
+
+
+def _load(load: Callable[..., T], certificates: Sequence[bytes], what: str) -> T:
+    """``load(cadata=...)`` of the certificates; one ConfigError naming the first one refused."""
+    try:
+        return load(cadata=b"".join(certificates))
+    except (ssl.SSLError, ValueError):
+        for number, der in enumerate(certificates, 1):
+            try:
+                ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=der)
+            except (ssl.SSLError, ValueError):
+                raise ConfigError(f"{what}: certificate {number} is not an X.509 certificate") from None
+        raise ConfigError(f"{what}: the certificates cannot be loaded") from None
 
 
 # -- transports -----------------------------------------------------------------------------------
@@ -543,11 +587,18 @@ def tunnel_pool(
 class NetworkTransport(httpx.BaseTransport):
     """Sends each request directly or through its proxy, HTTPS verified against ``trust``; every
     leg (proxy connection, tunnel, TLS handshake, body) on deadline-bounded sockets. Each of the
-    underlying transports is built on its first request."""
+    underlying transports is built on its first request.
+
+    Each thread has transports (and so kept-alive connections) of its own: a thread sends one
+    request at a time, so it never needs more than one connection per route, and hundreds of
+    requests in flight never queue on one connection pool's lock (a shared pool's bookkeeping
+    walks every connection under that lock for each request: quadratic in the requests in
+    flight on a wide index)."""
 
     def __init__(self, limits: httpx.Limits, *, trust: Trust, proxies: ProxySettings) -> None:
         self.proxies = proxies
-        self._routes: dict[tuple[str, Proxy | None], LazyTransport] = {}
+        self._local = threading.local()
+        self._routes: list[LazyTransport] = []
         self._lock = threading.Lock()
         self._limits = limits
         self._trust = trust
@@ -561,16 +612,20 @@ class NetworkTransport(httpx.BaseTransport):
 
     def _route(self, scheme: str, proxy: Proxy | None) -> LazyTransport:
         key = (scheme, proxy)
-        with self._lock:
-            route = self._routes.get(key)
-            if route is None:
+        routes: dict[tuple[str, Proxy | None], LazyTransport] | None = getattr(self._local, "routes", None)
+        if routes is None:
+            routes = self._local.routes = {}
+        route = routes.get(key)
+        if route is None:
 
-                def build() -> httpx.BaseTransport:
-                    tls = self._context() if scheme == "https" else no_tls()
-                    return DeadlineTransport(verify=tls, limits=self._limits, proxy=proxy)
+            def build() -> httpx.BaseTransport:
+                tls = self._context() if scheme == "https" else no_tls()
+                return DeadlineTransport(verify=tls, limits=self._limits, proxy=proxy)
 
-                route = self._routes[key] = LazyTransport(build)
-            return route
+            route = routes[key] = LazyTransport(build)
+            with self._lock:
+                self._routes.append(route)
+        return route
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -579,7 +634,7 @@ class NetworkTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         with self._lock:
-            routes = list(self._routes.values())
+            routes, self._routes = self._routes, []
         for route in routes:
             route.close()
 

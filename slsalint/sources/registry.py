@@ -32,8 +32,9 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
@@ -60,6 +61,7 @@ from slsalint.sources.oci import (
     parse_document,
     truncation_hint,
 )
+from slsalint.sources.pool import RequestPool
 from slsalint.sources.reference import DOCKER_HUB, ImageRef, is_loopback, redact
 
 MANIFEST_ACCEPT = ", ".join(
@@ -346,7 +348,8 @@ class RegistryClient(HttpClientBase):
         self._creds_cache: dict[str, Credential | None] = {}
         self._lock = threading.Lock()
         self._slots: dict[str, threading.BoundedSemaphore] = {}
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor: RequestPool | None = None
+        self._early: dict[tuple[str, str, str], Future[Any]] = {}
         self.referrers_api: dict[str, bool] = {}
         """Registry host -> whether it answers the OCI referrers API (from its first answer)."""
         # No cap on the pool itself: each host's requests in flight are bounded (``_slot``).
@@ -370,15 +373,13 @@ class RegistryClient(HttpClientBase):
     def retries(self) -> int:
         return self.limits.retries
 
-    def executor(self) -> ThreadPoolExecutor:
+    def executor(self) -> RequestPool:
         """The client's request threads, shared by every image a run reads at once: a wide index
         gets as many requests in flight as ``limits.connections`` allows, and many images
         together no more."""
         with self._lock:
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(
-                    max_workers=self.limits.connections, thread_name_prefix="slsalint-registry"
-                )
+                self._executor = RequestPool(self.limits.connections)
             return self._executor
 
     def close(self) -> None:
@@ -667,9 +668,52 @@ class RegistryClient(HttpClientBase):
 
     # -- API -----------------------------------------------------------------------------------
 
+    def start_manifest(self, ref: ImageRef, reference: str) -> None:
+        """Start reading a manifest now, while the run still loads what only later steps need;
+        the next ``get_manifest(ref, reference)`` takes its answer (or raises its error)."""
+        self._start(
+            (ref.api_host, ref.repository, reference), partial(self._get_manifest, ref, reference, None)
+        )
+
+    def start_tag_list(self, ref: ImageRef) -> None:
+        """Start reading the repository's tag list now; the next ``tag_list(ref)`` takes it."""
+        self._start((ref.api_host, ref.repository, "/tags/list"), partial(self._tag_list, ref))
+
+    def _start(self, key: tuple[str, str, str], call: Callable[[], Any]) -> None:
+        """Run ``call`` on a thread of its own that nothing waits for (a run that ends before
+        asking for its answer, on a configuration error, does not wait for its deadline)."""
+        future: Future[Any] = Future()
+        with self._lock:
+            if key in self._early:
+                return
+            self._early[key] = future
+
+        def run() -> None:
+            future.set_running_or_notify_cancel()
+            try:
+                future.set_result(call())
+            except BaseException as exc:  # handed to the caller, as raised
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="slsalint-registry-early", daemon=True).start()
+
+    def _early_answer(self, key: tuple[str, str, str]) -> Future[Any] | None:
+        if not self._early:
+            return None
+        with self._lock:
+            return self._early.pop(key, None)
+
     def get_manifest(self, ref: ImageRef, reference: str, size: int | None = None) -> Fetched:
         """A manifest or index by tag or digest, verified against its digest (and ``size``, the
         descriptor's, when given)."""
+        if size is None:
+            early = self._early_answer((ref.api_host, ref.repository, reference))
+            if early is not None:
+                fetched: Fetched = early.result()
+                return fetched
+        return self._get_manifest(ref, reference, size)
+
+    def _get_manifest(self, ref: ImageRef, reference: str, size: int | None) -> Fetched:
         by_digest = is_digest(reference)
         if by_digest and self.cache is not None:
             cached = self.cache.get(reference)
@@ -755,6 +799,31 @@ class RegistryClient(HttpClientBase):
         if not isinstance(tags, list):
             raise BadContent(f"{ref.name}: malformed tag list: 'tags' is not a list")
         return [t for t in tags if isinstance(t, str)][:limit]
+
+    def tag_list(self, ref: ImageRef) -> frozenset[str] | None:
+        """Every tag of the repository when the registry lists them all in one answer; None when
+        it pages them (a ``Link`` to a next page): the caller then asks for each tag it needs,
+        which takes one round trip where following pages would take one per page."""
+        early = self._early_answer((ref.api_host, ref.repository, "/tags/list"))
+        if early is not None:
+            tags: frozenset[str] | None = early.result()
+            return tags
+        return self._tag_list(ref)
+
+    def _tag_list(self, ref: ImageRef) -> frozenset[str] | None:
+        response = self.request(ref, "/tags/list", kind="tags", limit=self.max_manifest)
+        if next_link(response.headers.get("link")):
+            return None
+        try:
+            document = jsonio.load_object(response.content)
+        except jsonio.JSONError as exc:
+            raise BadContent(f"{ref.name}: malformed tag list: {exc}") from None
+        tags = document.get("tags")
+        if tags is None:
+            return frozenset()
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise BadContent(f"{ref.name}: malformed tag list: 'tags' is not a list of names")
+        return frozenset(tags)
 
     def tag_exists(self, ref: ImageRef, tag: str) -> Fetched | None:
         """The manifest behind ``tag``, or None when the tag does not exist."""

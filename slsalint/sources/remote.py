@@ -14,8 +14,10 @@ cannot be read is exit 3 too: nothing partial is judged.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
@@ -41,10 +43,14 @@ from slsalint.sources.oci import (
     referrer_kind,
     wanted_layers,
 )
+from slsalint.sources.pool import RequestPool
 from slsalint.sources.reference import ImageRef, parse_reference, parse_repository
 from slsalint.sources.registry import BadContent, Fetched, NotFound, RegistryClient, RegistryError
 
 T = TypeVar("T")
+
+PRESTARTED_THREADS = 32
+"""Request threads started while an image's first answer is awaited (more start as needed)."""
 
 LayerJob = tuple[ImageRef, Descriptor, str, str, str]
 """(repository, layer, stored-for digest, evidence kind, location)."""
@@ -90,46 +96,87 @@ class RemoteCollector:
             what = f"digest {ref.digest}" if ref.digest else f"tag {ref.tag!r}"
             raise ConfigError(f"{ref}: {what} not found in {ref.name}") from None
 
+    def start(self, text: str) -> None:
+        """Start the first requests of ``collect(text)`` (the image and the side repository's tag
+        list) now, while the run loads what only later steps need; ``collect`` takes their
+        answers. A reference that does not parse starts nothing (``collect`` says what is wrong)."""
+        try:
+            ref = parse_reference(text)
+        except (ConfigError, ValueError):
+            return
+        self.client.start_manifest(ref, ref.digest or ref.tag or "latest")
+        self.client.start_tag_list(self._side_repository(ref))
+
+    def _side_repository(self, ref: ImageRef) -> ImageRef:
+        """cosign's COSIGN_REPOSITORY: the .sig/.att tags, the referrers (API and fallback tag)
+        and the Sigstore bundles they list are all read from the attestation repository, on the
+        registry it names (the image's registry when it names none)."""
+        return ref if self._side is None else self._side.on(ref.registry)
+
     def collect(
         self, text: str, *, platforms: list[Platform] | None = None, want_sbom: bool = True
     ) -> tuple[Collected, Snapshot]:
         ref = parse_reference(text)
         snapshot = Snapshot()
-        image = self.resolve(ref)
-        snapshot.image = image
-        pinned = ref.with_digest(image.digest)
-        where = str(pinned)
-        try:
-            document = image.document(what=where)
-        except DocumentError as exc:
-            raise OperationalError(str(exc)) from None
-        collected = Collected(
-            reference=where, kind="image", index_digest=None, platforms=[], repository=pinned.name
-        )
-        collected.image_size = len(image.data)
-        collected.image_media_type = image.media_type
+        side_repo = self._side_repository(ref)
         pool = _Batch(self.client.executor())
         try:
+            # The side repository's tag list is asked together with the image: which of the
+            # sha256-HEX.att/.sig and fallback referrers tags exist is then known when the image's
+            # answer arrives, instead of a probe per tag after it.
+            listing = pool.submit(self._listed_tags, side_repo)
+            # Threads for the requests the image's answer will name, started while it is awaited.
+            self.client.executor().prestart(PRESTARTED_THREADS)
+            started = time.monotonic()
+            image = self.resolve(ref)
+            waited = time.monotonic() - started
+            snapshot.image = image
+            pinned = ref.with_digest(image.digest)
+            where = str(pinned)
+            try:
+                document = image.document(what=where)
+            except DocumentError as exc:
+                raise OperationalError(str(exc)) from None
+            collected = Collected(
+                reference=where, kind="image", index_digest=None, platforms=[], repository=pinned.name
+            )
+            collected.image_size = len(image.data)
+            collected.image_media_type = image.media_type
             self._reject_artifact(ref, image, document)
-            self._collect(pool, ref, pinned, image, document, collected, snapshot, platforms, want_sbom)
+            tags = _Tags(listing, waited)
+            self._collect(
+                pool, ref, pinned, side_repo, image, document, collected, snapshot, platforms, want_sbom, tags
+            )
         finally:
             # On a fault, requests not started yet are dropped; those running end at their deadline.
             pool.shutdown()
         return collected, snapshot
+
+    def _listed_tags(self, repo: ImageRef) -> frozenset[str] | None:
+        """The repository's tags when the registry lists them all in one answer; None when it
+        cannot or will not (no listing, access to it refused, paged, broken, a fault): each tag
+        is then asked for, as if no list had been asked."""
+        try:
+            return self.client.tag_list(repo)
+        except RegistryError:
+            return None
 
     def _collect(
         self,
         pool: _Batch,
         ref: ImageRef,
         pinned: ImageRef,
+        side_repo: ImageRef,
         image: Fetched,
         document: Document,
         collected: Collected,
         snapshot: Snapshot,
         platforms: list[Platform] | None,
         want_sbom: bool,
+        tags: _Tags,
     ) -> None:
         where = str(pinned)
+        ahead = _Ahead(pool, self.client, want_sbom)
         attestation_descs: list[tuple[Descriptor, str | None]] = []
         platform_descs: list[Descriptor] = []
         if document.is_index:
@@ -157,54 +204,75 @@ class RemoteCollector:
             attestation_descs = walk.attestations
             platform_descs = walk.manifests
         else:
-            collected.platforms.append((image.digest, self._platform_of(pinned, document)))
+            # The platform (from the config) is read alongside the evidence, not before it.
+            platform_of = pool.submit(self._platform_of, pinned, document)
+            collected.platforms.append((image.digest, None))
             record_annotations(collected, image.digest, document.annotations)
 
         checked = [d for d, _ in collected.platforms]
         subjects = ([image.digest] if collected.is_index else []) + list(collected.nested_indexes) + checked
         wanted_for = set(subjects)
         seen_manifests: set[str] = {d.digest for d, _ in attestation_descs}
-        # cosign's COSIGN_REPOSITORY: the .sig/.att tags, the referrers (API and fallback tag)
-        # and the Sigstore bundles they list are all read from the attestation repository, on
-        # the registry it names (the image's registry when it names none).
-        side_repo = ref if self._side is None else self._side.on(ref.registry)
 
         # Referrers of the image digests and of the attestation manifests (Sigstore bundles
-        # signing them); the API and the sha256-HEX fallback tag are asked at once, until the
-        # registry's first answer says which of the two it has. The API is asked for the first
-        # subject before anything else and the other probes last, so that on a wide index the
-        # probes still queued when that answer arrives ask only the way the registry answers.
+        # signing them). Until the registry has shown which it has, the API is asked for the
+        # first subject, and for the others once its answer shows the API is there; the
+        # sha256-HEX fallback tags are asked for at once (only those the tag list names, when
+        # the registry listed its tags).
         att_jobs = [(d, s) for d, s in attestation_descs if s is None or s in wanted_for]
         ref_subjects = subjects + [d.digest for d, _ in att_jobs]
         api_known = self.client.referrers_api.get(side_repo.api_host)
 
-        def ask_api(digest: str) -> Future[list[Descriptor] | RegistryError | None] | None:
-            if api_known is False:
-                return None
+        def ask_api(digest: str) -> Future[list[Descriptor] | RegistryError | None]:
             return pool.submit(self._safe, partial(self._referrers_api, side_repo, digest))
 
-        api_futures = [ask_api(digest) for digest in ref_subjects[:1]]
+        api_futures: list[Future[list[Descriptor] | RegistryError | None] | None]
+        api_futures = [None] * len(ref_subjects)
+        if api_known is True:
+            for number, digest in enumerate(ref_subjects):
+                api_futures[number] = ask_api(digest)
+        elif api_known is None and ref_subjects:
+            first = api_futures[0] = ask_api(ref_subjects[0])
+            absent = self._referrers_api_absent(side_repo)
+            for number, digest in enumerate(ref_subjects[1:], 1):
+                api_futures[number] = pool.after(first, partial(ask_api, digest), absent)
+        skip = {d.digest for d, _ in attestation_descs}
+        for api_future in api_futures:
+            if api_future is not None:
+                ahead.referrers_when_listed(side_repo, api_future, skip)
 
-        # Round 2: platform manifests, attestation manifests, cosign tags, referrers - all at once.
+        # The tag list, asked with the image, is in by now (or waited for briefly) before the round
+        # that it decides is sent: a list answered while a round's requests hold the interpreter
+        # would wait for them.
+        listed = tags.wait()
+
+        # Round 2: platform manifests, attestation manifests, cosign tags, referrers - all at once;
+        # the layers of each evidence manifest are asked for as soon as it arrives (``ahead``).
         platform_futures = [
             pool.submit(self._safe, partial(self.client.get_manifest, pinned, d.digest, d.size))
             for d in platform_descs
         ]
-        tag_jobs = [(digest, suffix) for digest in subjects for suffix in (".att", ".sig")]
-        att_futures = [
-            pool.submit(self._safe, partial(self.client.get_manifest, pinned, d.digest, d.size))
-            for d, _ in att_jobs
+        att_futures = []
+        for d, stored_for in att_jobs:
+            future = ahead.manifest(pinned, d.digest, d.size)
+            ahead.layers_when_read(pinned, future, "buildkit-attestation-manifest", stored_for, wanted_for)
+            att_futures.append(future)
+        tag_jobs = [
+            (digest, suffix)
+            for digest in subjects
+            for suffix in (".att", ".sig")
+            if listed is None or digest.replace(":", "-") + suffix in listed
         ]
-        tag_futures = [
-            pool.submit(
-                self._safe, partial(self.client.tag_exists, side_repo, digest.replace(":", "-") + suffix)
-            )
-            for digest, suffix in tag_jobs
-        ]
-        api_futures += [ask_api(digest) for digest in ref_subjects[1:]]
+        tag_futures = []
+        for digest, suffix in tag_jobs:
+            tag = digest.replace(":", "-") + suffix
+            tag_future = pool.submit(self._safe, partial(self.client.tag_exists, side_repo, tag))
+            kind = "cosign-att" if suffix == ".att" else "cosign-sig"
+            ahead.layers_when_read(side_repo, tag_future, kind, digest, wanted_for, sbom=suffix == ".sig")
+            tag_futures.append(tag_future)
         fallback_futures = [
             None
-            if api_known is True
+            if api_known is True or (listed is not None and d.replace(":", "-") not in listed)
             else pool.submit(self._safe, partial(self._referrers_fallback, side_repo, d))
             for d in ref_subjects
         ]
@@ -218,6 +286,8 @@ class RemoteCollector:
                 raise OperationalError(str(exc)) from None
             snapshot.manifests[descriptor.digest] = fetched
             snapshot.platform_manifests.append(descriptor.digest)
+        if not document.is_index:
+            collected.platforms[0] = (image.digest, platform_of.result())
         att_results = [f.result() for f in att_futures]
         tag_results = [f.result() for f in tag_futures]
         ref_results = [
@@ -302,13 +372,9 @@ class RemoteCollector:
                 referrer_jobs.append((digest, item))
 
         # Round 3: referrer manifests (and the signatures of attestation manifests among them).
-        ref_manifests = self._all(
-            pool,
-            [
-                partial(self.client.get_manifest, side_repo, item.digest, item.size)
-                for _, item in referrer_jobs
-            ],
-        )
+        ref_manifests = [
+            ahead.manifest(side_repo, item.digest, item.size).result() for _, item in referrer_jobs
+        ]
         for (digest, item), result in zip(referrer_jobs, ref_manifests, strict=True):
             place = location(side_repo.name, item.digest)
             source = EvidenceSource("referrer", place, item.digest)
@@ -331,11 +397,9 @@ class RemoteCollector:
                 side_repo, descriptor, manifest, digest, kind, collected, place, want_sbom
             )
 
-        # Round 4: every evidence layer at once.
-        blobs = self._all(
-            pool,
-            [partial(self.client.get_blob, repo, layer.digest, layer.size) for repo, layer, *_ in layer_jobs],
-        )
+        # Round 4: every evidence layer (most already asked for as their manifest arrived).
+        blob_futures = [ahead.blob(repo, layer) for repo, layer, *_ in layer_jobs]
+        blobs = [future.result() for future in blob_futures]
         for (_, layer, stored_for, kind, place), blob in zip(layer_jobs, blobs, strict=True):
             source = EvidenceSource(kind, place, layer.digest)
             if isinstance(blob, Exception):
@@ -355,6 +419,10 @@ class RemoteCollector:
         answer = self.client.referrers(repo, digest)
         self.client.note_referrers_api(repo.api_host, answer is not None)
         return answer
+
+    def _referrers_api_absent(self, repo: ImageRef) -> Callable[[], bool]:
+        """Whether the registry has shown it has no referrers API (then it is not asked again)."""
+        return lambda: self.client.referrers_api.get(repo.api_host) is False
 
     def _referrers_fallback(self, repo: ImageRef, digest: str) -> Fetched | None:
         """The ``sha256-HEX`` fallback tag; not asked once the registry has shown it answers the
@@ -497,21 +565,172 @@ class RemoteCollector:
 
 class _Batch:
     """The requests of one image, on the client's shared threads. ``shutdown`` drops those not
-    started yet (after a fault) and waits for those running (they end at their deadline)."""
+    started yet (after a fault) and waits for those running (they end at their deadline); nothing
+    is sent for the image after it."""
 
-    def __init__(self, executor: ThreadPoolExecutor) -> None:
+    def __init__(self, executor: RequestPool) -> None:
         self._executor = executor
         self._futures: list[Future[Any]] = []
+        self._lock = threading.Lock()
+        self._closed = False
 
     def submit(self, func: Callable[..., T], *args: Any) -> Future[T]:
-        future = self._executor.submit(func, *args)
-        self._futures.append(future)
-        return future
+        with self._lock:
+            if self._closed:
+                future: Future[T] = Future()
+                future.cancel()
+                return future
+            future = self._executor.submit(func, *args)
+            self._futures.append(future)
+            return future
+
+    def after(
+        self, first: Future[Any], then: Callable[[], Future[T]], otherwise: Callable[[], bool]
+    ) -> Future[T]:
+        """A future for ``then()``, started once ``first`` has ended; its result is None instead
+        when ``otherwise()`` says so at that time (``first`` failed: its error, for whoever asks)."""
+        out: Future[T] = Future()
+        with self._lock:
+            self._futures.append(out)
+
+        def go(done: Future[Any]) -> None:
+            if done.cancelled() or not out.set_running_or_notify_cancel():
+                out.cancel()
+                return
+            error = done.exception()
+            if error is not None:
+                out.set_exception(error)
+                return
+            if otherwise():
+                out.set_result(None)  # type: ignore[arg-type]  # the caller's T includes None
+                return
+            inner = then()
+            inner.add_done_callback(partial(_copy_result, out))
+
+        first.add_done_callback(go)
+        return out
 
     def shutdown(self) -> None:
-        for future in self._futures:
+        with self._lock:
+            self._closed = True
+            futures = list(self._futures)
+        for future in futures:
             future.cancel()
-        wait(self._futures)
+        wait(futures)
+
+
+def _copy_result(out: Future[T], inner: Future[T]) -> None:
+    if inner.cancelled():
+        out.set_exception(OperationalError("the request was dropped after a fault"))
+        return
+    error = inner.exception()
+    if error is not None:
+        out.set_exception(error)
+    else:
+        out.set_result(inner.result())
+
+
+class _Tags:
+    """The side repository's tag list, asked for together with the image. Waited for at most as
+    long again as the image's own answer took (at least 250 ms): a registry slow to list its
+    tags gets each tag asked for instead, as if it listed none."""
+
+    def __init__(self, listing: Future[frozenset[str] | None], waited: float) -> None:
+        self._listing = listing
+        self._timeout = max(0.25, waited)
+
+    def wait(self) -> frozenset[str] | None:
+        try:
+            return self._listing.result(timeout=self._timeout)
+        except TimeoutError:
+            return None
+
+
+class _Ahead:
+    """Manifests and blobs asked for as soon as the answer naming them arrives, each once; the
+    ordered processing of ``_collect`` then takes their results (and reports their problems)
+    in its own order. Only what that processing is sure to read is asked for ahead."""
+
+    def __init__(self, pool: _Batch, client: RegistryClient, want_sbom: bool) -> None:
+        self._pool = pool
+        self._client = client
+        self._want_sbom = want_sbom
+        self._lock = threading.Lock()
+        self._asked: dict[tuple[str, str, str], Future[Any]] = {}
+
+    def manifest(self, repo: ImageRef, digest: str, size: int | None) -> Future[Fetched | RegistryError]:
+        return self._once("manifest", repo, digest, partial(self._client.get_manifest, repo, digest, size))
+
+    def blob(self, repo: ImageRef, layer: Descriptor) -> Future[bytes | RegistryError]:
+        return self._once(
+            "blob", repo, layer.digest, partial(self._client.get_blob, repo, layer.digest, layer.size)
+        )
+
+    def _once(
+        self, what: str, repo: ImageRef, digest: str, call: Callable[[], T]
+    ) -> Future[T | RegistryError]:
+        key = (what, repo.name, digest)
+        with self._lock:
+            future = self._asked.get(key)
+            if future is None:
+                future = self._asked[key] = self._pool.submit(RemoteCollector._safe, call)
+            return future
+
+    def layers_when_read(
+        self,
+        repo: ImageRef,
+        future: Future[Fetched | RegistryError] | Future[Fetched | RegistryError | None],
+        kind: str | None,
+        stored_for: str | None,
+        wanted_for: set[str] | None,
+        *,
+        sbom: bool = False,
+        listed: Descriptor | None = None,
+    ) -> None:
+        """Once ``future``'s manifest arrives, ask for the layers ``_collect`` will read from it
+        (for an attestation manifest, only when it is stored for a checked digest; ``kind`` None:
+        a referrer, of the kind its manifest and ``listed`` descriptor say)."""
+
+        def read(done: Future[Any]) -> None:
+            if done.cancelled() or done.exception() is not None:
+                return
+            fetched = done.result()
+            if not isinstance(fetched, Fetched):
+                return
+            try:
+                manifest = fetched.document(what=f"manifest {fetched.digest}")
+            except DocumentError:
+                return  # reported by the ordered processing
+            subject = stored_for
+            if subject is None and manifest.subject is not None:
+                subject = manifest.subject.digest
+            if wanted_for is not None and subject not in wanted_for:
+                return
+            for layer in wanted_layers(
+                manifest, kind or referrer_kind(manifest, listed), want_sbom=self._want_sbom or sbom
+            ):
+                self.blob(repo, layer)
+
+        future.add_done_callback(read)
+
+    def referrers_when_listed(
+        self, repo: ImageRef, future: Future[list[Descriptor] | RegistryError | None], skip: set[str]
+    ) -> None:
+        """Once the referrers API lists ``future``'s referrers, ask for their manifests (and, as
+        each arrives, its layers); those in ``skip`` are read another way."""
+
+        def listed(done: Future[Any]) -> None:
+            if done.cancelled() or done.exception() is not None:
+                return
+            items = done.result()
+            if not isinstance(items, list):
+                return
+            for item in items:
+                if item.digest not in skip:
+                    manifest = self.manifest(repo, item.digest, item.size)
+                    self.layers_when_read(repo, manifest, None, None, None, listed=item)
+
+        future.add_done_callback(listed)
 
 
 def _result(future: Future[T] | None) -> T | None:

@@ -225,3 +225,17 @@ def test_bad_attestation_repositories(value: str, message: str) -> None:
     ) as e:
         parse_repository(value)
     assert "pw" not in str(e.value)
+
+
+def test_certificates_openssl_refuses_stop_the_run_when_first_needed() -> None:
+    """Blocks shaped like certificates are parsed by OpenSSL only when an HTTPS connection needs
+    them (a run on plain-HTTP registries does not pay for a system bundle); what it refuses then
+    is a configuration error naming where the certificates came from."""
+    shaped = bytes.fromhex("3006300030000300")  # SEQUENCE { SEQUENCE {}, SEQUENCE {}, BIT STRING }
+    assert pem_certificates(
+        b"-----BEGIN CERTIFICATE-----\n" + base64.b64encode(shaped) + b"\n-----END CERTIFICATE-----\n", "f"
+    ) == [shaped]
+    with pytest.raises(ConfigError, match=r"^SSL_CERT_FILE: certificate 1 is not an X.509 certificate$"):
+        Trust(replace=(shaped,)).context()
+    with pytest.raises(ConfigError, match=r"^--registry-ca: certificate 1 is not an X.509 certificate$"):
+        Trust(extra=(shaped,)).context()

@@ -74,8 +74,9 @@ class ProxyState:
     filters_applied: bool = True
     page_size: int = 0
     documents: dict[str, tuple[bytes, str]] = field(default_factory=dict)
-    """``/manifests/<ref>`` and ``/blobs/<digest>`` answered from here (body, media type) instead of
-    the registry: documents a real registry refuses to store."""
+    """``/manifests/<ref>`` and ``/blobs/<digest>`` (and ``tags/list`` for every repository's tag
+    list) answered from here (body, media type) instead of the registry: documents a real
+    registry refuses to store or answers another way."""
     faults: list[Fault] = field(default_factory=list)
     log: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     in_flight: dict[int, str] = field(default_factory=dict)
@@ -243,6 +244,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _document(self, path: str) -> tuple[bytes, str] | None:
         documents = self.server.state.documents
+        if path.endswith("/tags/list"):
+            return documents.get("tags/list")
         for marker in ("/manifests/", "/blobs/"):
             if marker in path:
                 return documents.get(path.rsplit(marker, 1)[1])

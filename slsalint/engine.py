@@ -31,6 +31,7 @@ from slsalint.model import (
 )
 from slsalint.policy import PlannedRule, Policy, plan_rules
 from slsalint.provenance import normalize
+from slsalint.schemas import statement_errors
 from slsalint.sources.limits import DEFAULT_RUN_TIMEOUT, Limits
 from slsalint.sources.oci import Collected, RawEvidence
 from slsalint.vsa.predicate import PREDICATE_TYPE as VSA_PREDICATE_TYPE
@@ -242,8 +243,6 @@ def _collect_primary(
 
 def decode_evidence(evidence: RawEvidence) -> tuple[list[Attestation], str | None]:
     """Decode one piece of raw evidence into attestations, or return the problem."""
-    from slsalint.schemas import statement_errors
-
     try:
         decoded = decode_document(evidence.data, name=evidence.name, media_type=evidence.media_type)
     except DecodeError as exc:
@@ -255,7 +254,8 @@ def decode_evidence(evidence: RawEvidence) -> tuple[list[Attestation], str | Non
         source = evidence.source
         if item.line is not None:
             source = EvidenceSource(source.kind, f"{source.location}:{item.line}", source.digest)
-        errors = tuple(str(e) for e in statement_errors(statement))
+        schema_errors = statement_errors(statement)
+        errors = tuple(map(str, schema_errors)) if schema_errors else ()
         cosign_layer = bool(evidence.annotations) and item.envelope == "dsse"
         out.append(
             Attestation(
@@ -281,7 +281,9 @@ def _subjects(value: object) -> tuple[Subject, ...]:
     out = []
     for item in value:
         if isinstance(item, dict):
-            name = item.get("name") if isinstance(item.get("name"), str) else item.get("uri")
+            name = item.get("name")
+            if not isinstance(name, str):
+                name = item.get("uri")
             digest = item.get("digest")
             digests = (
                 {str(k): v.lower() for k, v in digest.items() if isinstance(v, str)}
@@ -361,13 +363,16 @@ def run_checks(
     ``expectation`` is what the components map expects of the target's image (SL401/SL402);
     ``github_read`` says whether GitHub's attestations API was asked (the SL101 hint differs)."""
     findings: list[Finding] = []
+    # One context for the target, set to each rule in turn: a rule's run is over (its findings
+    # made, with the values they need copied) before the next rule's starts, and no check keeps
+    # its context.
+    ctx = CheckContext(target, RULE_ERROR, Level.ERROR, {}, expectation)
     for rule in planned:
-        meta = rule.check.meta()
-        ctx = CheckContext(
-            target=target, meta=meta, level=rule.level, options=rule.options, expectation=expectation
-        )
+        meta = ctx.meta = rule.meta
+        ctx.level = rule.level
+        ctx.options = rule.options
         try:
-            findings.extend(rule.check().run(ctx))
+            findings.extend(rule.run(ctx))
         except Exception as exc:  # a bug in a check must not pass the gate
             findings.append(
                 Finding(

@@ -146,8 +146,9 @@ def decode_bundle(bundle: Any, *, where: str = "Sigstore bundle") -> Decoded:
     return Decoded("bundle", inner.statement, inner.payload, container=bundle, bundle_version=version)
 
 
-def decode_object(obj: Any, *, where: str) -> Decoded:
-    """Decode one JSON value: a Sigstore bundle, a DSSE envelope or a raw statement."""
+def decode_object(obj: Any, *, where: str, raw: bytes = b"") -> Decoded:
+    """Decode one JSON value: a Sigstore bundle, a DSSE envelope or a raw statement (whose payload
+    is ``raw``, the bytes it was read from)."""
     if isinstance(obj, dict):
         if "mediaType" in obj and ("verificationMaterial" in obj or "dsseEnvelope" in obj):
             return decode_bundle(obj, where=where)
@@ -157,7 +158,7 @@ def decode_object(obj: Any, *, where: str) -> Decoded:
             return decode_dsse(obj, where=where)
         if "_type" in obj:
             statement = _check_statement(obj, where)
-            return Decoded("statement", statement, b"")
+            return Decoded("statement", statement, raw)
     raise DecodeError(f"{where} is not a DSSE envelope, Sigstore bundle or in-toto statement")
 
 
@@ -187,10 +188,7 @@ def decode_document(data: bytes, *, name: str, media_type: str | None = None) ->
             if len(lines) < 2 or not _is_json(first):
                 raise
         else:
-            decoded = decode_object(obj, where=name)
-            if decoded.envelope == "statement":
-                decoded = Decoded("statement", decoded.statement, data)
-            return [decoded]
+            return [decode_object(obj, where=name, raw=data)]
     else:
         lines = data.splitlines()
     out: list[Decoded] = []
@@ -198,9 +196,7 @@ def decode_document(data: bytes, *, name: str, media_type: str | None = None) ->
         if not line.strip():
             continue
         where = f"{name} line {lineno}"
-        item = decode_object(parse_json(line, where), where=where)
-        if item.envelope == "statement":
-            item = Decoded("statement", item.statement, line.strip())
+        item = decode_object(parse_json(line, where), where=where, raw=line.strip())
         out.append(
             Decoded(item.envelope, item.statement, item.payload, item.container, item.bundle_version, lineno)
         )

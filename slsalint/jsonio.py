@@ -33,8 +33,24 @@ MAX_INT_DIGITS = 64
 """Longest integer literal accepted, in digits."""
 
 
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 """Where a lone surrogate could come from (a valid pair is checked like the rest)."""
+_ESCAPES_LOOKED_AT = 16
+
+
+def escape_matches(data: bytes, pattern: re.Pattern[bytes]) -> bool:
+    """Whether ``pattern`` (which starts with a backslash) matches somewhere in ``data``, as
+    ``pattern.search(data)`` says; the first backslashes are found with ``bytes.find`` (a memchr)
+    and only there is the pattern tried, which is faster than the regex's own scan of the text
+    when escapes are rare, as in real documents."""
+    at = data.find(b"\\")
+    for _ in range(_ESCAPES_LOOKED_AT):
+        if at < 0:
+            return False
+        if pattern.match(data, at):
+            return True
+        at = data.find(b"\\", at + 1)
+    return at >= 0 and pattern.search(data, at) is not None
 
 
 class JSONError(ValueError):
@@ -88,6 +104,16 @@ def _tracking_marks_every_parent() -> bool:
 _TRACKED_PARENTS = _tracking_marks_every_parent()
 
 
+def _scalars_list_no_referents() -> bool:
+    """Whether the collector lists no children of the scalars the JSON reader makes, as in
+    CPython (strings, numbers, booleans and null are not objects it looks into)."""
+    scalars = json.loads('["s", "\\u00e9\\ud83d\\ude00", 1, 123456789012345678901234567890, 1.5, true, null]')
+    return not gc.get_referents(*scalars)
+
+
+_SCALARS_UNLISTED = _scalars_list_no_referents()
+
+
 def depth_exceeds(value: Any, limit: int = MAX_DEPTH) -> bool:
     """True when ``value`` nests arrays and objects more than ``limit`` levels deep (iterative)."""
     return _too_deep(value, limit, parsed=False)
@@ -98,19 +124,28 @@ def _too_deep(value: Any, limit: int, *, parsed: bool) -> bool:
     one depth (``gc.get_referents``) and only the containers that hold containers themselves
     (which CPython's collector tracks) are followed, so no Python code runs per scalar or per leaf
     object; the last level is tested by type. ``parsed``: ``value`` was just built by the JSON
-    reader, so whatever is tracked in it is an array or an object."""
+    reader, so its only containers are arrays and objects (walked faster, see below)."""
     if type(value) is not dict and type(value) is not list:
         return False
     if limit < 1:
         return True
     level: list[Any] = [value]
     referents = gc.get_referents
+    if parsed and _SCALARS_UNLISTED:
+        # Arrays and objects are the only objects in it the collector lists children of, so
+        # every value one level down is listed (scalars add nothing) without a test per value;
+        # the value nests more than ``limit`` levels when a container sits below ``limit`` levels.
+        for _ in range(limit):
+            level = referents(*level)
+            if not level:
+                return False
+        return any(map(_is_container_type, map(type, level)))
     is_tracked = gc.is_tracked
     for _ in range(limit - 1):
         children = referents(*level)
         if _TRACKED_PARENTS:
             level = list(filter(is_tracked, children))
-            if parsed or all(map(_is_container_type, map(type, level))):
+            if all(map(_is_container_type, map(type, level))):
                 if not level:
                     return False
                 continue
@@ -178,15 +213,20 @@ def _has_lone_surrogate(value: Any) -> bool:
 
 def loads(data: bytes | str, *, unique_keys: bool = False, max_depth: int = MAX_DEPTH) -> Any:
     """Parse one JSON document strictly (see the module documentation); raises ``JSONError``."""
-    try:
-        if isinstance(data, bytes | bytearray):
+    literal_surrogate = False
+    if isinstance(data, bytes | bytearray):
+        try:
             text = data.decode("utf-8")
-            raw = bytes(data)
-        else:
-            text = data
+        except UnicodeDecodeError as exc:
+            raise JSONError(f"not UTF-8 text (byte {exc.start})") from None
+        raw = bytes(data)
+    else:
+        text = data
+        try:
+            raw = data.encode("utf-8")
+        except UnicodeEncodeError:  # a str holding a surrogate code point itself, not escaped
             raw = data.encode("utf-8", "surrogatepass")
-    except UnicodeDecodeError as exc:
-        raise JSONError(f"not UTF-8 text (byte {exc.start})") from None
+            literal_surrogate = True
     if text.startswith("\ufeff"):
         raise JSONError("starts with a byte order mark (JSON must not)")
     try:
@@ -202,7 +242,8 @@ def loads(data: bytes | str, *, unique_keys: bool = False, max_depth: int = MAX_
         raise JSONError(f"not acceptable JSON: {exc}") from None
     if _too_deep(value, max_depth, parsed=True):
         raise JSONError(f"not acceptable JSON: nested more than {max_depth} levels deep")
-    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+    # A lone surrogate comes from a \\u escape (UTF-8 text cannot hold one), or from a str.
+    if (literal_surrogate or escape_matches(raw, _SURROGATE_ESCAPE)) and _has_lone_surrogate(value):
         raise JSONError("not acceptable JSON: a string holds a lone UTF-16 surrogate")
     return value
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from slsalint.checks import CHECKS, RULE_ERROR, Check, find_check
+from slsalint.checks import CHECKS, RULE_ERROR, Check, CheckContext, find_check
 from slsalint.components import ComponentMap
 from slsalint.errors import ConfigError
 from slsalint.exceptions import DEFAULT_HORIZON_DAYS, DEFAULT_WARNING_DAYS
-from slsalint.model import Level
+from slsalint.model import Finding, Level, RuleMeta
 from slsalint.resources import RULES_DIR
 from slsalint.suggest import did_you_mean, rule_hint
 
@@ -153,6 +154,15 @@ class PlannedRule:
     check: type[Check]
     level: Level
     options: dict[str, Any]
+    meta: RuleMeta = field(init=False, repr=False, compare=False)
+    """``check.meta()``, looked up once."""
+    run: Callable[[CheckContext], Iterable[Finding]] = field(init=False, repr=False, compare=False)
+    """``run`` of one instance of ``check`` (checks keep no state), made once: the engine calls it
+    for every target."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "meta", self.check.meta())
+        object.__setattr__(self, "run", self.check().run)
 
 
 def _rule_settings(

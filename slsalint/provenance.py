@@ -60,9 +60,15 @@ def _materials(items: Any, base: str, uri_key: str) -> tuple[Material, ...]:
         return ()
     out = []
     for i, item in enumerate(items):
-        item = _d(item)
-        uri = _s(item.get(uri_key)) or _s(item.get("name")) or ""
-        out.append(Material(uri=uri, digest=_digest_map(item.get("digest")), pointer=f"{base}/{i}"))
+        if not isinstance(item, dict):
+            out.append(Material("", {}, f"{base}/{i}"))
+            continue
+        uri = item.get(uri_key)
+        if not uri or not isinstance(uri, str):
+            uri = item.get("name")
+            if not uri or not isinstance(uri, str):
+                uri = ""
+        out.append(Material(uri, _digest_map(item.get("digest")), f"{base}/{i}"))
     return tuple(out)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from slsalint.model import (
@@ -38,6 +38,9 @@ class CheckContext:
     level: Level
     options: dict[str, Any]
     expectation: Expectation | None = None
+    _provenance: list[tuple[PlatformTarget, Attestation, ProvenanceView]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def finding(
         self,
@@ -67,11 +70,17 @@ class CheckContext:
         )
 
     def provenance(self) -> Iterator[tuple[PlatformTarget, Attestation, ProvenanceView]]:
-        """Every (platform, provenance attestation, normalized view) that applies to the target."""
-        for platform in self.target.platforms:
-            for attestation in platform.attestations:
-                if attestation.provenance is not None:
-                    yield platform, attestation, attestation.provenance
+        """Every (platform, provenance attestation, normalized view) that applies to the target
+        (listed once per context: the engine runs every rule on a target with one context)."""
+        listed = self._provenance
+        if listed is None:
+            listed = self._provenance = [
+                (platform, attestation, attestation.provenance)
+                for platform in self.target.platforms
+                for attestation in platform.attestations
+                if attestation.provenance is not None
+            ]
+        return iter(listed)
 
 
 _META_CACHE: dict[type[Check], RuleMeta] = {}

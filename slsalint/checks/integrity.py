@@ -34,6 +34,8 @@ class SchemaInvalid(Check):
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         for attestation in _unique_attestations(ctx):
+            if not attestation.schema_errors:
+                continue
             platform = _single_platform(ctx, attestation)
             for error in attestation.schema_errors:
                 pointer, _, message = error.partition(": ")

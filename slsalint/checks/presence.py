@@ -143,6 +143,8 @@ class SubjectMismatch(Check):
     security_severity = 7.5
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
+        if not ctx.target.unmatched and not ctx.target.orphaned:
+            return
         expected = sorted(ctx.target.all_digests())
         by_digest = {p.digest: p for p in ctx.target.platforms}
         for attestation in ctx.target.unmatched:

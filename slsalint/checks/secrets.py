@@ -19,6 +19,24 @@ SECRET_VALUE = re.compile(
     r"npm_[A-Za-z0-9]{36}|pypi-AgE[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}|"
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----|eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
 )
+_SECRET_NAME_LOWER = re.compile(SECRET_NAME.pattern.removeprefix("(?i)"))
+"""``SECRET_NAME`` without ``(?i)``, for ASCII names lowercased: the pattern is lowercase
+literals, so it matches ``name.lower()`` exactly when ``SECRET_NAME`` matches an ASCII ``name``
+(and runs several times faster than the case-insensitive search). Other names, which may hold
+the non-ASCII letters ``(?i)`` equates with ASCII ones (U+017F long s, U+212A Kelvin sign,
+U+0130 and U+0131), take ``SECRET_NAME``."""
+
+
+def secret_name(name: str) -> bool:
+    """Whether the build argument name ``name`` looks like a secret (``SECRET_NAME``)."""
+    if name.isascii():
+        return _SECRET_NAME_LOWER.search(name.lower()) is not None
+    return SECRET_NAME.search(name) is not None
+
+
+SHORTEST_SECRET_VALUE = 15
+"""No value shorter than this can match ``SECRET_VALUE`` (its shortest match, ``xoxb-`` and ten
+characters), so shorter values are not searched."""
 _BENIGN_VALUES = frozenset({"", "true", "false", "0", "1", "none", "null", "yes", "no"})
 
 
@@ -64,17 +82,18 @@ class SecretInBuildArgs(Check):
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         allow: list[str] = ctx.options.get("allow") or []
-        extra = [re.compile(p, re.IGNORECASE) for p in ctx.options.get("patterns") or []]
+        patterns = ctx.options.get("patterns")
+        extra = [re.compile(p, re.IGNORECASE) for p in patterns] if patterns else []
         for platform, attestation, view in ctx.provenance():
             for key, value in view.build_args.items():
                 kind, _, name = key.partition(":") if ":" in key else ("", "", key)
-                if any(fnmatchcase(name, pattern) for pattern in allow):
+                if allow and any(fnmatchcase(name, pattern) for pattern in allow):
                     continue
-                by_value = bool(SECRET_VALUE.search(value))
+                by_value = len(value) >= SHORTEST_SECRET_VALUE and bool(SECRET_VALUE.search(value))
                 by_name = (
                     kind != "label"
                     and value.strip().lower() not in _BENIGN_VALUES
-                    and (bool(SECRET_NAME.search(name)) or any(p.search(name) for p in extra))
+                    and (secret_name(name) or (bool(extra) and any(p.search(name) for p in extra)))
                 )
                 if not (by_value or by_name):
                     continue

@@ -86,7 +86,8 @@ def source_claims(ctx: CheckContext, platform: PlatformTarget) -> list[SourceCla
             claim = annotation_claim(annotations, where=f"{what} {digest}")
             if claim is not None:
                 claims.append(claim)
-    claims.sort(key=lambda c: c.tier)
+    if len(claims) > 1:
+        claims.sort(key=lambda c: c.tier)
     return claims
 
 
@@ -145,11 +146,38 @@ def _examined(judgement: Judgement) -> str:
     return "; ".join(listed)
 
 
+_VIEW_FIELDS = {"repository": "source_repository", "ref": "source_ref", "commit": "source_commit"}
+
+
+def _recorded_unsigned(ctx: CheckContext, platform: PlatformTarget, name: str) -> bool:
+    """Whether provenance of ``platform`` records ``name`` while nothing of the target is signed:
+    the claims of ``source_claims`` are then that provenance (and annotations), and the field is
+    recorded, known without building them."""
+    if ctx.target.image_signatures:
+        return False
+    field_name = _VIEW_FIELDS[name]
+    recorded = False
+    for attestation in platform.attestations:
+        if attestation.verification is not None:
+            return False
+        view = attestation.provenance
+        if view is not None and getattr(view, field_name):
+            recorded = True
+    return recorded
+
+
 def _judgements(
-    ctx: CheckContext, name: str, accepts: Callable[[SourceClaim], bool] | None
+    ctx: CheckContext,
+    name: str,
+    accepts: Callable[[SourceClaim], bool] | None,
+    *,
+    missing_only: bool = False,
 ) -> Iterator[tuple[PlatformTarget, Judgement]]:
-    """The judgement of every platform that has evidence about its source to judge."""
+    """The judgement of every platform that has evidence about its source to judge
+    (``missing_only``: only of those where nothing may record ``name``)."""
     for platform in ctx.target.platforms:
+        if missing_only and _recorded_unsigned(ctx, platform, name):
+            continue
         claims = source_claims(ctx, platform)
         if not any(_substantial(c) for c in claims):
             continue  # no provenance and no certificate claims: SL101 reports the missing provenance
@@ -392,7 +420,7 @@ class SourceCommitMissing(Check):
     security_severity = 4.0
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
-        for platform, judgement in _judgements(ctx, "commit", None):
+        for platform, judgement in _judgements(ctx, "commit", None, missing_only=True):
             if not judgement.missing:
                 continue
             used = judgement.used()
@@ -440,9 +468,9 @@ class MaterialUnpinned(Check):
         ignore: list[str] = ctx.options.get("ignore") or []
         for platform, attestation, view in ctx.provenance():
             for material in view.materials:
-                if any(v for v in material.digest.values()):
+                if any(material.digest.values()):
                     continue
-                if any(fnmatchcase(material.uri, pattern) for pattern in ignore):
+                if ignore and any(fnmatchcase(material.uri, pattern) for pattern in ignore):
                     continue
                 yield ctx.finding(
                     f"material {material.uri or '(no uri)'!r} has no digest",

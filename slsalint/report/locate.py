@@ -24,6 +24,8 @@ on every finding:
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,9 +53,18 @@ def subject_of(result: TargetResult, expectation: Expectation | None) -> str:
     from slsalint.components import identify_target
 
     name = identify_target(target).name
-    if Path(name).is_absolute():  # an OCI layout without a recorded image name: its path
-        with contextlib.suppress(ValueError):
-            name = str(Path(name).relative_to(Path.cwd()))
+    # An OCI layout without a recorded image name: its path (string tests, no Path per target).
+    if os.path.isabs(name):  # noqa: PTH117
+        return _relative_to_cwd(name, os.getcwd())  # noqa: PTH109
+    return name
+
+
+@functools.lru_cache(maxsize=1024)
+def _relative_to_cwd(name: str, cwd: str) -> str:
+    """``name`` relative to the working directory ``cwd`` when it lies below it (made once per
+    name and directory: every target of a run asks)."""
+    with contextlib.suppress(ValueError):
+        return str(Path(name).relative_to(Path(cwd)))
     return name
 
 
@@ -73,7 +84,24 @@ def annotate(
         rego_by_id.setdefault(rule.id, rule)
     shipped = RULES_DIR.resolve()
 
+    # Where a rule is configured depends on the rule only: found once per rule, not per finding.
+    rule_lines: dict[tuple[str, str], ConfigLine | None] = {}
+    rego_lines: dict[str, ConfigLine | None] = {}
+
     def rule_line(finding: Finding) -> ConfigLine | None:
+        if policy_path is None:
+            return None
+        key = (finding.rule_id, finding.rule_name)
+        if key not in rule_lines:
+            rule_lines[key] = _rule_line(finding)
+        return rule_lines[key]
+
+    def rego_line(finding: Finding) -> ConfigLine | None:
+        if finding.rule_id not in rego_lines:
+            rego_lines[finding.rule_id] = _rego_line(finding)
+        return rego_lines[finding.rule_id]
+
+    def _rule_line(finding: Finding) -> ConfigLine | None:
         if policy_path is None:
             return None
         for key in (finding.rule_id, finding.rule_name):
@@ -90,7 +118,7 @@ def annotate(
                 return ConfigLine(policy_path, line, f"packs.{name}")
         return None
 
-    def rego_line(finding: Finding) -> ConfigLine | None:
+    def _rego_line(finding: Finding) -> ConfigLine | None:
         rego = rego_by_id.get(finding.rule_id)
         if rego is None:
             return None

@@ -48,14 +48,13 @@ def collect_files(
         subject = subject.strip().lower()
         if not is_digest(subject):
             raise ConfigError(f"--subject {subject}: expected sha256:<64 hex digits>")
-    reference = f"artifact {subject}" if subject else ", ".join(str(p) for p in paths)
-    collected = Collected(
-        reference=reference, kind="artifact", index_digest=None, platforms=[(subject or "", None)]
-    )
-    for path in paths:
-        source = EvidenceSource("file", str(path))
+    names = [str(p) for p in paths]
+    reference = f"artifact {subject}" if subject else ", ".join(names)
+    collected = Collected(reference, "artifact", None, [(subject or "", None)])
+    for path, name in zip(paths, names, strict=True):
+        source = EvidenceSource("file", name)
         try:
-            data = fileio.read_bytes(path, limit=max_size)
+            data = fileio.read_bytes(name, limit=max_size)
         except fileio.FileReadError as exc:
             if exc.reason == "too-large":
                 collected.problems.append((source, str(exc), None))
@@ -64,8 +63,8 @@ def collect_files(
         if is_signature_document(data):
             # A bundle that signs the artifact itself is a signature to verify, not an attestation.
             collected.signatures.append(
-                RawEvidence(source=source, data=data, media_type=None, name=str(path), stored_for=subject)
+                RawEvidence(source=source, data=data, media_type=None, name=name, stored_for=subject)
             )
             continue
-        collected.evidence.append(RawEvidence(source=source, data=data, media_type=None, name=str(path)))
+        collected.evidence.append(RawEvidence(source, data, None, name))
     return collected

@@ -742,7 +742,7 @@ def is_signature_document(data: bytes) -> bool:
     """Whether ``data`` is a Sigstore bundle that signs an artifact or image rather than carrying
     an attestation: a message signature (``cosign sign-blob --bundle``, ``sigstore sign``) or a
     cosign v3 ``sign`` statement (predicate ``https://sigstore.dev/cosign/sign/v1``)."""
-    if b"verificationMaterial" not in data and not _ESCAPED_LETTER.search(data):
+    if b"verificationMaterial" not in data and not jsonio.escape_matches(data, _ESCAPED_LETTER):
         return False  # no bundle key, not even spelled with \u escapes of letters: no parse
     try:
         bundle = jsonio.load_object(data)

@@ -268,6 +268,18 @@ def test_sl501_secret_in_build_args() -> None:
     by_value["predicate"]["invocation"]["parameters"]["args"]["build-arg:EXTRA"] = "AKIA" + "A" * 16
     assert len(findings(image(evidence(by_value)), "SL501")) == 1
     assert findings(image(evidence(leaky)), "SL501", allow=["GITHUB_TOKEN"]) == []
+    shortest = v02()  # the shortest value SECRET_VALUE matches: still searched
+    shortest["predicate"]["invocation"]["parameters"]["args"]["build-arg:EXTRA"] = "xoxb-" + "1" * 10
+    assert len(findings(image(evidence(shortest)), "SL501")) == 1
+
+
+def test_sl501_skips_only_values_too_short_to_match() -> None:
+    # Values shorter than SHORTEST_SECRET_VALUE are not searched: no such value can match.
+    import re
+
+    from slsalint.checks.secrets import SECRET_VALUE, SHORTEST_SECRET_VALUE
+
+    assert re._parser.parse(SECRET_VALUE.pattern).getwidth()[0] == SHORTEST_SECRET_VALUE  # type: ignore[attr-defined]
 
 
 def test_a_raising_rule_becomes_sl904(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from hypothesis import given
@@ -75,5 +76,16 @@ def test_depth_bound_matches_a_plain_recursive_count(value: Any, limit: int, tra
     jsonio._TRACKED_PARENTS = tracked
     try:
         assert jsonio.depth_exceeds(parsed, limit) is (_depth(parsed) > limit)
+        assert jsonio._too_deep(parsed, limit, parsed=True) is (_depth(parsed) > limit)
     finally:
         jsonio._TRACKED_PARENTS = previous
+
+
+escape_dense = st.lists(st.sampled_from(list(b"\\\\ud8D04fx")).map(lambda c: bytes([c])), max_size=120)
+
+
+@given(escape_dense.map(b"".join))
+def test_escape_matches_says_what_a_regex_search_says(data: bytes) -> None:
+    # Texts dense in backslashes, so both the per-backslash look and the search after it run.
+    for pattern in (jsonio._SURROGATE_ESCAPE, re.compile(rb"\\u00[4-7][0-9a-fA-F]")):
+        assert jsonio.escape_matches(data, pattern) is (pattern.search(data) is not None)

@@ -91,6 +91,7 @@ def test_depth_bound_is_exact_for_every_shape(
     for limit in (depth - 1, depth, depth + 1):
         if limit >= 1:
             assert jsonio.depth_exceeds(value, limit) is (depth > limit), limit
+            assert jsonio._too_deep(value, limit, parsed=True) is (depth > limit), limit
     if depth > jsonio.MAX_DEPTH:
         with pytest.raises(jsonio.JSONError, match="nested more than 64 levels"):
             jsonio.loads(text)
@@ -121,3 +122,12 @@ def test_str_input_is_read_like_bytes() -> None:
     with pytest.raises(jsonio.JSONError, match="integer of 70 digits"):
         jsonio.loads("[" + "9" * 70 + "]")
     assert jsonio.loads('{"é": 1}') == {"é": 1}
+
+
+def test_a_str_holding_a_surrogate_itself_is_refused() -> None:
+    # A str can hold a surrogate code point outright (not as a \u escape): not text either.
+    with pytest.raises(jsonio.JSONError, match="a string holds a lone UTF-16 surrogate"):
+        jsonio.loads('["\ud800"]')
+    with pytest.raises(jsonio.JSONError, match="a string holds a lone UTF-16 surrogate"):
+        jsonio.loads('["\\ud800"]')
+    assert jsonio.loads('["\\ud83d\\ude00"]') == ["\U0001f600"]

@@ -112,6 +112,7 @@ def start(args: list[str]) -> None:
         return
     client.start_manifest(ref, ref.digest or ref.tag or "latest")
     client.start_tag_list(side_repo)
+    client.executor().prestart(32)  # the threads of the next round, ready when its answer is
     _early = (client, budget)
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import ipaddress
 import os
 import re
@@ -271,7 +272,14 @@ class ProxySettings:
 
 def pem_certificates(data: bytes, what: str) -> list[bytes]:
     """The DER certificates of a PEM file; ConfigError naming ``what`` when it holds anything but
-    PEM certificates (text around the blocks, such as comments, is allowed)."""
+    PEM certificates (text around the blocks, such as comments, is allowed). A program checking
+    many images in one process reads the same ``SSL_CERT_FILE`` each time: the same bytes are
+    parsed once."""
+    return list(_pem_certificates(data, what))
+
+
+@functools.lru_cache(maxsize=8)
+def _pem_certificates(data: bytes, what: str) -> tuple[bytes, ...]:
     blocks = list(_PEM_BLOCK.finditer(data))
     ends = [0] + [b.end() for b in blocks]
     starts = [b.start() for b in blocks] + [len(data)]
@@ -306,7 +314,7 @@ def pem_certificates(data: bytes, what: str) -> list[bytes]:
     # OpenSSL parses the certificates when the first HTTPS connection needs them (``Trust.context``:
     # ~20 ms for a system bundle, not paid by a run that makes none); what it refuses then stops
     # the run the same way (exit 2 naming the file).
-    return out
+    return tuple(out)
 
 
 def _der_header(data: bytes, at: int) -> tuple[int, int, int] | None:

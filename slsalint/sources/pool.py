@@ -35,6 +35,8 @@ class RequestPool:
         self._ended = threading.Condition(self._lock)
         self._threads = 0
         self._idle = 0
+        self._busy = 0
+        self._queued = 0
         self._closed = False
 
     @property
@@ -61,6 +63,7 @@ class RequestPool:
             if self._closed:
                 raise RuntimeError("cannot submit requests after the pool was shut down")
             self._queue.put((future, func, args))
+            self._queued += 1
             if self._idle:
                 self._idle -= 1  # one thread waiting (or about to) takes it
             elif self._threads < self._max:
@@ -78,21 +81,29 @@ class RequestPool:
                 return
             future, func, args = item
             del item
-            if future.set_running_or_notify_cancel():
-                try:
-                    result = func(*args)
-                except BaseException as exc:  # handed to whoever waits on the future
-                    future.set_exception(exc)
-                else:
-                    future.set_result(result)
-                    del result
-            del future, func, args
             with self._lock:
-                self._idle += 1
+                self._queued -= 1
+                self._busy += 1
+            try:
+                if future.set_running_or_notify_cancel():
+                    try:
+                        result = func(*args)
+                    except BaseException as exc:  # handed to whoever waits on the future
+                        future.set_exception(exc)
+                    else:
+                        future.set_result(result)
+                        del result
+            finally:
+                del future, func, args
+                with self._lock:
+                    self._busy -= 1
+                    self._idle += 1
+                    self._ended.notify_all()
 
     def shutdown(self, *, wait: bool = True, cancel_futures: bool = False) -> None:
         """No new work; queued work cancelled when ``cancel_futures``; with ``wait``, returns once
-        every thread has ended (the work they run ends at its own deadline)."""
+        no work is left queued or running (the work running ends at its own deadline). Idle
+        threads end on their own, without being waited for."""
         with self._lock:
             if self._closed:
                 threads = 0
@@ -107,9 +118,11 @@ class RequestPool:
                     break
                 if item is not None:
                     item[0].cancel()
+                    with self._lock:
+                        self._queued -= 1
         for _ in range(threads):
             self._queue.put(None)
         if wait:
             with self._lock:
-                while self._threads:
+                while self._busy or (self._queued and self._threads):
                     self._ended.wait()

@@ -106,6 +106,7 @@ class RemoteCollector:
             return
         self.client.start_manifest(ref, ref.digest or ref.tag or "latest")
         self.client.start_tag_list(self._side_repository(ref))
+        self.client.executor().prestart(PRESTARTED_THREADS)
 
     def _side_repository(self, ref: ImageRef) -> ImageRef:
         """cosign's COSIGN_REPOSITORY: the .sig/.att tags, the referrers (API and fallback tag)

@@ -28,8 +28,12 @@ SAFE_VALUE_OPTIONS = frozenset(
     {
         "--pack",
         "--policy",
+        "-p",
         "--exceptions",
         "--format",
+        "-f",
+        "--output",
+        "-o",
         "--fail-on",
         "--platform",
         "--enable",

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
         (["-q", "check", "r.example/app@sha256:" + "a" * 64], "r.example/app@sha256:" + "a" * 64),
         (["check", "r.example/app:1", "--pack", "docker-scout", "--format=sarif=x.sarif"], "r.example/app:1"),
         (["check", "--policy", "p.yaml", "r.example/app:1", "--no-color"], "r.example/app:1"),
+        (["check", "-p", "p.yaml", "r.example/app:1", "-f", "sarif", "-o", "x.sarif"], "r.example/app:1"),
         (["check", "oci:examples/demo-image"], None),
         (["check", "a.example/x:1", "b.example/y:1"], None),  # several images
         (["check", "r.example/app:1", "--no-cache"], None),

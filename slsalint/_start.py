@@ -18,6 +18,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from slsalint.engine import RegistrySettings
     from slsalint.sources.deadline import Budget
     from slsalint.sources.registry import RegistryClient
 
@@ -99,12 +100,9 @@ def start(args: list[str]) -> None:
         from slsalint.sources.cache import BlobCache, default_cache_dir
         from slsalint.sources.deadline import Budget
         from slsalint.sources.limits import DEFAULT_RUN_TIMEOUT, Limits
-        from slsalint.sources.reference import parse_reference, parse_repository
         from slsalint.sources.registry import RegistryClient
+        from slsalint.sources.remote import RemoteCollector
 
-        ref = parse_reference(text)
-        side = os.environ.get("COSIGN_REPOSITORY", "").strip()
-        side_repo = parse_repository(side).on(ref.registry) if side else ref
         limits = Limits()
         budget = Budget(DEFAULT_RUN_TIMEOUT)
         client = RegistryClient(
@@ -112,43 +110,37 @@ def start(args: list[str]) -> None:
             limits=limits,
             budget=budget,
         )
+        side = os.environ.get("COSIGN_REPOSITORY", "").strip() or None  # check's --attestation-repository
+        RemoteCollector(client, attestation_repository=side).start(text)
     except Exception:  # whatever is wrong is said by the run itself, in its turn
         return
-    client.start_manifest(ref, ref.digest or ref.tag or "latest")
-    client.start_tag_list(side_repo)
-    client.executor().prestart(32)  # the threads of the next round, ready when its answer is
     _early = (client, budget)
 
 
-def take(
-    *,
-    offline: bool,
-    insecure: frozenset[str],
-    registry_ca: tuple[bytes, ...],
-    use_cache: bool,
-    cache_dir: object,
-    timeout: float | None,
-    limits: object,
-) -> tuple[RegistryClient, Budget] | None:
-    """The client started early (and its run budget, started with it) if the run's registry
-    settings are the ones it was made with; else None, the early client closed."""
+def take(settings: RegistrySettings) -> RegistryClient | None:
+    """The client started early, when the run's registry settings are the ones it was made with
+    (the run then uses its budget, started with it, and counts its requests); else None, the
+    early client closed."""
     global _early
     early, _early = _early, None
     if early is None:
         return None
     from slsalint.sources.limits import DEFAULT_RUN_TIMEOUT, Limits
 
+    client, budget = early
     if (
-        not offline
-        and not insecure
-        and not registry_ca
-        and use_cache
-        and cache_dir is None
-        and timeout == DEFAULT_RUN_TIMEOUT
-        and limits == Limits()
+        not settings.offline
+        and not settings.insecure
+        and not settings.registry_ca
+        and settings.use_cache
+        and settings.cache_dir is None
+        and settings.timeout == DEFAULT_RUN_TIMEOUT
+        and settings.limits == Limits()
     ):
-        return early
-    early[0].close()
+        settings.adopt_budget(budget)
+        client.stats.progress = settings.progress
+        return client
+    client.close()
     return None
 
 

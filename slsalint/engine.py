@@ -560,21 +560,7 @@ def _early_client(settings: RegistrySettings) -> RegistryClient | None:
         return None
     from slsalint import _start
 
-    taken = _start.take(
-        offline=settings.offline,
-        insecure=settings.insecure,
-        registry_ca=settings.registry_ca,
-        use_cache=settings.use_cache,
-        cache_dir=settings.cache_dir,
-        timeout=settings.timeout,
-        limits=settings.limits,
-    )
-    if taken is None:
-        return None
-    client, budget = taken
-    settings.adopt_budget(budget)
-    client.stats.progress = settings.progress
-    return client
+    return _start.take(settings)
 
 
 def _start_reading(client: RegistryClient, requests: list[LintRequest], settings: RegistrySettings) -> None:

@@ -127,17 +127,6 @@ def test_the_early_client_is_taken_only_with_its_own_settings(registry: Registry
     layout, _, _ = build(tmp_path, attest={AMD64: None})
     registry.push_layout(layout, "early/taken")
 
-    def take(settings: RegistrySettings) -> object:
-        return _start.take(
-            offline=settings.offline,
-            insecure=settings.insecure,
-            registry_ca=settings.registry_ca,
-            use_cache=settings.use_cache,
-            cache_dir=settings.cache_dir,
-            timeout=settings.timeout,
-            limits=settings.limits,
-        )
-
     with proxy(registry.base) as (host, _state):
         ref = parse_reference(f"{host}/early/taken:v1.0.0")
         defaults = RegistrySettings()
@@ -149,10 +138,12 @@ def test_the_early_client_is_taken_only_with_its_own_settings(registry: Registry
             replace(defaults, cache_dir=tmp_path),
         ):
             _start.start(["check", str(ref)])
-            taken = take(settings)
-            assert (taken is not None) == (settings == defaults), settings
-            if isinstance(taken, tuple):
-                client = taken[0]
+            client = _start.take(settings)
+            assert (client is not None) == (settings == defaults), settings
+            if client is not None:
+                assert (
+                    settings.budget() is client.budget
+                )  # the run's budget is the early one, started with it
                 assert client.get_manifest(ref, "v1.0.0").digest.startswith("sha256:")
                 client.close()
-            assert take(defaults) is None  # taken (or closed) once
+            assert _start.take(RegistrySettings()) is None  # taken (or closed) once

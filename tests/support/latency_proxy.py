@@ -31,14 +31,11 @@ import json
 import os
 import re
 import resource
-import subprocess
 import sys
-import tempfile
 import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -676,24 +673,10 @@ def proxy_process(upstream: str, *, latency: float = 0.0) -> Iterator[tuple[str,
     same yielded ``(host:port, requests)``): ``requests(contains)`` lists the request paths seen
     so far that contain ``contains``, ``requests.timings()`` each request's path, when it arrived,
     when its answer was sent and the digests a 2xx answer named."""
-    from tests.support.proxy import _ProcessLog
+    from tests.support.proxy import module_process
 
-    with tempfile.TemporaryDirectory() as tmp:
-        log = f"{tmp}/requests.json"
-        command = [sys.executable, "-m", "tests.support.latency_proxy", upstream, str(latency), log]
-        root = str(Path(__file__).resolve().parents[2])
-        process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root, env={**os.environ}
-        )
-        assert process.stdin is not None and process.stdout is not None
-        host = process.stdout.readline().strip()
-        try:
-            if not host:
-                raise RuntimeError(f"the latency proxy did not start (exit {process.wait(timeout=30)})")
-            yield host, _ProcessLog(process, log)
-        finally:
-            process.stdin.close()
-            process.wait(timeout=30)
+    with module_process("tests.support.latency_proxy", upstream, latency) as running:
+        yield running
 
 
 def main(argv: list[str]) -> None:

@@ -451,9 +451,17 @@ def proxy_process(upstream: str, *, latency: float = 0.0) -> Iterator[tuple[str,
     lists the request paths seen so far that contain ``contains``, and ``requests.timings()``
     each request's path with when it arrived and when its answer was sent (``time.monotonic``,
     comparable across processes on one machine)."""
+    with module_process("tests.support.proxy", upstream, latency) as running:
+        yield running
+
+
+@contextmanager
+def module_process(module: str, upstream: str, latency: float) -> Iterator[tuple[str, RequestLog]]:
+    """``python -m MODULE UPSTREAM LATENCY LOGFILE``: a proxy that prints its host:port, writes
+    its log on each ``dump`` line and ends when stdin closes (this one's and the latency proxy's)."""
     with tempfile.TemporaryDirectory() as tmp:
         log = f"{tmp}/requests.json"
-        command = [sys.executable, "-m", "tests.support.proxy", upstream, str(latency), log]
+        command = [sys.executable, "-m", module, upstream, str(latency), log]
         root = str(Path(__file__).resolve().parents[2])
         process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root, env={**os.environ}
@@ -461,6 +469,8 @@ def proxy_process(upstream: str, *, latency: float = 0.0) -> Iterator[tuple[str,
         assert process.stdin is not None and process.stdout is not None
         host = process.stdout.readline().strip()
         try:
+            if not host:
+                raise RuntimeError(f"{module} did not start (exit {process.wait(timeout=30)})")
             yield host, _ProcessLog(process, log)
         finally:
             process.stdin.close()

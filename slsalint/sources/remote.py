@@ -587,10 +587,10 @@ class _Batch:
 
     def after(
         self, first: Future[Any], then: Callable[[], Future[T]], otherwise: Callable[[], bool]
-    ) -> Future[T]:
+    ) -> Future[T | None]:
         """A future for ``then()``, started once ``first`` has ended; its result is None instead
         when ``otherwise()`` says so at that time (``first`` failed: its error, for whoever asks)."""
-        out: Future[T] = Future()
+        out: Future[T | None] = Future()
         with self._lock:
             self._futures.append(out)
 
@@ -603,7 +603,7 @@ class _Batch:
                 out.set_exception(error)
                 return
             if otherwise():
-                out.set_result(None)  # type: ignore[arg-type]  # the caller's T includes None
+                out.set_result(None)
                 return
             inner = then()
             inner.add_done_callback(partial(_copy_result, out))
@@ -620,7 +620,7 @@ class _Batch:
         wait(futures)
 
 
-def _copy_result(out: Future[T], inner: Future[T]) -> None:
+def _copy_result(out: Future[T | None], inner: Future[T]) -> None:
     if inner.cancelled():
         out.set_exception(OperationalError("the request was dropped after a fault"))
         return

@@ -137,3 +137,23 @@ def test_what_the_listing_says(registry: Registry, tmp_path: Path, listing: byte
     [target] = [r.target for r in report.results]
     kinds = {a.source.kind for p in target.platforms for a in p.attestations}
     assert ("cosign-att" in kinds) == bool(asked)
+
+
+def test_layers_are_asked_for_as_their_manifest_arrives(registry: Registry, tmp_path: Path) -> None:
+    """An attestation manifest's layers are asked for when it arrives, not after the slowest
+    answer of its round: with one platform manifest answered 0.6 s late, every layer has been
+    asked for before that answer (the report is the same as without the delay)."""
+    _image(registry, tmp_path, "taglist/pipelined")
+    quick, _ = _check(registry, "taglist/pipelined", [])
+    platform = quick.results[0].target.platforms[0].digest
+    slow = Fault(f"/manifests/{platform}", "delay", seconds=0.6)
+    with proxy(registry.base, faults=[slow]) as (host, state):
+        report = lint(
+            [LintRequest(target=f"{host}/taglist/pipelined:v1.0.0")],
+            LintOptions(registry=RegistrySettings(use_cache=False)),
+        )
+        timings = list(state.timings)
+    [late] = [answered for path, _, answered, _ in timings if path.endswith(f"/manifests/{platform}")]
+    blobs = [arrived for path, arrived, _, _ in timings if "/blobs/" in path]
+    assert len(blobs) >= 3 and max(blobs) < late
+    assert _said(report) == _said(quick)

@@ -52,17 +52,6 @@ from slsalint.sources.reference import redact
 
 T = TypeVar("T")
 
-PROXY_VARIABLES = (
-    "https_proxy",
-    "HTTPS_PROXY",
-    "http_proxy",
-    "HTTP_PROXY",
-    "all_proxy",
-    "ALL_PROXY",
-    "no_proxy",
-    "NO_PROXY",
-)
-TRUST_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 MAX_CA_FILE = 8 * 1024 * 1024
 """Largest CA file read (a full public bundle is about 300 KB)."""
 MAX_CA_CERTIFICATES = 4096
@@ -611,9 +600,16 @@ class NetworkTransport(httpx.BaseTransport):
         self._limits = limits
         self._trust = trust
         self._tls: ssl.SSLContext | None = None
+        self._plain: ssl.SSLContext | None = None
 
-    def _context(self) -> ssl.SSLContext:
+    def _context(self, scheme: str) -> ssl.SSLContext:
+        """The TLS context of a route, made once and shared by every thread's transports
+        (making one costs ~150 us; the verifying one loads the CA store)."""
         with self._lock:
+            if scheme != "https":
+                if self._plain is None:
+                    self._plain = no_tls()
+                return self._plain
             if self._tls is None:
                 self._tls = self._trust.context()
             return self._tls
@@ -627,8 +623,7 @@ class NetworkTransport(httpx.BaseTransport):
         if route is None:
 
             def build() -> httpx.BaseTransport:
-                tls = self._context() if scheme == "https" else no_tls()
-                return DeadlineTransport(verify=tls, limits=self._limits, proxy=proxy)
+                return DeadlineTransport(verify=self._context(scheme), limits=self._limits, proxy=proxy)
 
             route = routes[key] = LazyTransport(build)
             with self._lock:

@@ -12,11 +12,11 @@ from typing import Any
 
 from slsalint import jsonio
 from slsalint.model import EvidenceSource, OrphanedAttestation, Platform
+from slsalint.sources.mediatypes import DOCKER_LIST as DOCKER_LIST
+from slsalint.sources.mediatypes import DOCKER_MANIFEST as DOCKER_MANIFEST
+from slsalint.sources.mediatypes import OCI_INDEX as OCI_INDEX
+from slsalint.sources.mediatypes import OCI_MANIFEST as OCI_MANIFEST
 
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_LIST})
 MANIFEST_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
 

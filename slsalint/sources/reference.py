@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from slsalint.errors import ConfigError
@@ -181,3 +182,11 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def api_base(ref: ImageRef, insecure: Collection[str] = ()) -> str:
+    """The registry API URL of ``ref``'s repository: plain HTTP for a loopback host or one named
+    by ``--insecure-registry`` (``insecure``), HTTPS for every other."""
+    host = ref.api_host
+    scheme = "http" if (is_loopback(host) or host in insecure) else "https"
+    return f"{scheme}://{host}/v2/{ref.repository}"

@@ -46,11 +46,10 @@ from slsalint.sources.cache import BlobCache
 from slsalint.sources.credentials import Credential, lookup, names_host
 from slsalint.sources.deadline import Budget, deadline, earliest, remaining
 from slsalint.sources.limits import Limits
+from slsalint.sources.mediatypes import MANIFEST_ACCEPT
 from slsalint.sources.network import NetworkTransport, ProxySettings
 from slsalint.sources.network import transport as network_transport
 from slsalint.sources.oci import (
-    DOCKER_LIST,
-    DOCKER_MANIFEST,
     OCI_INDEX,
     OCI_MANIFEST,
     Descriptor,
@@ -62,17 +61,9 @@ from slsalint.sources.oci import (
     truncation_hint,
 )
 from slsalint.sources.pool import RequestPool
-from slsalint.sources.reference import DOCKER_HUB, ImageRef, is_loopback, redact
+from slsalint.sources.presend import Presend
+from slsalint.sources.reference import DOCKER_HUB, ImageRef, api_base, is_loopback, redact
 
-MANIFEST_ACCEPT = ", ".join(
-    [
-        OCI_INDEX,
-        OCI_MANIFEST,
-        DOCKER_LIST,
-        DOCKER_MANIFEST,
-        "application/vnd.docker.distribution.manifest.v1+prettyjws;q=0.5",
-    ]
-)
 DEFAULT_MAX_MANIFEST = Limits().manifest_size
 DEFAULT_MAX_BLOB = Limits().blob_size
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -350,6 +341,7 @@ class RegistryClient(HttpClientBase):
         self._slots: dict[str, threading.BoundedSemaphore] = {}
         self._executor: RequestPool | None = None
         self._early: dict[tuple[str, str, str], Future[Any]] = {}
+        self._presends: list[Presend] = []
         self.referrers_api: dict[str, bool] = {}
         """Registry host -> whether it answers the OCI referrers API (from its first answer)."""
         # No cap on the pool itself: each host's requests in flight are bounded (``_slot``).
@@ -387,7 +379,17 @@ class RegistryClient(HttpClientBase):
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            presends, self._presends = self._presends, []
+        for presend in presends:
+            presend.close()
+        self.flush_cache()
         super().close()
+
+    def flush_cache(self) -> None:
+        """Wait until what was fetched by digest is written to the cache."""
+        if self.cache is not None:
+            self.cache.flush()
 
     def note_referrers_api(self, host: str, answers: bool) -> None:
         """Remember whether ``host`` answers the referrers API (the OCI distribution spec: a
@@ -406,11 +408,7 @@ class RegistryClient(HttpClientBase):
     # -- URLs and auth -----------------------------------------------------------------------
 
     def base_url(self, ref: ImageRef) -> str:
-        host = ref.api_host
-        return f"{self._scheme(host)}://{host}/v2/{ref.repository}"
-
-    def _scheme(self, netloc: str) -> str:
-        return "http" if (is_loopback(netloc) or netloc in self.insecure) else "https"
+        return api_base(ref, self.insecure)
 
     def _credential(self, registry: str) -> Credential | None:
         with self._lock:
@@ -657,7 +655,9 @@ class RegistryClient(HttpClientBase):
         self, method: str, url: str, headers: dict[str, str], limit: int, expected_size: int | None
     ) -> httpx.Response:
         request = self._http.build_request(method, url, headers=headers)
-        response = self._http.send(request, stream=True)
+        response = self._present(request, method, url, headers) if self._presends else None
+        if response is None:
+            response = self._http.send(request, stream=True)
         try:
             # Only a 2xx body is read: redirects, errors and HEAD are judged by status and headers.
             if 200 <= response.status_code < 300 and method != "HEAD":
@@ -665,6 +665,33 @@ class RegistryClient(HttpClientBase):
             return response
         finally:
             response.close()
+
+    def adopt_presends(self, presends: list[Presend]) -> None:
+        """Requests sent before this client loaded (``slsalint.sources.presend``): each is used,
+        once, for the request it is, in place of sending it again."""
+        with self._lock:
+            self._presends.extend(presends)
+
+    def _present(
+        self, request: httpx.Request, method: str, url: str, headers: dict[str, str]
+    ) -> httpx.Response | None:
+        """The answer of the request sent early that is this one, as if this client had sent it;
+        None when there is none (not sent early, a fault, or not in before the deadline)."""
+        with self._lock:
+            found = next((p for p in self._presends if p.matches(method, url, headers)), None)
+            if found is None:
+                return None
+            self._presends.remove(found)
+        answer = found.answer(remaining())
+        if answer is None:
+            return None
+        return httpx.Response(
+            answer.status,
+            headers=answer.headers,
+            stream=httpx.ByteStream(answer.body),
+            request=request,
+            extensions={"http_version": b"HTTP/1.1"},
+        )
 
     # -- API -----------------------------------------------------------------------------------
 

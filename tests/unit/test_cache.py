@@ -1,0 +1,90 @@
+"""The on-disk cache: content is written by the cache's own thread while the caller goes on, read
+from memory until it is on disk, and ``flush`` waits for it; nothing else is ever written."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import threading
+from pathlib import Path
+
+from slsalint.sources.cache import BlobCache
+
+
+def _entry(n: int) -> tuple[str, bytes]:
+    data = f"blob {n}".encode() * 40
+    return "sha256:" + hashlib.sha256(data).hexdigest(), data
+
+
+def _path(root: Path, digest: str) -> Path:
+    hexpart = digest.split(":")[1]
+    return root / "blobs" / "sha256" / hexpart[:2] / hexpart
+
+
+def test_what_is_put_is_read_back_before_and_after_it_is_written(tmp_path: Path) -> None:
+    cache = BlobCache(tmp_path)
+    digest, data = _entry(1)
+    cache.put(digest, data)
+    assert cache.get(digest) == data  # from memory or disk, whichever it is in now
+    cache.flush()
+    path = _path(tmp_path, digest)
+    assert path.read_bytes() == data
+    assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0  # private to the user, as before
+    assert BlobCache(tmp_path).get(digest) == data  # a later run reads it from disk
+
+
+def test_content_that_is_not_what_its_digest_says_is_not_kept(tmp_path: Path) -> None:
+    cache = BlobCache(tmp_path, max_entry=1000)
+    digest, data = _entry(2)
+    cache.put(digest, data + b"!")
+    cache.put("sha256:" + "0" * 63, data)  # not a digest
+    big = b"x" * 1001
+    cache.put("sha256:" + hashlib.sha256(big).hexdigest(), big)  # over the entry limit
+    cache.flush()
+    assert cache.get(digest) is None
+    assert not (tmp_path / "blobs").exists()
+
+
+def test_many_threads_putting_at_once_get_every_entry_written_once(tmp_path: Path) -> None:
+    cache = BlobCache(tmp_path)
+    entries = [_entry(n) for n in range(400)]
+
+    def put(part: list[tuple[str, bytes]]) -> None:
+        for digest, data in part:
+            cache.put(digest, data)
+            cache.put(digest, data)  # twice: written once
+
+    threads = [threading.Thread(target=put, args=(entries[k::8],)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    cache.flush()
+    for digest, data in entries:
+        assert _path(tmp_path, digest).read_bytes() == data
+    files = [name for _, _, names in os.walk(tmp_path) for name in names]
+    assert len(files) == len(entries)  # no temporary file left behind
+
+
+def test_a_fifo_planted_at_an_entry_is_left_alone_and_is_a_miss(tmp_path: Path) -> None:
+    digest, data = _entry(3)
+    path = _path(tmp_path, digest)
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)
+    cache = BlobCache(tmp_path)
+    cache.put(digest, data)
+    cache.flush()  # does not open the FIFO (it would block) nor replace it
+    assert stat.S_ISFIFO(path.lstat().st_mode)
+    assert cache.get(digest) is None
+
+
+def test_a_cache_that_cannot_be_written_is_skipped(tmp_path: Path) -> None:
+    root = tmp_path / "not-a-directory"
+    root.write_text("a file where the cache should be")
+    cache = BlobCache(root)
+    digest, data = _entry(4)
+    cache.put(digest, data)
+    cache.flush()
+    assert cache.get(digest) is None
+    assert root.read_text() == "a file where the cache should be"

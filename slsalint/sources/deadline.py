@@ -62,7 +62,8 @@ def remaining() -> float | None:
     return None if ends is None else ends - time.monotonic()
 
 
-def _bound(timeout: float | None, error: type[Exception]) -> float | None:
+def bound(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` cut to what is left before this thread's deadline; ``error`` when none is left."""
     left = remaining()
     if left is None:
         return timeout
@@ -76,10 +77,10 @@ class _Stream(httpcore.NetworkStream):
         self._inner = inner
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _bound(timeout, httpcore.ReadTimeout))
+        return self._inner.read(max_bytes, bound(timeout, httpcore.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _bound(timeout, httpcore.WriteTimeout))
+        self._inner.write(buffer, bound(timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
         self._inner.close()
@@ -90,7 +91,7 @@ class _Stream(httpcore.NetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.NetworkStream:
-        inner = self._inner.start_tls(ssl_context, server_hostname, _bound(timeout, httpcore.ConnectTimeout))
+        inner = self._inner.start_tls(ssl_context, server_hostname, bound(timeout, httpcore.ConnectTimeout))
         return _Stream(inner)
 
     def get_extra_info(self, info: str) -> Any:
@@ -110,7 +111,7 @@ class _Backend(httpcore.NetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         stream = self._inner.connect_tcp(
-            host, port, _bound(timeout, httpcore.ConnectTimeout), local_address, socket_options
+            host, port, bound(timeout, httpcore.ConnectTimeout), local_address, socket_options
         )
         return _Stream(stream)
 

@@ -48,6 +48,7 @@ import httpx
 from slsalint import fileio
 from slsalint.errors import ConfigError, OperationalError
 from slsalint.sources.deadline import DeadlineTransport
+from slsalint.sources.http1 import Http1Transport
 from slsalint.sources.reference import redact
 
 T = TypeVar("T")
@@ -623,6 +624,8 @@ class NetworkTransport(httpx.BaseTransport):
         if route is None:
 
             def build() -> httpx.BaseTransport:
+                if proxy is None:
+                    return Http1Transport(self._context(scheme))
                 return DeadlineTransport(verify=self._context(scheme), limits=self._limits, proxy=proxy)
 
             route = routes[key] = LazyTransport(build)

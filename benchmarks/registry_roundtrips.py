@@ -24,6 +24,10 @@ and a 64-platform index built the same way. Then, with an empty cache each time:
 - **warm re-check by digest** with the cache: blob requests (must be none);
 - the **64-platform index**: its dependent round trips.
 
+For the in-process runs it also prints the CPU time the registry process spent serving them: on a
+small machine the registry, the proxy and the check share the cores, and a registry that needs
+about a millisecond of CPU per request bounds how fast a few hundred requests can be answered.
+
 Targets (the final JSON line): first request within 100 ms of start; the 4-platform check within
 5 round trips of wall time and within 1x skopeo copy --all; the 64-platform index within 5
 dependent round trips; no blob request when re-checking by digest.
@@ -142,6 +146,9 @@ class Run:
     """Round trips the data alone forces (``data_round_trips``)."""
     first_request: float | None = None
     """Seconds from starting the process to its first request reaching the proxy."""
+    registry_cpu: float = 0.0
+    """CPU seconds the registry process spent serving the run (on a small machine it competes with
+    the check for the same cores)."""
 
 
 def _chains(timings: list[Timing]) -> tuple[int, int]:
@@ -152,14 +159,16 @@ def cold_in_process(registry: Registry, latency: float, root: Path, repository: 
     with proxy_process(registry.base, latency=latency) as (host, log):
         settings = RegistrySettings(use_cache=True, cache_dir=root / f"cache-{name}")
         policy = Policy(packs=["docker-scout"])
+        served = registry.cpu_seconds()
         started = time.perf_counter()
         report = lint(
             [LintRequest(target=f"{host}/{repository}:v1.0.0")], LintOptions(policy=policy, registry=settings)
         )
         seconds = time.perf_counter() - started
+        served = registry.cpu_seconds() - served
         assert report.exit_code == 0, [f.message for f in report.findings]
         timings = log.timings()
-        return Run(seconds, len(timings), len(log("/blobs/")), *_chains(timings))
+        return Run(seconds, len(timings), len(log("/blobs/")), *_chains(timings), registry_cpu=served)
 
 
 def cold_cli(registry: Registry, latency: float, root: Path, repository: str, name: str) -> Run:
@@ -275,6 +284,7 @@ def main() -> int:
             f"  {label:34s} {run.seconds * 1000:7.0f} ms = {run.seconds / latency:5.1f} RTT  "
             f"{run.round_trips:3d} dependent round trips (data alone: {run.data}), "
             f"{run.requests:4d} requests ({run.blob_requests} blob)"
+            + (f", registry CPU {run.registry_cpu * 1000:.0f} ms" if run.registry_cpu else "")
         )
     print(f"  CLI first request after {first:.0f} ms")
     emit(
@@ -315,6 +325,8 @@ def main() -> int:
                 wall_rtt=round(wide.seconds / latency, 2),
                 data_round_trips=wide.data,
                 requests=wide.requests,
+                registry_cpu_ms=round(wide.registry_cpu * 1000, 1),
+                registry_cpu_ms_per_request=round(wide.registry_cpu * 1000 / wide.requests, 3),
             ),
             target(
                 "warm_recheck_blob_requests", warm.blob_requests, 0, unit="requests", requests=warm.requests

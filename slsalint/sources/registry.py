@@ -352,6 +352,7 @@ class RegistryClient(HttpClientBase):
             # --insecure-registry host) never pays it, HTTPS pays it on its first request.
             transport = network_transport(pool, extra_ca=registry_ca)
         self.proxies = transport.proxies if isinstance(transport, NetworkTransport) else ProxySettings()
+        self._transport = transport
         self._http = httpx.Client(
             timeout=self._timeout(),
             follow_redirects=False,
@@ -657,7 +658,11 @@ class RegistryClient(HttpClientBase):
         request = self._http.build_request(method, url, headers=headers)
         response = self._present(request, method, url, headers) if self._presends else None
         if response is None:
-            response = self._http.send(request, stream=True)
+            # Straight to the transport: redirects and authentication are this client's own
+            # (``_follow``, ``request``), and registries are not sent cookies (as docker, skopeo
+            # and cosign send none), so httpx.Client.send's machinery around it is not needed.
+            response = self._transport.handle_request(request)
+            response.request = request
         try:
             # Only a 2xx body is read: redirects, errors and HEAD are judged by status and headers.
             if 200 <= response.status_code < 300 and method != "HEAD":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import socket
 import ssl
@@ -32,6 +33,15 @@ class Registry:
     host: str
     ca: Path | None = None
     """The CA of a TLS registry (its certificate names 127.0.0.1); None: plain HTTP."""
+    pid: int | None = None
+    """The registry process (for the benchmarks' CPU accounting)."""
+
+    def cpu_seconds(self) -> float:
+        """CPU time the registry process has used so far (user + system; Linux ``/proc``)."""
+        if self.pid is None:
+            raise RuntimeError("the registry process is not known")
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     @property
     def base(self) -> str:
@@ -157,7 +167,7 @@ def running_registry(root: Path, *, tls: tuple[Path, Path, Path] | None = None) 
     with log_path.open("wb") as log:
         process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
         try:
-            started = Registry(host=f"127.0.0.1:{port}", ca=tls[0] if tls else None)
+            started = Registry(host=f"127.0.0.1:{port}", ca=tls[0] if tls else None, pid=process.pid)
             deadline = time.monotonic() + 20
             while True:
                 try:

@@ -81,7 +81,10 @@ class BlobCache:
             if self._writing:
                 return
             self._writing = True
-        threading.Thread(target=self._write_queued, name="slsalint-cache", daemon=True).start()
+        try:
+            threading.Thread(target=self._write_queued, name="slsalint-cache", daemon=True).start()
+        except RuntimeError:  # no thread to be had (a process limit): written here, now
+            self._write_queued()
 
     def flush(self) -> None:
         """Wait until everything put is written (or could not be: a cache that cannot be written
@@ -101,9 +104,15 @@ class BlobCache:
                 data = self._pending[digest]
             try:
                 self._write(self._path(digest), data)
-            finally:
-                with self._lock:
-                    del self._pending[digest]
+            except BaseException:
+                with self._lock:  # what is left is not written: flush() never waits on it
+                    self._queue.clear()
+                    self._pending.clear()
+                    self._writing = False
+                    self._written.notify_all()
+                raise
+            with self._lock:
+                del self._pending[digest]
 
     def _write(self, path: Path, data: bytes) -> None:
         try:
@@ -113,14 +122,19 @@ class BlobCache:
             pass
         except OSError:
             return
-        tmp = path.parent / f".tmp{os.getpid()}-{threading.get_ident()}-{next(self._names)}"
+        tmp = path.parent / f".tmp{os.getpid()}-{next(self._names)}-{os.urandom(8).hex()}"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         try:
+            fd = os.open(tmp, flags, 0o600)
+        except FileNotFoundError:
             try:
-                fd = os.open(tmp, flags, 0o600)
-            except FileNotFoundError:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(tmp, flags, 0o600)
+            except OSError:
+                return
+        except OSError:
+            return  # not ours to remove: only a file this call created is
+        try:
             try:
                 view = memoryview(data)
                 while view:

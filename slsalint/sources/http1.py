@@ -19,9 +19,11 @@ connection when nothing of an answer arrived (GET and HEAD only: both are safe t
 from __future__ import annotations
 
 import contextlib
+import re
 import select
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterator
 
@@ -32,6 +34,9 @@ from slsalint.sources.deadline import bound
 MAX_HEAD = 64 * 1024
 """The longest status line and header block accepted."""
 MAX_HEADERS = 256
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_UNSAFE_VALUE = re.compile(rb"[\r\n\x00]")
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 KEEPALIVE_EXPIRY = 5.0
 """Seconds an idle connection is kept (httpx's default): a connection a middlebox dropped without
 a word is not waited on for a read timeout."""
@@ -82,15 +87,48 @@ class _Connection:
             raise httpx.ReadError(str(exc) or type(exc).__name__) from None
 
 
+class _Received(_Connection):
+    """An answer received whole (the server closed the connection after it)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.buffer = data
+        self.idle_since = 0.0
+
+    def close(self) -> None:
+        pass
+
+    def recv(self, timeout: float | None) -> bytes:
+        return b""
+
+
+def read_whole(data: bytes, method: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, headers and body of an answer received whole (``presend``), parsed and framed as
+    one read from a connection is; RemoteProtocolError when it is malformed, cut off or followed
+    by anything."""
+    connection = _Received(data)
+    try:
+        status, _, version, headers = _final_head(connection, None)
+    except _Closed:
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.") from None
+    body = b"".join(_Body(None, connection, ("", "", 0), method, status, version, headers, None))
+    if connection.buffer:
+        raise httpx.RemoteProtocolError("bytes after the end of the answer")
+    return status, headers, body
+
+
 class Http1Transport(httpx.BaseTransport):
     """Direct HTTP/1.1 (and HTTPS, verified against ``ssl_context``) for one thread's requests."""
 
     def __init__(self, ssl_context: ssl.SSLContext) -> None:
         self._context = ssl_context
         self._idle: dict[tuple[str, str, int], _Connection] = {}
+        self._lock = threading.Lock()  # close() may come from another thread
+        self._closed = False
 
     def close(self) -> None:
-        idle, self._idle = self._idle, {}
+        with self._lock:
+            idle, self._idle = self._idle, {}
+            self._closed = True
         for connection in idle.values():
             connection.close()
 
@@ -99,12 +137,15 @@ class Http1Transport(httpx.BaseTransport):
         scheme = url.scheme
         if scheme not in ("http", "https"):
             raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{scheme}://'.")
-        host = url.host
+        # The name as httpx encoded it (IDNA 2008, as in the Host header): the socket and TLS
+        # layers would encode a decoded name again by other rules, maybe to another host.
+        host = url.raw_host.decode("ascii")
         port = url.port or (443 if scheme == "https" else 80)
         key = (scheme, host, port)
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         message = _message(request)
-        connection = self._idle.pop(key, None)
+        with self._lock:
+            connection = self._idle.pop(key, None)
         if connection is not None and connection.dropped():
             connection.close()
             connection = None
@@ -126,8 +167,9 @@ class Http1Transport(httpx.BaseTransport):
 
     def _connect(self, scheme: str, host: str, port: int, timeouts: dict[str, float | None]) -> _Connection:
         connect = timeouts.get("connect")
+        wait = bound(connect, httpx.ConnectTimeout)
         try:
-            sock = socket.create_connection((host, port), timeout=bound(connect, httpx.ConnectTimeout))
+            sock = socket.create_connection((host, port), timeout=wait)
         except TimeoutError:
             raise httpx.ConnectTimeout("timed out") from None
         except OSError as exc:
@@ -143,6 +185,9 @@ class Http1Transport(httpx.BaseTransport):
         except (OSError, ssl.SSLError) as exc:
             sock.close()
             raise httpx.ConnectError(str(exc) or type(exc).__name__) from None
+        except BaseException:
+            sock.close()
+            raise
         return _Connection(sock)
 
     def _exchange(
@@ -154,8 +199,8 @@ class Http1Transport(httpx.BaseTransport):
         timeouts: dict[str, float | None],
     ) -> httpx.Response:
         sock = connection.sock
-        sock.settimeout(bound(timeouts.get("write"), httpx.WriteTimeout))
         try:
+            sock.settimeout(bound(timeouts.get("write"), httpx.WriteTimeout))
             sock.sendall(message)
         except TimeoutError:
             connection.close()
@@ -165,16 +210,16 @@ class Http1Transport(httpx.BaseTransport):
                 raise _Closed from None
             connection.close()
             raise httpx.WriteError(str(exc) or type(exc).__name__) from None
-        read = timeouts.get("read")
-        try:
-            while True:
-                status, reason, version, headers = _read_head(connection, read)
-                if not 100 <= status < 200 or status == 101:
-                    break
-        except (httpx.TransportError, _Closed):
+        except BaseException:
             connection.close()
             raise
-        stream = _Body(self, connection, key, request.method, status, version, headers, read)
+        read = timeouts.get("read")
+        try:
+            status, reason, version, headers = _final_head(connection, read)
+            stream = _Body(self, connection, key, request.method, status, version, headers, read)
+        except BaseException:
+            connection.close()
+            raise
         return httpx.Response(
             status,
             headers=headers,
@@ -184,11 +229,16 @@ class Http1Transport(httpx.BaseTransport):
         )
 
     def _keep(self, key: tuple[str, str, int], connection: _Connection) -> None:
-        previous = self._idle.pop(key, None)
+        connection.idle_since = time.monotonic()
+        with self._lock:
+            previous = self._idle.pop(key, None)
+            kept = not self._closed
+            if kept:
+                self._idle[key] = connection
         if previous is not None:
             previous.close()
-        connection.idle_since = time.monotonic()
-        self._idle[key] = connection
+        if not kept:
+            connection.close()
 
 
 def _message(request: httpx.Request) -> bytes:
@@ -196,7 +246,14 @@ def _message(request: httpx.Request) -> bytes:
     url = request.url
     target = url.raw_path or b"/"
     lines = [request.method.encode("ascii") + b" " + target + b" HTTP/1.1"]
-    lines += [name + b": " + value for name, value in request.headers.raw]
+    for name, value in request.headers.raw:
+        # As h11 refuses them: a name that is not a token, a value holding CR, LF or NUL (a
+        # token from a token service, say), which would end the header block early.
+        if not _TOKEN.fullmatch(name):
+            raise httpx.LocalProtocolError("Illegal header name")
+        if _UNSAFE_VALUE.search(value):
+            raise httpx.LocalProtocolError("Illegal header value")
+        lines.append(name + b": " + value)
     body = request.read()
     if "chunked" in request.headers.get("transfer-encoding", "").lower():
         body = (b"%x\r\n%b\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
@@ -241,10 +298,23 @@ def _read_head(
     headers: list[tuple[bytes, bytes]] = []
     for line in lines[1:]:
         name, colon, value = line.partition(b":")
-        if not colon or not name or name != name.strip() or line[:1] in (b" ", b"\t"):
+        if not colon or not _TOKEN.fullmatch(name) or _UNSAFE_VALUE.search(value):
             raise httpx.RemoteProtocolError(f"malformed header field {line[:80]!r}")
         headers.append((name, value.strip(b" \t")))
     return int(code), reason, version, headers
+
+
+def _final_head(
+    connection: _Connection, timeout: float | None
+) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
+    """The answer's head, past informational (1xx) ones; 101 (an upgrade nobody asked for) is a
+    protocol error."""
+    while True:
+        status, reason, version, headers = _read_head(connection, timeout)
+        if status == 101:
+            raise httpx.RemoteProtocolError("the server switched protocols, which nobody asked for")
+        if status >= 200:
+            return status, reason, version, headers
 
 
 class _Body(httpx.SyncByteStream):
@@ -253,7 +323,7 @@ class _Body(httpx.SyncByteStream):
 
     def __init__(
         self,
-        transport: Http1Transport,
+        transport: Http1Transport | None,
         connection: _Connection,
         key: tuple[str, str, int],
         method: str,
@@ -273,10 +343,17 @@ class _Body(httpx.SyncByteStream):
         self._reuse = b"close" not in tokens and (version == b"HTTP/1.1" or b"keep-alive" in tokens)
         self._chunked = False
         self._length: int | None = None
+        encodings = [t.strip().lower() for v in values.get(b"transfer-encoding", []) for t in v.split(b",")]
         if method == "HEAD" or status in _NO_BODY_STATUSES:
             self._length = 0
-        elif any(b"chunked" in v.lower() for v in values.get(b"transfer-encoding", [])):
+        elif encodings:
+            # Only chunked (as h11): any other transfer coding cannot be framed here.
+            if encodings != [b"chunked"]:
+                connection.close()
+                raise httpx.RemoteProtocolError("unsupported Transfer-Encoding")
             self._chunked = True
+            if b"content-length" in values:
+                self._reuse = False  # both framings named: not trusted for the next answer
         elif b"content-length" in values:
             lengths = {v.strip() for v in values[b"content-length"]}
             if len(lengths) != 1 or not next(iter(lengths)).isdigit():
@@ -348,13 +425,10 @@ class _Body(httpx.SyncByteStream):
     def _chunks(self, connection: _Connection) -> Iterator[bytes]:
         while True:
             line = self._line(connection)
-            size_text = line.split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise httpx.RemoteProtocolError(f"malformed chunk size {line[:40]!r}") from None
-            if size < 0 or not size_text.isalnum():
+            size_text = line.split(b";", 1)[0].strip(b" \t")
+            if not _CHUNK_SIZE.fullmatch(size_text):
                 raise httpx.RemoteProtocolError(f"malformed chunk size {line[:40]!r}")
+            size = int(size_text, 16)
             if size == 0:
                 while self._line(connection):  # trailer fields, up to the empty line
                     pass
@@ -367,7 +441,7 @@ class _Body(httpx.SyncByteStream):
         connection, self._connection = self._connection, None
         if connection is None:
             return
-        if self._reuse and not connection.buffer:
+        if self._transport is not None and self._reuse and not connection.buffer:
             self._transport._keep(self._key, connection)
         else:
             connection.close()

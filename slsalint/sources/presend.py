@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 PROXY_VARIABLES = (
@@ -36,16 +36,9 @@ PROXY_VARIABLES = (
 )
 TRUST_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 _CHUNK = 64 * 1024
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What the registry answered: a 2xx body is read (at most one byte over the limit, which the
-    client then refuses as it would its own), other answers are judged by status and headers."""
-
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
+_HEAD_ROOM = 128 * 1024
+"""Bytes read beyond the body limit: the header block and chunk framing (``http1`` bounds them)."""
+_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]{1,19})[ \t]*\r\n", re.IGNORECASE)
 
 
 def usable(env: Mapping[str, str] | None = None) -> bool:
@@ -55,8 +48,9 @@ def usable(env: Mapping[str, str] | None = None) -> bool:
 
 
 class Presend:
-    """One GET sent now on a connection of its own (closed after its answer); ``answer`` waits for
-    what came back, None on any fault."""
+    """One GET sent now on a connection of its own (``Connection: close``); ``answer`` waits for
+    the bytes that came back, None on any fault. They are parsed by the client, with the parser
+    of its own transport (``http1.read_whole``), when it takes them."""
 
     def __init__(
         self,
@@ -70,11 +64,11 @@ class Presend:
     ) -> None:
         self.url = url
         self.headers = dict(headers)
-        self._limit = limit
+        self._limit = limit + _HEAD_ROOM
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._ends = time.monotonic() + total_timeout
-        self._answer: Answer | None = None
+        self._answer: bytes | None = None
         self._done = threading.Event()
         self._sock: socket.socket | None = None
         threading.Thread(target=self._run, name="slsalint-presend", daemon=True).start()
@@ -83,9 +77,9 @@ class Presend:
         """Whether this is the request the client is about to send."""
         return method == "GET" and url == self.url and dict(headers) == self.headers
 
-    def answer(self, timeout: float | None) -> Answer | None:
-        """The answer, waiting at most ``timeout`` seconds for it; None if there is none (a fault,
-        or not in time)."""
+    def answer(self, timeout: float | None) -> bytes | None:
+        """The answer's bytes, waiting at most ``timeout`` seconds for them; None if there are none
+        (a fault, more than the limit, or not in time)."""
         if not self._done.wait(timeout):
             self.close()
             return None
@@ -95,6 +89,8 @@ class Presend:
         """Drop the connection (an answer not yet in is never used)."""
         sock = self._sock
         if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the reading thread
             with contextlib.suppress(OSError):
                 sock.close()
 
@@ -107,7 +103,7 @@ class Presend:
             self.close()
             self._done.set()
 
-    def _exchange(self) -> Answer | None:
+    def _exchange(self) -> bytes | None:
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return None
@@ -128,31 +124,29 @@ class Presend:
         lines += [f"{name}: {value}" for name, value in self.headers.items()]
         lines += ["Accept-Encoding: identity", "Connection: close", "", ""]
         sock.settimeout(self._read_timeout)
-        sock.sendall("\r\n".join(lines).encode("latin-1"))
+        sock.sendall("\r\n".join(lines).encode("ascii"))
+        data = b""
+        while not _complete(data):
+            if time.monotonic() >= self._ends or len(data) > self._limit:
+                return None
+            chunk = sock.recv(_CHUNK)
+            if not chunk:
+                break
+            data += chunk
+        return data
 
-        import http.client  # loaded while the answer is on its way
 
-        response = http.client.HTTPResponse(sock)
-        response.begin()
-        headers = [
-            (name, value)
-            for name, value in response.getheaders()
-            if name.lower() not in ("transfer-encoding", "connection", "keep-alive")
-        ]
-        body = b""
-        if 200 <= response.status < 300:
-            chunks: list[bytes] = []
-            total = 0
-            while total <= self._limit:
-                if time.monotonic() >= self._ends:
-                    return None
-                chunk = response.read(min(_CHUNK, self._limit + 1 - total))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                total += len(chunk)
-            body = b"".join(chunks)
-        return Answer(response.status, headers, body)
+def _complete(data: bytes) -> bool:
+    """Whether ``data`` holds a whole answer framed by one ``Content-Length`` (else the server
+    closing the connection, as asked, ends it)."""
+    end = data.find(b"\r\n\r\n")
+    if end < 0 or not data.startswith(b"HTTP/1.1 2"):
+        return False
+    head = data[: end + 2]
+    lengths = _LENGTH.findall(head)
+    if len(lengths) != 1 or b"transfer-encoding" in head.lower():
+        return False
+    return len(data) >= end + 4 + int(lengths[0])
 
 
 def start(text: str, side_repository: str | None) -> list[Presend]:

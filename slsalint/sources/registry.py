@@ -35,6 +35,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
@@ -45,6 +46,7 @@ from slsalint.errors import ConfigError, OperationalError
 from slsalint.sources.cache import BlobCache
 from slsalint.sources.credentials import Credential, lookup, names_host
 from slsalint.sources.deadline import Budget, deadline, earliest, remaining
+from slsalint.sources.http1 import read_whole
 from slsalint.sources.limits import Limits
 from slsalint.sources.mediatypes import MANIFEST_ACCEPT
 from slsalint.sources.network import NetworkTransport, ProxySettings
@@ -249,13 +251,15 @@ def read_limited(
     """Read a streamed 2xx body into ``response``: at most ``limit`` bytes (else ``error``).
 
     A body shorter than its Content-Length is a truncated transfer, and a Content-Length other than
-    the descriptor's size (``expected_size``) a broken one: both raise ``httpx.RemoteProtocolError``
-    (retried like any broken connection)."""
+    the descriptor's size (``expected_size``; of a body sent without a Content-Encoding) a broken
+    one: both raise ``httpx.RemoteProtocolError`` (retried like any broken connection). An encoded
+    body is bounded by what it decodes to; one that does not decode is ``error``."""
     raw = response.headers.get("content-length")
     declared = int(raw) if raw and raw.isdigit() and len(raw) < 20 else None
     if declared is not None and declared > limit:
         raise error(f"{what}: {declared} bytes, over the {limit}-byte limit")
-    if declared is not None and expected_size is not None and declared != expected_size:
+    encoded = response.headers.get("content-encoding", "").strip().lower() not in ("", "identity")
+    if declared is not None and expected_size is not None and declared != expected_size and not encoded:
         kind = "short" if declared < expected_size else "long"
         raise httpx.RemoteProtocolError(
             f"{kind} Content-Length: the answer announces {declared} bytes, "
@@ -263,18 +267,25 @@ def read_limited(
         )
     chunks: list[bytes] = []
     total = 0
-    for chunk in response.iter_bytes():
-        total += len(chunk)
-        if total > limit:
-            raise error(f"{what}: body over the {limit}-byte limit")
-        chunks.append(chunk)
-        left = remaining()
-        if left is not None and left <= 0:  # also when a transport other than ours carries it
-            raise httpx.ReadTimeout("the request's deadline passed while the body was arriving")
+    try:
+        # Decoded (Content-Encoding) as it arrives: the limit bounds what it decodes to.
+        for chunk in response.iter_bytes():
+            total += len(chunk)
+            if total > limit:
+                raise error(f"{what}: body over the {limit}-byte limit")
+            chunks.append(chunk)
+            left = remaining()
+            if left is not None and left <= 0:  # also when a transport other than ours carries it
+                raise httpx.ReadTimeout("the request's deadline passed while the body was arriving")
+    except httpx.DecodingError:
+        encoding = response.headers.get("content-encoding", "")
+        raise error(f"{what}: the body is not valid {encoding[:40]!r} content") from None
     body = b"".join(chunks)
-    if declared is not None and declared != len(body):
+    # Content-Length counts the bytes sent (encoded), not what they decode to.
+    received = response.num_bytes_downloaded
+    if declared is not None and declared != received:
         raise httpx.RemoteProtocolError(
-            f"truncated body: {len(body)} of the {declared} bytes announced arrived"
+            f"truncated body: {received} of the {declared} bytes announced arrived"
         )
     response._content = body
 
@@ -360,6 +371,7 @@ class RegistryClient(HttpClientBase):
             transport=transport,
             trust_env=False,
             headers={"User-Agent": "slsalint"},
+            cookies=_no_cookies(),
         )
 
     @property
@@ -614,7 +626,7 @@ class RegistryClient(HttpClientBase):
                 )
             if status == 404:
                 raise NotFound(f"{ref.name}: {path.rsplit('/', 1)[-1]} not found (HTTP 404)")
-            if status >= 300:
+            if not 200 <= status < 300:
                 raise RegistryError(f"{ref.name}: {host} answered HTTP {status} for {path}")
             return response
 
@@ -659,8 +671,8 @@ class RegistryClient(HttpClientBase):
         response = self._present(request, method, url, headers) if self._presends else None
         if response is None:
             # Straight to the transport: redirects and authentication are this client's own
-            # (``_follow``, ``request``), and registries are not sent cookies (as docker, skopeo
-            # and cosign send none), so httpx.Client.send's machinery around it is not needed.
+            # (``_follow``, ``request``) and it keeps no cookies (``_no_cookies``), so
+            # httpx.Client.send's machinery around it is not needed.
             response = self._transport.handle_request(request)
             response.request = request
         try:
@@ -687,13 +699,19 @@ class RegistryClient(HttpClientBase):
             if found is None:
                 return None
             self._presends.remove(found)
-        answer = found.answer(remaining())
-        if answer is None:
+        data = found.answer(remaining())
+        if data is None:
+            return None
+        try:
+            # Parsed as this client's own transport parses an answer; anything it would refuse
+            # is asked again (and judged then).
+            status, answer_headers, body = read_whole(data, method)
+        except httpx.TransportError:
             return None
         return httpx.Response(
-            answer.status,
-            headers=answer.headers,
-            stream=httpx.ByteStream(answer.body),
+            status,
+            headers=answer_headers,
+            stream=httpx.ByteStream(body),
             request=request,
             extensions={"http_version": b"HTTP/1.1"},
         )
@@ -951,6 +969,12 @@ def _media_type(data: bytes, header: str) -> str:
     if "manifests" in document:
         return OCI_INDEX
     return OCI_MANIFEST
+
+
+def _no_cookies() -> CookieJar:
+    """A cookie jar that keeps none: registries and token services are sent no cookies, as
+    docker, skopeo and cosign send none."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
 def transport_reason(exc: Exception) -> str:

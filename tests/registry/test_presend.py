@@ -5,7 +5,10 @@ every request with its headers)."""
 
 from __future__ import annotations
 
+import re
+import socket
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,10 +17,11 @@ from slsalint.sources import presend
 from slsalint.sources.limits import Limits
 from slsalint.sources.mediatypes import MANIFEST_ACCEPT
 from slsalint.sources.reference import parse_reference
-from slsalint.sources.registry import BadContent, RegistryClient
+from slsalint.sources.registry import BadContent, RegistryClient, RegistryError
 from tests.support.images import AMD64, ARM64, build
 from tests.support.proxy import Fault, proxy
 from tests.support.registry import Registry
+from tests.unit.test_http1 import Script, read_request, run
 
 
 @pytest.fixture
@@ -163,3 +167,79 @@ def test_an_early_request_nobody_answers_gives_way(monkeypatch: pytest.MonkeyPat
         "http://127.0.0.1:9/v2/sigs/tags/list",
     ]
     assert [p.answer(10) for p in sent] == [None, None]
+
+
+MANIFEST = (
+    b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",'
+    b'"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:'
+    + b"a" * 64
+    + b'","size":2},"layers":[]}'
+)
+
+
+def _answering(reply: Callable[[int], bytes]) -> Callable[[list[bytes]], Script]:
+    """A loopback server answering the n-th request it is sent with ``reply(n)``, then closing."""
+    count = [0]
+
+    def make(seen: list[bytes]) -> Script:
+        def script(conn: socket.socket, number: int) -> None:
+            request = read_request(conn)
+            seen.append(request)
+            count[0] += 1
+            conn.sendall(reply(count[0]))
+
+        return script
+
+    return make
+
+
+def _fetch_with_presend(url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, int]:
+    for name in (*presend.PROXY_VARIABLES, *presend.TRUST_VARIABLES):
+        monkeypatch.delenv(name, raising=False)
+    host = url.removeprefix("http://")
+    ref = parse_reference(f"{host}/app:1")
+    (early, _tags) = presend.start(str(ref), None)
+    with RegistryClient(retries=0) as client:
+        client.adopt_presends([early])
+        try:
+            return client.get_manifest(ref, "1").digest, 0
+        except RegistryError as exc:
+            return str(exc), 1
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 200 OK\r\nX-Note: caf\xe9\r\n",  # a byte past ASCII in a header value
+        b"HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\nHTTP/1.1 200 OK\r\n",  # a 1xx first
+    ],
+)
+def test_an_early_answer_the_transport_accepts_is_used(head: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    answer = head + b"Content-Length: %d\r\n\r\n%b" % (len(MANIFEST), MANIFEST)
+    for url, seen in run(_answering(lambda n: answer)):
+        digest, failed = _fetch_with_presend(url, monkeypatch)
+        assert (digest.startswith("sha256:"), failed) == (True, 0)
+        assert len([r for r in seen if b"/manifests/1 " in r]) == 1  # the early one, used
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 209\r\n\r\n" + MANIFEST, "Content-Length"),
+        (
+            b"HTTP/1.1 200 OK\r\nBogus\r\nDocker-Content-Digest: sha256:" + b"0" * 64 + b"\r\n\r\n",
+            "header field",
+        ),
+        (b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok", "Server disconnected"),  # bare LF
+    ],
+)
+def test_an_early_answer_the_transport_refuses_is_asked_again_and_refused(
+    broken: bytes, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not taken as it came (``http.client`` would have taken the first length, or dropped the
+    headers after a bad line): the client asks itself, and refuses what it gets the same way."""
+    for url, seen in run(_answering(lambda n: broken)):
+        error, failed = _fetch_with_presend(url, monkeypatch)
+        assert failed == 1
+        assert re.search(message, error), error
+        assert len([r for r in seen if b"/manifests/1 " in r]) == 2  # early, then the client's own

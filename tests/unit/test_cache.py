@@ -9,6 +9,8 @@ import stat
 import threading
 from pathlib import Path
 
+import pytest
+
 from slsalint.sources.cache import BlobCache
 
 
@@ -88,3 +90,41 @@ def test_a_cache_that_cannot_be_written_is_skipped(tmp_path: Path) -> None:
     cache.flush()
     assert cache.get(digest) is None
     assert root.read_text() == "a file where the cache should be"
+
+
+def test_without_a_thread_to_write_on_the_entry_is_written_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_thread(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    cache = BlobCache(tmp_path)
+    digest, data = _entry(5)
+    cache.put(digest, data)
+    assert _path(tmp_path, digest).read_bytes() == data
+    cache.flush()
+
+
+def test_a_writer_that_fails_unexpectedly_never_leaves_flush_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = BlobCache(tmp_path)
+
+    def broken(path: Path, data: bytes) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(cache, "_write", broken)
+    monkeypatch.setattr(threading, "excepthook", lambda args: None)  # the writer thread's error
+    for n in range(6, 9):
+        digest, data = _entry(n)
+        cache.put(digest, data)
+    done = threading.Event()
+
+    def flush() -> None:
+        cache.flush()
+        done.set()
+
+    threading.Thread(target=flush, daemon=True).start()
+    assert done.wait(10)
+    assert cache.get(_entry(6)[0]) is None  # dropped, not half-kept

@@ -386,3 +386,95 @@ def test_a_get_cut_off_before_any_answer_is_sent_again_and_a_post_is_not(
         with pytest.raises(httpx.RemoteProtocolError, match="Server disconnected without sending a response"):
             get(transport, url, "POST")
     assert CONNECTIONS == [2]
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n", "switched protocols"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 2\r\n\r\nok",
+            "unsupported Transfer",
+        ),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: notchunked\r\n\r\n0\r\n\r\n", "unsupported Transfer"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", "unsupported Transfer"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\nok\r\n0\r\n\r\n",
+            "malformed chunk size",
+        ),
+        (b"HTTP/1.1 200 OK\r\nCont ent-Length: 2\r\n\r\nok", "malformed header field"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\nX: 1\r\n\r\nok", "malformed header field"),
+        (b"HTTP/1.1 200 OK\r\nX: a\x00b\r\nContent-Length: 2\r\n\r\nok", "malformed header field"),
+    ],
+)
+def test_framing_h11_refused_is_refused(transport: Http1Transport, reply: bytes, message: str) -> None:
+    def make(seen: list[bytes]) -> Script:
+        def script(conn: socket.socket, number: int) -> None:
+            read_request(conn)
+            conn.sendall(reply)
+
+        return script
+
+    for url, _ in run(make):
+        with pytest.raises(httpx.RemoteProtocolError, match=message):
+            get(transport, url)
+
+
+def test_an_answer_naming_both_framings_is_read_chunked_and_its_connection_not_reused(
+    transport: Http1Transport,
+) -> None:
+    both = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 99\r\n\r\n2\r\nok\r\n0\r\n\r\n"
+    for url, _ in run(answers(both, OK)):
+        assert get(transport, url) == (200, b"ok")
+    assert CONNECTIONS == [1]
+    assert transport._idle == {}
+
+
+def test_early_hints_are_skipped(transport: Http1Transport) -> None:
+    for url, _ in run(answers(b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" + OK)):
+        assert get(transport, url) == (200, b"hello")
+
+
+def test_a_header_value_that_would_end_the_header_block_is_never_sent(transport: Http1Transport) -> None:
+    for url, seen in run(answers(OK)):
+        token = "abc\r\nX-Injected: 1\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x"
+        request = httpx.Request("GET", url, headers={"Authorization": f"Bearer {token}"})
+        with pytest.raises(httpx.LocalProtocolError, match=r"^Illegal header value$"):
+            transport.handle_request(request)
+        assert seen == []
+
+
+def test_the_connection_goes_to_the_name_as_encoded_in_the_url(
+    transport: Http1Transport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``xn--fa-hia.de`` is ``faß.de``, which Python's own IDNA 2003 codec would send to
+    ``fass.de``; the socket is given the ASCII name httpx put in the URL and the Host header."""
+    dialled: list[tuple[str, int]] = []
+
+    def refuse(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
+        dialled.append(address)
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    for host in ("xn--fa-hia.de", "xn--1-zhc.com"):
+        with pytest.raises(httpx.ConnectError, match="Connection refused"):
+            get(transport, f"https://{host}/v2/")
+    assert dialled == [("xn--fa-hia.de", 443), ("xn--1-zhc.com", 443)]
+
+
+def test_an_answer_received_whole_is_parsed_as_one_from_a_connection() -> None:
+    assert http1.read_whole(OK, "GET") == (200, [(b"Content-Length", b"5")], b"hello")
+    assert http1.read_whole(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\n\r\n", "GET") == (
+        404,
+        [],
+        b"",
+    )
+    for broken, message in (
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 209\r\n\r\nhello", "Content-Length"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhello", "received 5 bytes, expected 9"),
+        (OK + b"HTTP/1.1 200 OK\r\n", "bytes after the end"),
+        (b"HTTP/1.1 200 OK\r\nBogus\r\nContent-Length: 5\r\n\r\nhello", "malformed header field"),
+        (b"", "Server disconnected"),
+    ):
+        with pytest.raises(httpx.RemoteProtocolError, match=message):
+            http1.read_whole(broken, "GET")

@@ -281,8 +281,8 @@ def read_limited(
         encoding = response.headers.get("content-encoding", "")
         raise error(f"{what}: the body is not valid {encoding[:40]!r} content") from None
     body = b"".join(chunks)
-    # Content-Length counts the bytes sent (encoded), not what they decode to.
-    received = response.num_bytes_downloaded
+    # Content-Length counts the bytes sent: of an encoded body, not what they decode to.
+    received = response.num_bytes_downloaded if encoded else len(body)
     if declared is not None and declared != received:
         raise httpx.RemoteProtocolError(
             f"truncated body: {received} of the {declared} bytes announced arrived"

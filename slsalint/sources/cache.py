@@ -83,7 +83,7 @@ class BlobCache:
             self._writing = True
         try:
             threading.Thread(target=self._write_queued, name="slsalint-cache", daemon=True).start()
-        except RuntimeError:  # no thread to be had (a process limit): written here, now
+        except Exception:  # no thread to be had (a process limit, say): written here, now
             self._write_queued()
 
     def flush(self) -> None:

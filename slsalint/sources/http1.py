@@ -37,6 +37,10 @@ MAX_HEADERS = 256
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _UNSAFE_VALUE = re.compile(rb"[\r\n\x00]")
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+_STATUS = re.compile(rb"[1-5][0-9][0-9]")
+_LENGTH = re.compile(rb"[0-9]{1,19}")
+MAX_INFORMATIONAL = 16
+"""Informational (1xx) answers skipped before the final one."""
 KEEPALIVE_EXPIRY = 5.0
 """Seconds an idle connection is kept (httpx's default): a connection a middlebox dropped without
 a word is not waited on for a read timeout."""
@@ -57,7 +61,8 @@ class _Connection:
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.buffer = b""
+        self.buffer = bytearray()
+        """Bytes received and not yet parsed (consumed from the front: ``del`` there is O(1))."""
         self.idle_since = 0.0
 
     def dropped(self) -> bool:
@@ -91,14 +96,18 @@ class _Received(_Connection):
     """An answer received whole (the server closed the connection after it)."""
 
     def __init__(self, data: bytes) -> None:
-        self.buffer = data
+        self.buffer = bytearray()
         self.idle_since = 0.0
+        self._data = memoryview(data)
 
     def close(self) -> None:
         pass
 
     def recv(self, timeout: float | None) -> bytes:
-        return b""
+        """The next piece, as if it came from the socket (bounded by the request's deadline)."""
+        bound(timeout, httpx.ReadTimeout)
+        piece, self._data = bytes(self._data[:_READ]), self._data[_READ:]
+        return piece
 
 
 def read_whole(data: bytes, method: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -172,7 +181,7 @@ class Http1Transport(httpx.BaseTransport):
             sock = socket.create_connection((host, port), timeout=wait)
         except TimeoutError:
             raise httpx.ConnectTimeout("timed out") from None
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:  # UnicodeError: a name the resolver cannot encode
             raise httpx.ConnectError(str(exc) or type(exc).__name__) from None
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -182,7 +191,7 @@ class Http1Transport(httpx.BaseTransport):
         except TimeoutError:
             sock.close()
             raise httpx.ConnectTimeout("timed out") from None
-        except (OSError, ssl.SSLError) as exc:
+        except (OSError, ssl.SSLError, UnicodeError) as exc:
             sock.close()
             raise httpx.ConnectError(str(exc) or type(exc).__name__) from None
         except BaseException:
@@ -268,7 +277,7 @@ def _read_head(
     data = connection.buffer
     start = 0
     while True:
-        end = data.find(b"\r\n\r\n", start)
+        end = data.find(b"\r\n\r\n", start, MAX_HEAD + 4)
         if end >= 0:
             break
         if len(data) > MAX_HEAD:
@@ -285,13 +294,18 @@ def _read_head(
                 raise _Closed
             raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
         data += chunk
-    head, connection.buffer = data[:end], data[end + 4 :]
+    head = bytes(data[:end])
+    del data[: end + 4]
     if len(head) > MAX_HEAD:
         raise httpx.RemoteProtocolError("the answer's header block is too long")
     lines = head.split(b"\r\n")
     version, _, rest = lines[0].partition(b" ")
     code, _, reason = rest.partition(b" ")
-    if version not in (b"HTTP/1.1", b"HTTP/1.0") or len(code) != 3 or not code.isdigit():
+    if (
+        version not in (b"HTTP/1.1", b"HTTP/1.0")
+        or not _STATUS.fullmatch(code)
+        or _UNSAFE_VALUE.search(reason)
+    ):
         raise httpx.RemoteProtocolError(f"malformed status line {lines[0][:80]!r}")
     if len(lines) - 1 > MAX_HEADERS:
         raise httpx.RemoteProtocolError("the answer has too many header fields")
@@ -309,12 +323,13 @@ def _final_head(
 ) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
     """The answer's head, past informational (1xx) ones; 101 (an upgrade nobody asked for) is a
     protocol error."""
-    while True:
+    for _ in range(MAX_INFORMATIONAL + 1):
         status, reason, version, headers = _read_head(connection, timeout)
         if status == 101:
             raise httpx.RemoteProtocolError("the server switched protocols, which nobody asked for")
         if status >= 200:
             return status, reason, version, headers
+    raise httpx.RemoteProtocolError(f"more than {MAX_INFORMATIONAL} informational answers")
 
 
 class _Body(httpx.SyncByteStream):
@@ -356,7 +371,7 @@ class _Body(httpx.SyncByteStream):
                 self._reuse = False  # both framings named: not trusted for the next answer
         elif b"content-length" in values:
             lengths = {v.strip() for v in values[b"content-length"]}
-            if len(lengths) != 1 or not next(iter(lengths)).isdigit():
+            if len(lengths) != 1 or not _LENGTH.fullmatch(next(iter(lengths))):
                 connection.close()
                 raise httpx.RemoteProtocolError("malformed Content-Length")
             self._length = int(next(iter(lengths)))
@@ -381,7 +396,9 @@ class _Body(httpx.SyncByteStream):
 
     def _counted(self, connection: _Connection, length: int) -> Iterator[bytes]:
         left = length
-        data, connection.buffer = connection.buffer[:left], connection.buffer[left:]
+        buffer = connection.buffer
+        data = bytes(buffer[:left])
+        del buffer[:left]
         while True:
             if data:
                 left -= len(data)
@@ -395,10 +412,12 @@ class _Body(httpx.SyncByteStream):
                     f"received {length - left} bytes, expected {length}"
                 )
             if len(data) > left:
-                data, connection.buffer = data[:left], data[left:]
+                buffer += data[left:]
+                data = data[:left]
 
     def _until_close(self, connection: _Connection) -> Iterator[bytes]:
-        data, connection.buffer = connection.buffer, b""
+        data = bytes(connection.buffer)
+        connection.buffer.clear()
         while True:
             if data:
                 yield data
@@ -409,10 +428,11 @@ class _Body(httpx.SyncByteStream):
     def _line(self, connection: _Connection) -> bytes:
         data = connection.buffer
         while True:
-            end = data.find(b"\r\n")
+            end = data.find(b"\r\n", 0, MAX_HEAD + 2)
             if end >= 0:
-                connection.buffer = data[end + 2 :]
-                return data[:end]
+                line = bytes(data[:end])
+                del data[: end + 2]
+                return line
             if len(data) > MAX_HEAD:
                 raise httpx.RemoteProtocolError("a chunk line is too long")
             chunk = connection.recv(self._timeout)

@@ -71,6 +71,7 @@ class Presend:
         self._answer: bytes | None = None
         self._done = threading.Event()
         self._sock: socket.socket | None = None
+        self._cancelled = False
         threading.Thread(target=self._run, name="slsalint-presend", daemon=True).start()
 
     def matches(self, method: str, url: str, headers: Mapping[str, str]) -> bool:
@@ -86,13 +87,13 @@ class Presend:
         return self._answer
 
     def close(self) -> None:
-        """Drop the connection (an answer not yet in is never used)."""
+        """Give up on the answer: the connection is shut down, which wakes the thread reading it
+        (that thread closes it; an answer not yet in is never used)."""
+        self._cancelled = True
         sock = self._sock
         if sock is not None:
             with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)  # wakes the reading thread
-            with contextlib.suppress(OSError):
-                sock.close()
+                sock.shutdown(socket.SHUT_RDWR)
 
     def _run(self) -> None:
         try:
@@ -100,7 +101,12 @@ class Presend:
         except Exception:  # the client sends the request itself
             self._answer = None
         finally:
-            self.close()
+            sock = self._sock
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.close()
+            if self._cancelled:
+                self._answer = None
             self._done.set()
 
     def _exchange(self) -> bytes | None:
@@ -111,6 +117,8 @@ class Presend:
         port = parts.port or (443 if https else 80)
         sock = socket.create_connection((parts.hostname, port), timeout=self._connect_timeout)
         self._sock = sock
+        if self._cancelled:
+            return None
         if https:
             import ssl
 
@@ -125,28 +133,31 @@ class Presend:
         lines += ["Accept-Encoding: identity", "Connection: close", "", ""]
         sock.settimeout(self._read_timeout)
         sock.sendall("\r\n".join(lines).encode("ascii"))
-        data = b""
+        data = bytearray()
         while not _complete(data):
-            if time.monotonic() >= self._ends or len(data) > self._limit:
+            if time.monotonic() >= self._ends or len(data) > self._limit or self._cancelled:
                 return None
             chunk = sock.recv(_CHUNK)
             if not chunk:
                 break
             data += chunk
-        return data
+        return bytes(data)
 
 
-def _complete(data: bytes) -> bool:
-    """Whether ``data`` holds a whole answer framed by one ``Content-Length`` (else the server
-    closing the connection, as asked, ends it)."""
+def _complete(data: bytearray) -> bool:
+    """Whether ``data`` evidently holds a whole final answer: framed by one ``Content-Length``, a
+    ``204``/``304``, or chunked and ending with the last chunk (else the server closing the
+    connection, as asked, ends it). Only when to stop reading: the client's parser judges it."""
     end = data.find(b"\r\n\r\n")
-    if end < 0 or not data.startswith(b"HTTP/1.1 2"):
-        return False
-    head = data[: end + 2]
+    if end < 0 or not data.startswith(b"HTTP/1.") or data[9:10] == b"1":
+        return False  # no head yet, or an informational one first: wait for the close
+    head = bytes(data[: end + 2]).lower()
+    if head[9:12] in (b"204", b"304"):
+        return True
+    if b"\r\ntransfer-encoding:" in head:
+        return data.endswith(b"\r\n0\r\n\r\n")
     lengths = _LENGTH.findall(head)
-    if len(lengths) != 1 or b"transfer-encoding" in head.lower():
-        return False
-    return len(data) >= end + 4 + int(lengths[0])
+    return len(lengths) == 1 and len(data) >= end + 4 + int(lengths[0])
 
 
 def start(text: str, side_repository: str | None) -> list[Presend]:

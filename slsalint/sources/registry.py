@@ -31,7 +31,8 @@ import email.utils
 import re
 import threading
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
@@ -66,9 +67,14 @@ from slsalint.sources.pool import RequestPool
 from slsalint.sources.presend import Presend
 from slsalint.sources.reference import DOCKER_HUB, ImageRef, api_base, is_loopback, redact
 
+ENCODING_OVERHEAD = 1024
+"""Bytes an encoded (gzip) body may have beyond the size limit of what it decodes to."""
 DEFAULT_MAX_MANIFEST = Limits().manifest_size
 DEFAULT_MAX_BLOB = Limits().blob_size
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_TOKEN = re.compile(r"[\x21-\x7e]+")
+"""A bearer token as it may be sent back: visible ASCII (RFC 6750's b64token, loosely)."""
+MAX_TOKEN = 64 * 1024
 _CHALLENGE_PARAM = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))')
 KNOWN_TOKEN_SERVICES: dict[str, frozenset[str]] = {
     DOCKER_HUB: frozenset({"auth.docker.io"}),
@@ -252,41 +258,64 @@ def read_limited(
 
     A body shorter than its Content-Length is a truncated transfer, and a Content-Length other than
     the descriptor's size (``expected_size``; of a body sent without a Content-Encoding) a broken
-    one: both raise ``httpx.RemoteProtocolError`` (retried like any broken connection). An encoded
-    body is bounded by what it decodes to; one that does not decode is ``error``."""
+    one: both raise ``httpx.RemoteProtocolError`` (retried like any broken connection). A body
+    sent with a Content-Encoding is decoded here, at most ``limit`` bytes of it whatever it
+    expands to, and only ``gzip`` or ``deflate`` once: other codings, layered codings, a body that
+    does not decode or has bytes after its end are ``error``."""
     raw = response.headers.get("content-length")
     declared = int(raw) if raw and raw.isdigit() and len(raw) < 20 else None
-    if declared is not None and declared > limit:
+    codings = [
+        c.strip().lower()
+        for c in response.headers.get("content-encoding", "").split(",")
+        if c.strip().lower() not in ("", "identity")
+    ]
+    if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+        raise error(f"{what}: unsupported Content-Encoding {', '.join(codings)[:60]!r}")
+    decoder = None
+    if codings:
+        decoder = zlib.decompressobj(zlib.MAX_WBITS | (16 if "gzip" in codings[0] else 0))
+    # The bytes sent: the limit, with room for an encoding's own overhead on a tiny body.
+    sent_limit = limit if decoder is None else limit + ENCODING_OVERHEAD
+    if declared is not None and declared > sent_limit:
         raise error(f"{what}: {declared} bytes, over the {limit}-byte limit")
-    encoded = response.headers.get("content-encoding", "").strip().lower() not in ("", "identity")
-    if declared is not None and expected_size is not None and declared != expected_size and not encoded:
+    if declared is not None and expected_size is not None and declared != expected_size and decoder is None:
         kind = "short" if declared < expected_size else "long"
         raise httpx.RemoteProtocolError(
             f"{kind} Content-Length: the answer announces {declared} bytes, "
             f"the descriptor says {expected_size}"
         )
     chunks: list[bytes] = []
+    sent = 0
     total = 0
-    try:
-        # Decoded (Content-Encoding) as it arrives: the limit bounds what it decodes to.
-        for chunk in response.iter_bytes():
-            total += len(chunk)
-            if total > limit:
+    if response.is_stream_consumed:  # read already, and decoded, by whoever made it (a test transport)
+        pieces: Iterable[bytes] = [response.content]
+        decoder = None
+        sent_limit = limit
+    else:
+        pieces = response.iter_raw()
+    for piece in pieces:
+        sent += len(piece)
+        if sent > sent_limit:
+            raise error(f"{what}: body over the {limit}-byte limit")
+        if decoder is not None:
+            try:
+                piece = decoder.decompress(piece, limit + 1 - total)
+            except zlib.error:
+                raise error(f"{what}: the body is not valid {codings[0]!r} content") from None
+            if decoder.unconsumed_tail:
                 raise error(f"{what}: body over the {limit}-byte limit")
-            chunks.append(chunk)
-            left = remaining()
-            if left is not None and left <= 0:  # also when a transport other than ours carries it
-                raise httpx.ReadTimeout("the request's deadline passed while the body was arriving")
-    except httpx.DecodingError:
-        encoding = response.headers.get("content-encoding", "")
-        raise error(f"{what}: the body is not valid {encoding[:40]!r} content") from None
+        total += len(piece)
+        if total > limit:
+            raise error(f"{what}: body over the {limit}-byte limit")
+        chunks.append(piece)
+        left = remaining()
+        if left is not None and left <= 0:  # also when a transport other than ours carries it
+            raise httpx.ReadTimeout("the request's deadline passed while the body was arriving")
+    if decoder is not None and (not decoder.eof or decoder.unused_data):
+        raise error(f"{what}: the body is not valid {codings[0]!r} content")
     body = b"".join(chunks)
-    # Content-Length counts the bytes sent: of an encoded body, not what they decode to.
-    received = response.num_bytes_downloaded if encoded else len(body)
-    if declared is not None and declared != received:
-        raise httpx.RemoteProtocolError(
-            f"truncated body: {received} of the {declared} bytes announced arrived"
-        )
+    if declared is not None and declared != sent:
+        raise httpx.RemoteProtocolError(f"truncated body: {sent} of the {declared} bytes announced arrived")
     response._content = body
 
 
@@ -528,6 +557,10 @@ class RegistryClient(HttpClientBase):
         token = body.get("token") or body.get("access_token")
         if not isinstance(token, str) or not token:
             raise RegistryError(f"{ref.name}: token service returned no token")
+        if len(token) > MAX_TOKEN or not _TOKEN.fullmatch(token):
+            # Sent back as a header: a token with spaces, controls or non-ASCII text (RFC 6750
+            # allows none) could not be, or would end the header block early. Never echoed.
+            raise RegistryError(f"{ref.name}: token service returned a malformed token")
         with self._lock:
             self._tokens[(ref.api_host, scope)] = token
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import socket
+import zlib
 
 import pytest
 
@@ -72,3 +73,59 @@ def test_a_body_that_does_not_decode_is_broken_content() -> None:
             pytest.raises(BadContent, match="is not valid 'gzip' content"),
         ):
             client.get_manifest(ref, "1")
+
+
+def _answer(url: str, limits: Limits | None = None) -> str:
+    ref = parse_reference(f"{url.removeprefix('http://')}/app:1")
+    with RegistryClient(limits=limits, retries=0) as client:
+        try:
+            return client.get_manifest(ref, "1").digest
+        except BadContent as exc:
+            return str(exc)
+
+
+def _encoded(body: bytes, encoding: bytes) -> object:
+    def make(seen: list[bytes]) -> Script:
+        def script(conn: socket.socket, number: int) -> None:
+            while read_request(conn):
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Encoding: %b\r\nContent-Length: %d\r\n\r\n%b"
+                    % (encoding, len(body), body)
+                )
+
+        return script
+
+    return run(make)
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "message"),
+    [
+        (gzip.compress(gzip.compress(MANIFEST)), b"gzip, gzip", "unsupported Content-Encoding 'gzip, gzip'"),
+        (MANIFEST, b"br", "unsupported Content-Encoding 'br'"),
+        (MANIFEST, b"x-foo", "unsupported Content-Encoding 'x-foo'"),
+        (gzip.compress(MANIFEST) + b"trailing", b"gzip", "is not valid 'gzip' content"),
+        (gzip.compress(MANIFEST)[:-8], b"gzip", "is not valid 'gzip' content"),  # cut short
+        (gzip.compress(b"\0" * 50_000_000), b"gzip", "body over the 4194304-byte limit"),  # 50 KB -> 50 MB
+    ],
+)
+def test_encodings_past_one_gzip_or_deflate_and_bombs_are_refused(
+    body: bytes, encoding: bytes, message: str
+) -> None:
+    for url, _ in _encoded(body, encoding):  # type: ignore[attr-defined]
+        assert message in _answer(url)
+
+
+def test_deflate_and_identity_are_read() -> None:
+    digest = "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
+    for body, encoding in ((zlib.compress(MANIFEST), b"deflate"), (MANIFEST, b"identity")):
+        for url, _ in _encoded(body, encoding):  # type: ignore[attr-defined]
+            assert _answer(url) == digest
+
+
+def test_a_tiny_encoded_body_is_not_refused_for_its_encoding_overhead() -> None:
+    tiny = b"{}"
+    for url, _ in _encoded(gzip.compress(tiny), b"gzip"):  # type: ignore[attr-defined]
+        ref = parse_reference(f"{url.removeprefix('http://')}/app:1")
+        with RegistryClient(retries=0) as client:
+            assert client.get_blob(ref, "sha256:" + hashlib.sha256(tiny).hexdigest(), 2) == tiny

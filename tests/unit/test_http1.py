@@ -478,3 +478,44 @@ def test_an_answer_received_whole_is_parsed_as_one_from_a_connection() -> None:
     ):
         with pytest.raises(httpx.RemoteProtocolError, match=message):
             http1.read_whole(broken, "GET")
+
+
+def test_an_answer_of_many_tiny_chunks_is_parsed_in_linear_time() -> None:
+    """200,000 one-byte chunks (1.2 MB): each is taken from the front of the buffer without
+    copying the rest (re-slicing it per chunk would copy terabytes; this ends at once)."""
+    body = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"1\r\nx\r\n" * 200_000 + b"0\r\n\r\n"
+    started = time.monotonic()
+    assert http1.read_whole(body, "GET")[2] == b"x" * 200_000
+    assert time.monotonic() - started < 60  # does not hang (not a speed target)
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n", "malformed Content-Length"),
+        (b"HTTP/1.1 099 Odd\r\n\r\n", "malformed status line"),
+        (b"HTTP/1.1 200 O\x00K\r\nContent-Length: 0\r\n\r\n", "malformed status line"),
+        (b"HTTP/1.1 100 Continue\r\n\r\n" * 17 + OK, "more than 16 informational answers"),
+    ],
+)
+def test_what_would_not_be_an_answer_is_a_protocol_error_live_and_whole(
+    transport: Http1Transport, reply: bytes, message: str
+) -> None:
+    def make(seen: list[bytes]) -> Script:
+        def script(conn: socket.socket, number: int) -> None:
+            read_request(conn)
+            conn.sendall(reply)
+
+        return script
+
+    for url, _ in run(make):
+        with pytest.raises(httpx.RemoteProtocolError, match=message):
+            get(transport, url)
+    with pytest.raises(httpx.RemoteProtocolError, match=message):
+        http1.read_whole(reply, "GET")
+
+
+@pytest.mark.parametrize("host", ["a..b", "a" * 64 + ".example"])
+def test_a_name_the_resolver_cannot_encode_is_a_connect_error(transport: Http1Transport, host: str) -> None:
+    with pytest.raises(httpx.ConnectError):
+        get(transport, f"http://{host}/v2/")

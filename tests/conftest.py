@@ -7,19 +7,9 @@ from pathlib import Path
 
 import pytest
 
-NETWORK_VARIABLES = (
-    "https_proxy",
-    "HTTPS_PROXY",
-    "http_proxy",
-    "HTTP_PROXY",
-    "all_proxy",
-    "ALL_PROXY",
-    "no_proxy",
-    "NO_PROXY",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-    "COSIGN_REPOSITORY",
-)
+from slsalint.sources.presend import PROXY_VARIABLES, TRUST_VARIABLES
+
+NETWORK_VARIABLES = (*PROXY_VARIABLES, *TRUST_VARIABLES, "COSIGN_REPOSITORY")
 """Variables of the machine running the suite that would change how the CLI and clients reach a
 registry (a CI runner's proxy, a CA bundle): cleared here, for the whole session, so every test
 talks to its loopback servers directly; tests that want them set them deliberately."""

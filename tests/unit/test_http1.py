@@ -106,6 +106,19 @@ def answers(*replies: bytes, keep_open: bool = True) -> Callable[[list[bytes]], 
     return make
 
 
+def replying(reply: bytes) -> Callable[[list[bytes]], Script]:
+    """A script answering each connection's first request with ``reply``, then closing it."""
+
+    def make(seen: list[bytes]) -> Script:
+        def script(conn: socket.socket, number: int) -> None:
+            read_request(conn)
+            conn.sendall(reply)
+
+        return script
+
+    return make
+
+
 def run(make: Callable[[list[bytes]], Script]) -> Iterator[tuple[str, list[bytes]]]:
     seen: list[bytes] = []
     with server(make(seen)) as (url, accepted):
@@ -262,14 +275,7 @@ def test_informational_answers_are_skipped(transport: Http1Transport) -> None:
 def test_malformed_and_cut_off_answers_are_protocol_errors(
     transport: Http1Transport, reply: bytes, message: str
 ) -> None:
-    def make(seen: list[bytes]) -> Script:
-        def script(conn: socket.socket, number: int) -> None:
-            read_request(conn)
-            conn.sendall(reply)
-
-        return script
-
-    for url, _ in run(make):
+    for url, _ in run(replying(reply)):
         with pytest.raises(httpx.RemoteProtocolError, match=message):
             get(transport, url)
 
@@ -408,14 +414,7 @@ def test_a_get_cut_off_before_any_answer_is_sent_again_and_a_post_is_not(
     ],
 )
 def test_framing_h11_refused_is_refused(transport: Http1Transport, reply: bytes, message: str) -> None:
-    def make(seen: list[bytes]) -> Script:
-        def script(conn: socket.socket, number: int) -> None:
-            read_request(conn)
-            conn.sendall(reply)
-
-        return script
-
-    for url, _ in run(make):
+    for url, _ in run(replying(reply)):
         with pytest.raises(httpx.RemoteProtocolError, match=message):
             get(transport, url)
 
@@ -501,14 +500,7 @@ def test_an_answer_of_many_tiny_chunks_is_parsed_in_linear_time() -> None:
 def test_what_would_not_be_an_answer_is_a_protocol_error_live_and_whole(
     transport: Http1Transport, reply: bytes, message: str
 ) -> None:
-    def make(seen: list[bytes]) -> Script:
-        def script(conn: socket.socket, number: int) -> None:
-            read_request(conn)
-            conn.sendall(reply)
-
-        return script
-
-    for url, _ in run(make):
+    for url, _ in run(replying(reply)):
         with pytest.raises(httpx.RemoteProtocolError, match=message):
             get(transport, url)
     with pytest.raises(httpx.RemoteProtocolError, match=message):

@@ -42,3 +42,38 @@ def test_a_token_that_cannot_be_sent_back_is_refused(token: str) -> None:
         if token:
             assert token not in message
         assert not any(b"Authorization" in request for request in seen)  # never sent
+
+
+def test_cookies_set_by_a_token_service_or_registry_are_never_sent_back() -> None:
+    def make(seen: list[bytes]) -> Script:
+        def script(conn: socket.socket, number: int) -> None:
+            while request := read_request(conn):
+                seen.append(request)
+                port = conn.getsockname()[1]
+                if request.startswith(b"GET /token"):
+                    body = b'{"token": "t0ken"}'
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\nSet-Cookie: session=abc; Path=/\r\n"
+                        b"Content-Length: %d\r\n\r\n%b" % (len(body), body)
+                    )
+                elif b"Bearer t0ken" not in request:
+                    challenge = f'Bearer realm="http://127.0.0.1:{port}/token",service="s"'.encode()
+                    conn.sendall(
+                        b"HTTP/1.1 401 Unauthorized\r\nSet-Cookie: lb=1; Path=/\r\n"
+                        b"WWW-Authenticate: %b\r\nContent-Length: 0\r\n\r\n" % challenge
+                    )
+                else:
+                    conn.sendall(
+                        b"HTTP/1.1 404 Not Found\r\nSet-Cookie: lb=2; Path=/\r\nContent-Length: 0\r\n\r\n"
+                    )
+
+        return script
+
+    for url, seen in run(make):
+        ref = parse_reference(f"{url.removeprefix('http://')}/app:1")
+        with RegistryClient(retries=0) as client:
+            for _ in range(2):
+                with pytest.raises(RegistryError, match="not found"):
+                    client.get_manifest(ref, "1")
+        assert len(seen) >= 4
+        assert not any(b"\r\ncookie:" in request.lower() for request in seen)

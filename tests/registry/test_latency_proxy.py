@@ -194,3 +194,55 @@ def test_a_tls_handshake_is_refused_at_once(registry: Registry) -> None:
             assert sock.recv(4096) == b""  # then closed
         assert log() == []
     assert answer.startswith(b"HTTP/1.1 400 ")
+
+
+def test_replay_answers_repeated_requests_without_the_registry(registry: Registry, tmp_path: Path) -> None:
+    """``replay``: the second identical GET is answered from the recording, byte for byte and still
+    one latency late, with the registry no longer holding the manifest; a request that differs
+    (another Accept, a PUT) is forwarded."""
+    source = tmp_path / "source"
+    build_image(source, 1)
+    registry.push_layout(source, "lp/replay")
+    recording = tmp_path / "answers.json"
+    accept = {"Accept": INDEX}
+    with latency_proxy.proxy_process(registry.base, latency=LATENCY, replay=recording) as (host, log):
+        with httpx.Client(base_url=f"http://{host}") as client:
+            first = client.get("/v2/lp/replay/manifests/v1.0.0", headers=accept)
+            assert first.status_code == 200
+            digest = first.headers["docker-content-digest"]
+            assert client.get(f"/v2/lp/replay/manifests/{digest}", headers=accept).status_code == 200
+        log.timings()  # written to the recording at each log read
+    registry.delete_manifest("lp/replay", digest)
+    with httpx.Client(base_url=registry.base) as direct:
+        assert direct.get(f"/v2/lp/replay/manifests/{digest}", headers=accept).status_code == 404
+    with latency_proxy.proxy_process(registry.base, latency=LATENCY, replay=recording) as (host, log):
+        with httpx.Client(base_url=f"http://{host}") as client:
+            again = client.get(f"/v2/lp/replay/manifests/{digest}", headers=accept)
+            other = client.get(f"/v2/lp/replay/manifests/{digest}", headers={"Accept": MANIFEST})
+            put = client.put("/v2/lp/replay/manifests/x", content=b"{}", headers={"Content-Type": MANIFEST})
+        timings = log.timings()
+    assert again.status_code == 200 and again.content == first.content
+    assert again.headers["docker-content-digest"] == digest
+    assert other.status_code == 404  # not recorded: the registry was asked, and has it no more
+    assert put.status_code >= 400
+    _all_late_enough(timings)
+    assert timings[0][3] == tuple(sorted({digest} | set(_named(first.content))))
+
+
+def _named(body: bytes) -> set[str]:
+    return {match.decode() for match in latency_proxy.DIGEST.findall(body)}
+
+
+def test_replay_in_memory_serves_the_second_request(registry: Registry, tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    build_image(source, 1)
+    registry.push_layout(source, "lp/memory")
+    with latency_proxy.proxy_process(registry.base, latency=LATENCY, replay=True) as (host, log):
+        with httpx.Client(base_url=f"http://{host}") as client:
+            first = client.get("/v2/lp/memory/manifests/v1.0.0", headers={"Accept": INDEX})
+            digest = first.headers["docker-content-digest"]
+            registry.delete_manifest("lp/memory", digest)
+            second = client.get("/v2/lp/memory/manifests/v1.0.0", headers={"Accept": INDEX})
+        _all_late_enough(log.timings())
+    assert first.status_code == second.status_code == 200
+    assert second.content == first.content

@@ -26,6 +26,7 @@ connection is closed. Listens on 127.0.0.1 only."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -36,6 +37,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -167,6 +169,23 @@ def _headers(lines: list[bytes]) -> dict[bytes, bytes]:
     return out
 
 
+def _replay_key(method: bytes, target: bytes, lines: list[bytes]) -> bytes | None:
+    """What makes two requests the same for a recorded answer: the method, the target and every
+    header but ``Host`` (the proxy's own port); None for a request that is never replayed (one
+    that may change something or carries a body)."""
+    if method not in (b"GET", b"HEAD"):
+        return None
+    fields = []
+    for line in lines:
+        name, _, value = line.partition(b":")
+        key = name.strip().lower()
+        if key in (b"content-length", b"transfer-encoding"):
+            return None
+        if key != b"host":
+            fields.append(key + b":" + value.strip())
+    return b"\n".join([method + b" " + target, *sorted(fields)])
+
+
 def _closes(version: bytes, headers: dict[bytes, bytes]) -> bool:
     connection = headers.get(b"connection")
     if connection is None:
@@ -202,6 +221,7 @@ class _Exchange:
         "deadline",
         "finished",
         "head",
+        "key",
         "method",
         "names",
         "path",
@@ -209,6 +229,7 @@ class _Exchange:
         "pending_size",
         "proxy",
         "queued",
+        "recording",
         "released",
         "request_body",
         "retried",
@@ -248,7 +269,24 @@ class _Exchange:
         if not self.released:
             self.timer = proxy.loop.call_at(proxy.loop.time() + delay, self._deadline)
         self.request_body = _framing(headers, None, default=_LENGTH)
+        self.key = _replay_key(method, target, lines[1:]) if proxy.replays is not None else None
+        self.recording: list[bytes] | None = None
+        replayed = proxy.replays.get(self.key) if self.key is not None and proxy.replays is not None else None
+        if replayed is not None:
+            # An answer recorded earlier: no registry is asked (its CPU is not this machine's,
+            # as a remote registry's is not). Given once the client has this exchange.
+            self.names = replayed[0]
+            proxy.loop.call_soon(self._replay, replayed[1])
+            return
+        if self.key is not None:
+            self.recording = []
         proxy.attach(self)
+
+    def _replay(self, data: bytes) -> None:
+        if self.finished:
+            return
+        self.answer(data)
+        self.done(keep=True)
 
     # request side
     def to_upstream(self, data: bytes) -> None:
@@ -271,6 +309,8 @@ class _Exchange:
         if not data:
             return
         self.sent = True
+        if self.recording is not None:
+            self.recording.append(data)
         if self.released:
             self.client.transport.write(data)
             return
@@ -282,6 +322,11 @@ class _Exchange:
     def done(self, *, keep: bool) -> None:
         """The whole answer was read; ``keep``: the upstream connection may be used again."""
         self.answer_done = True
+        recording, self.recording = self.recording, None
+        if recording is not None and keep and not self.closes and self.key is not None:
+            data = b"".join(recording)
+            if len(data) <= HOLD_BYTES and self.proxy.replays is not None:
+                self.proxy.replays.setdefault(self.key, (self.names, data))
         upstream, self.upstream = self.upstream, None
         self.queued = []
         if upstream is not None:
@@ -304,6 +349,7 @@ class _Exchange:
             self.queued = [self.head]
             self.proxy.attach(self, fresh=True)
             return
+        self.recording = None
         if not self.sent:
             self.answer(_BAD_GATEWAY)
         self.closes = True
@@ -573,7 +619,13 @@ class _Upstream(asyncio.Protocol):
 class LatencyProxy:
     """Forwards to ``upstream`` (``http://host:port``), each answer held ``latency`` seconds."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, upstream: str, latency: float) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        upstream: str,
+        latency: float,
+        replays: dict[bytes, tuple[tuple[str, ...], bytes]] | None = None,
+    ) -> None:
         parts = urlsplit(upstream)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"{upstream}: the latency proxy forwards to an http:// registry")
@@ -585,6 +637,9 @@ class LatencyProxy:
         self.clients: set[_Client] = set()
         self.idle: list[_Upstream] = []
         self.connecting: set[asyncio.Task[None]] = set()
+        self.replays = replays
+        """Recorded answers, served instead of the registry's (None: every request is forwarded);
+        each answer forwarded is added, for the requests after it."""
 
     async def start(self) -> asyncio.Server:
         return await self.loop.create_server(lambda: _Client(self), "127.0.0.1", 0, backlog=1024)
@@ -632,9 +687,30 @@ class LatencyProxy:
             upstream.transport.abort()
 
 
-async def _serve(upstream: str, latency: float, log: str) -> None:
+def _load_replays(path: str) -> dict[bytes, tuple[tuple[str, ...], bytes]]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            stored = json.load(handle)
+    except FileNotFoundError:
+        return {}
+    return {
+        base64.b64decode(key): (tuple(names), base64.b64decode(data)) for key, (names, data) in stored.items()
+    }
+
+
+def _save_replays(path: str, replays: dict[bytes, tuple[tuple[str, ...], bytes]]) -> None:
+    stored = {
+        base64.b64encode(key).decode(): [list(names), base64.b64encode(data).decode()]
+        for key, (names, data) in replays.items()
+    }
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(stored, handle)
+
+
+async def _serve(upstream: str, latency: float, log: str, replay_file: str | None = None) -> None:
     loop = asyncio.get_running_loop()
-    proxy = LatencyProxy(loop, upstream, latency)
+    replays = None if replay_file is None else {} if replay_file == "-" else _load_replays(replay_file)
+    proxy = LatencyProxy(loop, upstream, latency, replays)
     server = await proxy.start()
     print(f"127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
     done = loop.create_future()
@@ -659,6 +735,8 @@ async def _serve(upstream: str, latency: float, log: str) -> None:
             if line.strip() == b"dump":
                 with open(log, "w", encoding="utf-8") as handle:
                     json.dump({"paths": proxy.paths, "timings": proxy.timings}, handle)
+                if replay_file and replay_file != "-" and proxy.replays is not None:
+                    _save_replays(replay_file, proxy.replays)
                 print("ok", flush=True)
 
     loop.add_reader(stdin, on_stdin)
@@ -668,24 +746,35 @@ async def _serve(upstream: str, latency: float, log: str) -> None:
 
 
 @contextmanager
-def proxy_process(upstream: str, *, latency: float = 0.0) -> Iterator[tuple[str, RequestLog]]:
+def proxy_process(
+    upstream: str, *, latency: float = 0.0, replay: Path | bool = False
+) -> Iterator[tuple[str, RequestLog]]:
     """The proxy in its own process, as ``tests.support.proxy.proxy_process`` (same arguments,
     same yielded ``(host:port, requests)``): ``requests(contains)`` lists the request paths seen
     so far that contain ``contains``, ``requests.timings()`` each request's path, when it arrived,
-    when its answer was sent and the digests a 2xx answer named."""
+    when its answer was sent and the digests a 2xx answer named.
+
+    ``replay``: answer a GET or HEAD identical (method, target, headers but ``Host``) to one
+    answered before from the recorded answer, the registry not asked: the registry's CPU is then
+    off this machine, as a remote registry's is. The first of each is forwarded and its whole
+    kept-alive answer (up to ``HOLD_BYTES``) recorded. ``True``: recorded for this process only;
+    a file: read from it at start and written to it at each log read, for the next process."""
     from tests.support.proxy import module_process
 
-    with module_process("tests.support.latency_proxy", upstream, latency) as running:
+    extra = [] if replay is False else ["-"] if replay is True else [str(replay)]
+    with module_process("tests.support.latency_proxy", upstream, latency, *extra) as running:
         yield running
 
 
 def main(argv: list[str]) -> None:
-    """``python -m tests.support.latency_proxy UPSTREAM LATENCY LOGFILE``: serve until stdin closes;
-    each ``dump`` line on stdin writes the request paths and timings to LOGFILE and answers ``ok``."""
+    """``python -m tests.support.latency_proxy UPSTREAM LATENCY LOGFILE [REPLAYFILE|-]``: serve
+    until stdin closes; each ``dump`` line on stdin writes the request paths and timings to LOGFILE
+    (and the recorded answers to REPLAYFILE) and answers ``ok``. ``-``: answers are recorded and
+    replayed in memory only."""
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # two descriptors per connection
-    asyncio.run(_serve(argv[0], float(argv[1]), argv[2]))
+    asyncio.run(_serve(argv[0], float(argv[1]), argv[2], argv[3] if len(argv) > 3 else None))
 
 
 if __name__ == "__main__":

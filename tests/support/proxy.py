@@ -456,12 +456,15 @@ def proxy_process(upstream: str, *, latency: float = 0.0) -> Iterator[tuple[str,
 
 
 @contextmanager
-def module_process(module: str, upstream: str, latency: float) -> Iterator[tuple[str, RequestLog]]:
-    """``python -m MODULE UPSTREAM LATENCY LOGFILE``: a proxy that prints its host:port, writes
-    its log on each ``dump`` line and ends when stdin closes (this one's and the latency proxy's)."""
+def module_process(
+    module: str, upstream: str, latency: float, *extra: str
+) -> Iterator[tuple[str, RequestLog]]:
+    """``python -m MODULE UPSTREAM LATENCY LOGFILE [EXTRA...]``: a proxy that prints its host:port,
+    writes its log on each ``dump`` line and ends when stdin closes (this one's and the latency
+    proxy's)."""
     with tempfile.TemporaryDirectory() as tmp:
         log = f"{tmp}/requests.json"
-        command = [sys.executable, "-m", module, upstream, str(latency), log]
+        command = [sys.executable, "-m", module, upstream, str(latency), log, *extra]
         root = str(Path(__file__).resolve().parents[2])
         process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root, env={**os.environ}

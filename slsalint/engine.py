@@ -84,6 +84,9 @@ class RegistrySettings:
     """Called with (number, count, reference) when the check of each target starts."""
     github: GitHubSettings | None = None
     """Also read GitHub's attestations API (``--github-attestations``) for every checked digest."""
+    fanout: bool = True
+    """A wide index's manifests and blobs are sent for ahead by one thread
+    (``slsalint.sources.fanout``); False: each request thread sends its own."""
 
     _budget: Budget | None = field(default=None, init=False, repr=False)
 
@@ -148,6 +151,7 @@ def open_client(settings: RegistrySettings) -> RegistryClient:
         budget=settings.budget(),
         progress=settings.progress,
         registry_ca=settings.registry_ca,
+        fanout=settings.fanout,
     )
 
 

@@ -48,6 +48,15 @@ class BlobCache:
         algorithm, _, hexpart = digest.partition(":")
         return self.root / "blobs" / algorithm / hexpart[:2] / hexpart
 
+    def has(self, digest: str) -> bool:
+        """Whether an entry for ``digest`` is there (not read or verified: ``get`` does that)."""
+        if not is_digest(digest):
+            return False
+        with self._lock:
+            if digest in self._pending:
+                return True
+        return self._path(digest).is_file()
+
     def get(self, digest: str) -> bytes | None:
         if not is_digest(digest):
             return None

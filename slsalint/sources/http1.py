@@ -152,7 +152,7 @@ class Http1Transport(httpx.BaseTransport):
         port = url.port or (443 if scheme == "https" else 80)
         key = (scheme, host, port)
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
-        message = _message(request)
+        message = message_of(request)
         with self._lock:
             connection = self._idle.pop(key, None)
         if connection is not None and connection.dropped():
@@ -250,7 +250,7 @@ class Http1Transport(httpx.BaseTransport):
             connection.close()
 
 
-def _message(request: httpx.Request) -> bytes:
+def message_of(request: httpx.Request) -> bytes:
     """The request line, headers and body, as sent."""
     url = request.url
     target = url.raw_path or b"/"

@@ -615,6 +615,10 @@ class NetworkTransport(httpx.BaseTransport):
                 self._tls = self._trust.context()
             return self._tls
 
+    def tls_context(self, scheme: str) -> ssl.SSLContext:
+        """The TLS context the direct route of ``scheme`` verifies with (``fanout`` uses it)."""
+        return self._context(scheme)
+
     def _route(self, scheme: str, proxy: Proxy | None) -> LazyTransport:
         key = (scheme, proxy)
         routes: dict[tuple[str, Proxy | None], LazyTransport] | None = getattr(self._local, "routes", None)

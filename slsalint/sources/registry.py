@@ -47,7 +47,8 @@ from slsalint.errors import ConfigError, OperationalError
 from slsalint.sources.cache import BlobCache
 from slsalint.sources.credentials import Credential, lookup, names_host
 from slsalint.sources.deadline import Budget, deadline, earliest, remaining
-from slsalint.sources.http1 import read_whole
+from slsalint.sources.fanout import FanOut, Follow, Prefetch
+from slsalint.sources.http1 import message_of, read_whole
 from slsalint.sources.limits import Limits
 from slsalint.sources.mediatypes import MANIFEST_ACCEPT
 from slsalint.sources.network import NetworkTransport, ProxySettings
@@ -124,6 +125,8 @@ class ClientStats:
     blob_requests: int = 0
     manifest_requests: int = 0
     cache_hits: int = 0
+    ahead: int = 0
+    """Requests whose answer was taken from one sent ahead (``presend``, ``prefetch``)."""
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     progress: Callable[[int], None] | None = field(default=None, repr=False)
 
@@ -338,6 +341,12 @@ def host_of(netloc: str) -> str:
     return (urlsplit(f"//{netloc}").hostname or netloc).lower()
 
 
+PREFETCH_ITEM = 4 * 1024 * 1024
+"""The largest answer sent for ahead (larger content is asked for by its request thread)."""
+PREFETCH_HELD = 64 * 1024 * 1024
+"""Bytes of answers sent for ahead and not taken yet, at most; past that nothing more is."""
+
+
 class RegistryClient(HttpClientBase):
     """One client per run; thread-safe (fetches run concurrently)."""
 
@@ -357,6 +366,7 @@ class RegistryClient(HttpClientBase):
         sleep: Callable[[float], None] = time.sleep,
         progress: Callable[[int], None] | None = None,
         registry_ca: tuple[bytes, ...] = (),
+        fanout: bool = True,
     ) -> None:
         limits = limits or Limits()
         if retries is not None:
@@ -381,7 +391,9 @@ class RegistryClient(HttpClientBase):
         self._slots: dict[str, threading.BoundedSemaphore] = {}
         self._executor: RequestPool | None = None
         self._early: dict[tuple[str, str, str], Future[Any]] = {}
-        self._presends: list[Presend] = []
+        self._presends: dict[str, list[Presend | Prefetch]] = {}
+        """Requests sent ahead (``presend`` before this client loaded, ``prefetch`` by its fan-out
+        thread), by URL: each answers, once, the request it is."""
         self.referrers_api: dict[str, bool] = {}
         """Registry host -> whether it answers the OCI referrers API (from its first answer)."""
         # No cap on the pool itself: each host's requests in flight are bounded (``_slot``).
@@ -393,6 +405,20 @@ class RegistryClient(HttpClientBase):
             transport = network_transport(pool, extra_ca=registry_ca)
         self.proxies = transport.proxies if isinstance(transport, NetworkTransport) else ProxySettings()
         self._transport = transport
+        # Only on the client's own network transport (a transport given, as tests give, sees every
+        # request itself); direct routes only (``prefetch``).
+        self._fanout = (
+            FanOut(
+                transport.tls_context,
+                self._slot,
+                connect_timeout=limits.connect_timeout,
+                read_timeout=limits.read_timeout,
+                total_timeout=limits.request_timeout,
+                max_held=PREFETCH_HELD,
+            )
+            if fanout and isinstance(transport, NetworkTransport)
+            else None
+        )
         self._http = httpx.Client(
             timeout=self._timeout(),
             follow_redirects=False,
@@ -421,10 +447,13 @@ class RegistryClient(HttpClientBase):
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+        if self._fanout is not None:
+            self._fanout.close()
         with self._lock:
-            presends, self._presends = self._presends, []
-        for presend in presends:
-            presend.close()
+            presends, self._presends = self._presends, {}
+        for waiting in presends.values():
+            for presend in waiting:
+                presend.close()
         self.flush_cache()
         super().close()
 
@@ -720,18 +749,62 @@ class RegistryClient(HttpClientBase):
         """Requests sent before this client loaded (``slsalint.sources.presend``): each is used,
         once, for the request it is, in place of sending it again."""
         with self._lock:
-            self._presends.extend(presends)
+            for presend in presends:
+                self._presends.setdefault(presend.url, []).append(presend)
+
+    def prefetch(
+        self, ref: ImageRef, what: str, digest: str, size: int | None, follow: Follow | None = None
+    ) -> Prefetch | None:
+        """Have the fan-out thread send now the GET that ``get_manifest(ref, digest, size)``
+        (``what`` "manifest") or ``get_blob(ref, digest, size)`` ("blob") is about to make, so
+        that a round's requests leave together (``slsalint.sources.fanout``); the call itself
+        then takes the answer and judges it as its own. Nothing is sent ahead for content the
+        cache holds, on a proxied route, over ``PREFETCH_ITEM`` bytes, or twice (the one sent
+        is returned again). None: nothing is sent ahead, the call sends its request itself."""
+        fanout = self._fanout
+        if fanout is None or not is_digest(digest) or (self.cache is not None and self.cache.has(digest)):
+            return None
+        if what == "manifest":
+            path, headers, limit = f"/manifests/{digest}", {"Accept": MANIFEST_ACCEPT}, self.max_manifest
+        else:
+            path, headers, limit = f"/blobs/{digest}", {}, self.max_blob
+        if size is not None:
+            limit = min(limit, size)
+        if limit > PREFETCH_ITEM:
+            return None
+        url = f"{self.base_url(ref)}{path}"
+        parts = urlsplit(url)
+        if self.proxies.proxy_for(parts.scheme, parts.hostname or "", parts.port) is not None:
+            return None
+        # The headers of _follow's first hop: this client's own request, Authorization included.
+        headers.update(self._auth_header(ref, f"repository:{ref.repository}:pull"))
+        with self._lock:
+            for sent in self._presends.get(url, ()):
+                if isinstance(sent, Prefetch) and sent.matches("GET", url, headers):
+                    return sent
+        try:
+            message = message_of(self._http.build_request("GET", url, headers=headers))
+        except (httpx.HTTPError, ValueError):
+            return None
+        item = fanout.send(url, headers, message, limit, follow)
+        if item is not None:
+            with self._lock:
+                self._presends.setdefault(url, []).append(item)
+        return item
 
     def _present(
         self, request: httpx.Request, method: str, url: str, headers: dict[str, str]
     ) -> httpx.Response | None:
-        """The answer of the request sent early that is this one, as if this client had sent it;
-        None when there is none (not sent early, a fault, or not in before the deadline)."""
+        """The answer of the request sent ahead that is this one, as if this client had sent it;
+        None when there is none (not sent ahead, a fault, or not in before the deadline)."""
         with self._lock:
-            found = next((p for p in self._presends if p.matches(method, url, headers)), None)
-            if found is None:
+            waiting = self._presends.get(url)
+            found = next((p for p in waiting if p.matches(method, url, headers)), None) if waiting else None
+            if found is None or waiting is None:
                 return None
-            self._presends.remove(found)
+            waiting.remove(found)
+            if not waiting:
+                del self._presends[url]
         data = found.answer(remaining())
         if data is None:
             return None
@@ -741,6 +814,8 @@ class RegistryClient(HttpClientBase):
             status, answer_headers, body = read_whole(data, method)
         except httpx.TransportError:
             return None
+        with self.stats.lock:
+            self.stats.ahead += 1
         return httpx.Response(
             status,
             headers=answer_headers,

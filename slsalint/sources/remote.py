@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 from slsalint import jsonio
 from slsalint.errors import ConfigError, NotAnImage, OperationalError
 from slsalint.model import EvidenceSource, Platform
+from slsalint.sources.fanout import Prefetch
+from slsalint.sources.http1 import read_whole
 from slsalint.sources.limits import Limits
 from slsalint.sources.oci import (
     IMAGE_CONFIG_TYPES,
@@ -36,9 +38,11 @@ from slsalint.sources.oci import (
     IndexWalk,
     artifact_of,
     check_platform_manifest,
+    digest_of,
     image_named_by,
     location,
     manifest_node,
+    parse_document,
     record_annotations,
     referrer_kind,
     wanted_layers,
@@ -250,12 +254,16 @@ class RemoteCollector:
         # Round 2: platform manifests, attestation manifests, cosign tags, referrers - all at once;
         # the layers of each evidence manifest are asked for as soon as it arrives (``ahead``).
         platform_futures = [
-            pool.submit(self._safe, partial(self.client.get_manifest, pinned, d.digest, d.size))
+            pool.submit_when(
+                self.client.prefetch(pinned, "manifest", d.digest, d.size),
+                self._safe,
+                partial(self.client.get_manifest, pinned, d.digest, d.size),
+            )
             for d in platform_descs
         ]
         att_futures = []
         for d, stored_for in att_jobs:
-            future = ahead.manifest(pinned, d.digest, d.size)
+            future = ahead.manifest(pinned, d.digest, d.size, kind="buildkit-attestation-manifest")
             ahead.layers_when_read(pinned, future, "buildkit-attestation-manifest", stored_for, wanted_for)
             att_futures.append(future)
         tag_jobs = [
@@ -585,6 +593,27 @@ class _Batch:
             self._futures.append(future)
             return future
 
+    def submit_when(self, sent: Prefetch | None, func: Callable[..., T], *args: Any) -> Future[T]:
+        """``submit(func, *args)``, once the answer of ``sent`` (its request, sent ahead by the
+        fan-out thread) is in: a request thread is taken when there is an answer to judge, not
+        to wait with, so a round's requests leave without a hundred threads in their way."""
+        if sent is None:
+            return self.submit(func, *args)
+        out: Future[T] = Future()
+        with self._lock:
+            if self._closed:
+                out.cancel()
+                return out
+            self._futures.append(out)
+
+        def go() -> None:
+            if not out.set_running_or_notify_cancel():
+                return
+            self.submit(func, *args).add_done_callback(partial(_copy_result, out))
+
+        sent.when_done(go)
+        return out
+
     def after(
         self, first: Future[Any], then: Callable[[], Future[T]], otherwise: Callable[[], bool]
     ) -> Future[T | None]:
@@ -620,7 +649,7 @@ class _Batch:
         wait(futures)
 
 
-def _copy_result(out: Future[T | None], inner: Future[T]) -> None:
+def _copy_result(out: Future[Any], inner: Future[T]) -> None:
     if inner.cancelled():
         out.set_exception(OperationalError("the request was dropped after a fault"))
         return
@@ -659,23 +688,63 @@ class _Ahead:
         self._lock = threading.Lock()
         self._asked: dict[tuple[str, str, str], Future[Any]] = {}
 
-    def manifest(self, repo: ImageRef, digest: str, size: int | None) -> Future[Fetched | RegistryError]:
-        return self._once("manifest", repo, digest, partial(self._client.get_manifest, repo, digest, size))
+    def manifest(
+        self, repo: ImageRef, digest: str, size: int | None, *, kind: str | None = None
+    ) -> Future[Fetched | RegistryError]:
+        """The manifest, asked for once; ``kind``: an evidence manifest of that kind, whose wanted
+        layers the fan-out thread asks for as soon as its answer arrives (``_layers_ahead``)."""
+        follow = None if kind is None else self._layers_ahead(repo, digest, kind)
+        return self._once(
+            "manifest",
+            repo,
+            digest,
+            partial(self._client.get_manifest, repo, digest, size),
+            partial(self._client.prefetch, repo, "manifest", digest, size, follow),
+        )
 
     def blob(self, repo: ImageRef, layer: Descriptor) -> Future[bytes | RegistryError]:
         return self._once(
-            "blob", repo, layer.digest, partial(self._client.get_blob, repo, layer.digest, layer.size)
+            "blob",
+            repo,
+            layer.digest,
+            partial(self._client.get_blob, repo, layer.digest, layer.size),
+            partial(self._client.prefetch, repo, "blob", layer.digest, layer.size),
         )
 
     def _once(
-        self, what: str, repo: ImageRef, digest: str, call: Callable[[], T]
+        self,
+        what: str,
+        repo: ImageRef,
+        digest: str,
+        call: Callable[[], T],
+        ahead: Callable[[], Prefetch | None],
     ) -> Future[T | RegistryError]:
         key = (what, repo.name, digest)
         with self._lock:
             future = self._asked.get(key)
             if future is None:
-                future = self._asked[key] = self._pool.submit(RemoteCollector._safe, call)
+                # On the wire now; a request thread takes the call once the answer is in.
+                future = self._asked[key] = self._pool.submit_when(ahead(), RemoteCollector._safe, call)
             return future
+
+    def _layers_ahead(self, repo: ImageRef, digest: str, kind: str) -> Callable[[bytes], None]:
+        """What the fan-out thread does with an evidence manifest's answer (bytes as received):
+        when it is a whole 200 answer whose body hashes to ``digest`` and parses as a manifest,
+        the layers ``wanted_layers`` names are sent for. A guess only: the request thread
+        judges the manifest, and each layer is read (and its answer taken) only if that
+        judgement asks for it."""
+
+        def follow(data: bytes) -> None:
+            status, headers, body = read_whole(data, "GET")
+            if status != 200 or any(name.lower() == b"content-encoding" for name, _ in headers):
+                return
+            if digest_of(body, digest.split(":")[0]) != digest:
+                return
+            document = parse_document(body, what=digest)
+            for layer in wanted_layers(document, kind, want_sbom=self._want_sbom):
+                self._client.prefetch(repo, "blob", layer.digest, layer.size)
+
+        return follow
 
     def layers_when_read(
         self,

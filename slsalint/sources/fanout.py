@@ -1,0 +1,568 @@
+"""The requests of a fan-out (a wide index's manifests and blobs) sent at once from one thread.
+
+A request thread sends its request, waits and reads the answer; with a hundred threads sharing one
+interpreter, each waits for the others' turn before its request leaves, and the requests of one
+round of a 64-platform index went out over several round trips. Here the client hands the
+requests it is about to make (``RegistryClient.prefetch``) to one thread that writes them on
+non-blocking connections of its own (kept alive, at most the client's per-host limit in flight,
+HTTPS verified with the client's TLS context) and collects the answers' bytes as they arrive.
+
+The request threads still make every request; one that finds its request here (same method, URL
+and headers, as with ``presend``) takes the answer's bytes instead of sending it again and judges
+them as its own: parsed by its transport's parser (``http1.read_whole``), then status, challenge,
+redirect, size limit and digest. A fault, a timeout, a malformed or oversized answer is an
+answer of None, and the thread sends the request itself. So what is read and judged is the same
+either way; only when it was asked changes.
+
+A request may name what to ask next when its answer arrives (``follow``: the layers of an
+attestation manifest), so a round's requests leave as its answers come, not after a request thread
+has judged them. Such a guess is used only if the client then makes that very request; the bytes
+held for answers not taken are bounded (``max_held``), and past that nothing more is sent ahead.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import re
+import selectors
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Mapping
+from urllib.parse import urlsplit
+
+from slsalint.sources.presend import _complete
+
+_CHUNK = 64 * 1024
+_HEAD_ROOM = 128 * 1024
+"""Bytes read beyond the body limit: the header block (``http1`` bounds it)."""
+IDLE_EXPIRY = 5.0
+"""Seconds an idle connection is kept (as ``http1.KEEPALIVE_EXPIRY``)."""
+_SLOT_WAIT = 0.01
+"""How often a request waiting for a free slot of its host looks again."""
+_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]{1,19})[ \t]*\r\n", re.IGNORECASE)
+
+Follow = Callable[[bytes], None]
+
+
+class Prefetch:
+    """One GET the fan-out thread sends; ``answer`` waits for the bytes that came back (None on
+    any fault). Taken by the client as a ``presend.Presend`` is."""
+
+    __slots__ = (
+        "_callbacks",
+        "_data",
+        "_done",
+        "_lock",
+        "_owner",
+        "cancelled",
+        "ends",
+        "follow",
+        "headers",
+        "limit",
+        "message",
+        "origin",
+        "retried",
+        "url",
+    )
+
+    def __init__(
+        self,
+        owner: FanOut,
+        url: str,
+        headers: Mapping[str, str],
+        message: bytes,
+        limit: int,
+        ends: float,
+        follow: Follow | None,
+    ) -> None:
+        parts = urlsplit(url)
+        https = parts.scheme == "https"
+        self._owner = owner
+        self.url = url
+        self.headers = dict(headers)
+        self.message = message
+        self.limit = limit + _HEAD_ROOM
+        self.ends = ends
+        self.follow = follow
+        self.origin = (parts.scheme, parts.hostname or "", parts.port or (443 if https else 80), parts.netloc)
+        self.retried = False
+        self.cancelled = False
+        self._data: bytes | None = None
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
+
+    def when_done(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the answer (or None) is in: on the fan-out thread then, or now
+        when it already is."""
+        with self._lock:
+            if not self._done.is_set():
+                self._callbacks.append(callback)
+                return
+        callback()
+
+    def matches(self, method: str, url: str, headers: Mapping[str, str]) -> bool:
+        """Whether this is the request the client is about to send."""
+        return method == "GET" and url == self.url and dict(headers) == self.headers
+
+    def answer(self, timeout: float | None) -> bytes | None:
+        """The answer's bytes, waiting at most ``timeout`` seconds; None if there are none."""
+        if not self._done.wait(timeout):
+            self.close()
+            return None
+        data, self._data = self._data, None
+        if data is not None:
+            self._owner.released(len(data))
+        return data
+
+    def close(self) -> None:
+        """Not wanted any more: dropped if not sent yet, its connection closed if under way."""
+        self.cancelled = True
+        if not self._done.is_set():
+            self._owner.wake()
+
+    def finish(self, data: bytes | None) -> None:
+        with self._lock:
+            if self._done.is_set():
+                return
+            if data is not None and self.cancelled:
+                data = None
+            self._data = data
+            self._done.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            with contextlib.suppress(Exception):  # the callers' own: never the fan-out's fault
+                callback()
+
+
+_CONNECTING, _HANDSHAKE, _SENDING, _READING = range(4)
+
+
+class _Conn:
+    __slots__ = ("data", "idle_since", "item", "origin", "out", "phase_ends", "reused", "sock", "state")
+
+    def __init__(self, sock: socket.socket, origin: tuple[str, str, int, str]) -> None:
+        self.sock = sock
+        self.origin = origin
+        self.state = _CONNECTING
+        self.item: Prefetch | None = None
+        self.out = memoryview(b"")
+        self.data = bytearray()
+        self.phase_ends = 0.0
+        self.reused = False
+        self.idle_since = 0.0
+
+
+class FanOut:
+    """One thread sending the GETs handed to it, for one registry client."""
+
+    def __init__(
+        self,
+        context: Callable[[str], ssl.SSLContext],
+        slot: Callable[[str], threading.BoundedSemaphore],
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        total_timeout: float,
+        max_held: int,
+    ) -> None:
+        self._context = context
+        self._slot = slot
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._total_timeout = total_timeout
+        self._max_held = max_held
+        self._lock = threading.Lock()
+        self._new: collections.deque[Prefetch] = collections.deque()
+        self._held = 0
+        """Bytes received and not taken yet (or sent for and not received)."""
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
+        self._addresses: dict[tuple[str, int], tuple[int, tuple[object, ...]] | None] = {}
+
+    # -- the callers' side --------------------------------------------------------------------
+
+    def send(
+        self, url: str, headers: Mapping[str, str], message: bytes, limit: int, follow: Follow | None = None
+    ) -> Prefetch | None:
+        """Send ``message`` (the request's bytes) for ``url`` now; None when nothing more may be
+        held (``max_held``) or the fan-out is closed: the caller sends it itself."""
+        item = Prefetch(self, url, headers, message, limit, time.monotonic() + self._total_timeout, follow)
+        with self._lock:
+            if self._closed or self._held + item.limit > self._max_held:
+                return None
+            self._held += item.limit
+            self._new.append(item)
+            if self._thread is None:
+                try:
+                    self._start()
+                except (OSError, RuntimeError):
+                    self._new.pop()
+                    self._held -= item.limit
+                    self._closed = True
+                    return None
+        self.wake()
+        return item
+
+    def released(self, size: int) -> None:
+        """An answer of ``size`` bytes was taken: that much more may be held."""
+        with self._lock:
+            self._held = max(0, self._held - size)
+
+    def wake(self) -> None:
+        sock = self._wake_w
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.send(b"\0")
+
+    def close(self) -> None:
+        """Stop: every answer not in is None, every connection closed."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        self.wake()
+        if thread is not None:
+            thread.join(timeout=5)
+        for sock in (self._wake_r, self._wake_w):
+            if sock is not None:
+                sock.close()
+
+    def _start(self) -> None:
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        thread = threading.Thread(target=self._run, name="slsalint-fanout", daemon=True)
+        thread.start()
+        self._thread = thread
+
+    # -- the thread ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        assert self._wake_r is not None
+        selector = selectors.DefaultSelector()
+        selector.register(self._wake_r, selectors.EVENT_READ, None)
+        waiting: dict[tuple[str, str, int, str], collections.deque[Prefetch]] = {}
+        idle: dict[tuple[str, str, int, str], list[_Conn]] = {}
+        busy: set[_Conn] = set()
+        try:
+            while True:
+                with self._lock:
+                    closed = self._closed
+                    new = list(self._new)
+                    self._new.clear()
+                if closed:
+                    return
+                for item in new:
+                    waiting.setdefault(item.origin, collections.deque()).append(item)
+                now = time.monotonic()
+                starved = self._dispatch(selector, waiting, idle, busy, now)
+                timeout = self._timeout(waiting, busy, idle, now, starved)
+                for key, mask in selector.select(timeout):
+                    if key.data is None:
+                        with contextlib.suppress(OSError):
+                            while self._wake_r.recv(4096):
+                                pass
+                        continue
+                    conn: _Conn = key.data
+                    self._step(selector, conn, mask, idle, busy, waiting)
+                self._expire(selector, busy, idle, waiting, time.monotonic())
+        except Exception:  # noqa: S110 - each request thread is given None and asks itself
+            pass
+        finally:
+            with self._lock:
+                self._closed = True
+                left = list(self._new)
+                self._new.clear()
+            for queue in waiting.values():
+                left.extend(queue)
+            for conn in list(busy):
+                if conn.item is not None:
+                    left.append(conn.item)
+                self._drop(selector, conn)
+            for conns in idle.values():
+                for conn in conns:
+                    self._drop(selector, conn)
+            for item in left:
+                item.finish(None)
+            selector.close()
+
+    def _timeout(
+        self,
+        waiting: dict[tuple[str, str, int, str], collections.deque[Prefetch]],
+        busy: set[_Conn],
+        idle: dict[tuple[str, str, int, str], list[_Conn]],
+        now: float,
+        starved: bool,
+    ) -> float:
+        ends = [conn.phase_ends for conn in busy]
+        ends += [c.idle_since + IDLE_EXPIRY for conns in idle.values() for c in conns]
+        ends += [queue[0].ends for queue in waiting.values() if queue]
+        soonest = min(ends, default=now + 1.0) - now
+        if starved:
+            soonest = min(soonest, _SLOT_WAIT)
+        return max(0.0, min(soonest, 1.0))
+
+    def _dispatch(
+        self,
+        selector: selectors.BaseSelector,
+        waiting: dict[tuple[str, str, int, str], collections.deque[Prefetch]],
+        idle: dict[tuple[str, str, int, str], list[_Conn]],
+        busy: set[_Conn],
+        now: float,
+    ) -> bool:
+        """Put waiting requests on connections; True when one waits for a free slot."""
+        starved = False
+        for origin, queue in waiting.items():
+            while queue:
+                item = queue[0]
+                if item.cancelled or now >= item.ends:
+                    queue.popleft()
+                    self._fail(item)
+                    continue
+                if not self._slot(origin[3]).acquire(blocking=False):
+                    starved = True
+                    break
+                queue.popleft()
+                conns = idle.get(origin)
+                conn = conns.pop() if conns else None
+                if conn is None:
+                    conn = self._open(origin, now)
+                    if conn is None:
+                        self._slot(origin[3]).release()
+                        self._fail(item)
+                        continue
+                    selector.register(conn.sock, selectors.EVENT_WRITE, conn)
+                else:
+                    conn.state = _SENDING
+                    conn.reused = True
+                    selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
+                conn.item = item
+                conn.out = memoryview(item.message)
+                conn.data = bytearray()
+                if conn.state != _CONNECTING:
+                    conn.phase_ends = min(item.ends, now + self._read_timeout)
+                busy.add(conn)
+        return starved
+
+    def _open(self, origin: tuple[str, str, int, str], now: float) -> _Conn | None:
+        scheme, host, port, _ = origin
+        if scheme not in ("http", "https") or not host:
+            return None
+        address = self._address(host, port)
+        if address is None:
+            return None
+        family, sockaddr = address
+        try:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+        except OSError:
+            return None
+        try:
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.connect_ex(sockaddr)
+        except (OSError, UnicodeError):
+            sock.close()
+            return None
+        conn = _Conn(sock, origin)
+        conn.phase_ends = now + self._connect_timeout
+        return conn
+
+    def _address(self, host: str, port: int) -> tuple[int, tuple[object, ...]] | None:
+        key = (host, port)
+        if key not in self._addresses:
+            try:
+                found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except (OSError, UnicodeError):
+                found = []
+            self._addresses[key] = (found[0][0], tuple(found[0][4])) if found else None
+        return self._addresses[key]
+
+    def _step(
+        self,
+        selector: selectors.BaseSelector,
+        conn: _Conn,
+        mask: int,
+        idle: dict[tuple[str, str, int, str], list[_Conn]],
+        busy: set[_Conn],
+        waiting: dict[tuple[str, str, int, str], collections.deque[Prefetch]],
+    ) -> None:
+        item = conn.item
+        if item is None:  # an idle connection readable: the server closed it (or sent junk)
+            conns = idle.get(conn.origin, [])
+            if conn in conns:
+                conns.remove(conn)
+            self._drop(selector, conn)
+            return
+        try:
+            if conn.state == _CONNECTING:
+                error = conn.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if error:
+                    raise OSError(error, "connect failed")
+                if conn.origin[0] == "https":
+                    selector.unregister(conn.sock)
+                    conn.sock = self._context("https").wrap_socket(
+                        conn.sock, server_hostname=conn.origin[1], do_handshake_on_connect=False
+                    )
+                    selector.register(conn.sock, selectors.EVENT_WRITE, conn)
+                    conn.state = _HANDSHAKE
+                else:
+                    conn.state = _SENDING
+            if conn.state == _HANDSHAKE:
+                assert isinstance(conn.sock, ssl.SSLSocket)
+                conn.sock.do_handshake()
+                conn.state = _SENDING
+                conn.phase_ends = min(item.ends, time.monotonic() + self._read_timeout)
+            if conn.state == _SENDING:
+                while conn.out:
+                    sent = conn.sock.send(conn.out)
+                    conn.out = conn.out[sent:]
+                conn.state = _READING
+                conn.phase_ends = min(item.ends, time.monotonic() + self._read_timeout)
+                selector.modify(conn.sock, selectors.EVENT_READ, conn)
+                return
+            if conn.state == _READING:
+                self._read(selector, conn, item, idle, busy, waiting)
+        except ssl.SSLWantReadError:
+            selector.modify(conn.sock, selectors.EVENT_READ, conn)
+        except ssl.SSLWantWriteError:
+            selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
+        except BlockingIOError:
+            pass
+        except (OSError, ValueError):
+            self._lost(selector, conn, busy, waiting)
+
+    def _read(
+        self,
+        selector: selectors.BaseSelector,
+        conn: _Conn,
+        item: Prefetch,
+        idle: dict[tuple[str, str, int, str], list[_Conn]],
+        busy: set[_Conn],
+        waiting: dict[tuple[str, str, int, str], collections.deque[Prefetch]],
+    ) -> None:
+        while True:
+            try:
+                chunk = conn.sock.recv(_CHUNK)
+            except (ssl.SSLWantReadError, BlockingIOError):
+                return
+            if not chunk:
+                if not conn.data:
+                    self._lost(selector, conn, busy, waiting)
+                    return
+                # Ended by the server: the bytes so far are the answer (the parser judges them).
+                self._done(selector, conn, item, busy, keep=False)
+                return
+            conn.data += chunk
+            conn.phase_ends = min(item.ends, time.monotonic() + self._read_timeout)
+            if len(conn.data) > item.limit:
+                busy.discard(conn)
+                self._drop(selector, conn)
+                self._fail(item)
+                return
+            if _complete(conn.data):
+                keep = _reusable(conn.data)
+                self._done(selector, conn, item, busy, keep=keep)
+                if keep:
+                    conn.item = None
+                    conn.idle_since = time.monotonic()
+                    selector.modify(conn.sock, selectors.EVENT_READ, conn)
+                    idle.setdefault(conn.origin, []).append(conn)
+                return
+            if isinstance(conn.sock, ssl.SSLSocket) and conn.sock.pending():
+                continue
+
+    def _done(
+        self, selector: selectors.BaseSelector, conn: _Conn, item: Prefetch, busy: set[_Conn], *, keep: bool
+    ) -> None:
+        data = bytes(conn.data)
+        conn.data = bytearray()
+        busy.discard(conn)
+        self._slot(conn.origin[3]).release()
+        if not keep:
+            conn.item = None
+            self._drop(selector, conn)
+        with self._lock:
+            self._held = max(0, self._held - item.limit + len(data))
+        if item.follow is not None and not item.cancelled:
+            # Before the answer is given: what it names is on its way (and known to the client)
+            # before the request thread judging it asks for the same.
+            with contextlib.suppress(Exception):  # a guess only: the client judges what it reads
+                item.follow(data)
+        item.finish(data)
+
+    def _lost(
+        self,
+        selector: selectors.BaseSelector,
+        conn: _Conn,
+        busy: set[_Conn],
+        waiting: dict[tuple[str, str, int, str], collections.deque[Prefetch]],
+    ) -> None:
+        """The connection failed under ``conn.item``: a kept-alive one the server had closed
+        before any byte of an answer is tried once more on a new one; else the answer is None."""
+        item = conn.item
+        busy.discard(conn)
+        self._slot(conn.origin[3]).release()
+        conn.item = None
+        reused = conn.reused and not conn.data
+        self._drop(selector, conn)
+        if item is None:
+            return
+        if reused and not item.retried:
+            item.retried = True
+            waiting.setdefault(item.origin, collections.deque()).appendleft(item)
+            return
+        self._fail(item)
+
+    def _expire(
+        self,
+        selector: selectors.BaseSelector,
+        busy: set[_Conn],
+        idle: dict[tuple[str, str, int, str], list[_Conn]],
+        waiting: dict[tuple[str, str, int, str], collections.deque[Prefetch]],
+        now: float,
+    ) -> None:
+        for conn in [c for c in busy if now >= c.phase_ends or (c.item is not None and c.item.cancelled)]:
+            item = conn.item
+            busy.discard(conn)
+            self._slot(conn.origin[3]).release()
+            conn.item = None
+            self._drop(selector, conn)
+            if item is not None:
+                self._fail(item)
+        for conns in idle.values():
+            for conn in [c for c in conns if now >= c.idle_since + IDLE_EXPIRY]:
+                conns.remove(conn)
+                self._drop(selector, conn)
+
+    def _fail(self, item: Prefetch) -> None:
+        with self._lock:
+            self._held = max(0, self._held - item.limit)
+        item.finish(None)
+
+    @staticmethod
+    def _drop(selector: selectors.BaseSelector, conn: _Conn) -> None:
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            selector.unregister(conn.sock)
+        with contextlib.suppress(OSError):
+            conn.sock.close()
+
+
+def _reusable(data: bytearray) -> bool:
+    """Whether the connection that brought ``data`` (a whole answer by ``_complete``) may carry the
+    next request: HTTP/1.1, not closed by the server, framed by exactly one ``Content-Length`` and
+    followed by nothing."""
+    end = data.find(b"\r\n\r\n")
+    if end < 0 or not data.startswith(b"HTTP/1.1 "):
+        return False
+    head = bytes(data[: end + 2]).lower()
+    if b"\r\nconnection:" in head and b"close" in head.split(b"\r\nconnection:", 1)[1].split(b"\r\n", 1)[0]:
+        return False
+    if b"\r\ntransfer-encoding:" in head:
+        return False
+    lengths = _LENGTH.findall(head)
+    return len(lengths) == 1 and len(data) == end + 4 + int(lengths[0])

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import itertools
 import os
 import threading
 from pathlib import Path
@@ -42,11 +41,29 @@ class BlobCache:
         self._writing = False
         self._lock = threading.Lock()
         self._written = threading.Condition(self._lock)
-        self._names = itertools.count()
+        self._prefixes: dict[str, set[str]] = {}
+        """Algorithm -> the entry directories (first two hex digits) there are, listed once: a
+        digest whose directory is not there is a miss without a system call."""
 
     def _path(self, digest: str) -> Path:
         algorithm, _, hexpart = digest.partition(":")
         return self.root / "blobs" / algorithm / hexpart[:2] / hexpart
+
+    def _may_hold(self, digest: str) -> bool:
+        """Whether the directory of ``digest``'s entry is there (as listed when first asked, plus
+        those this cache made since; one made by another run meanwhile is not seen: a miss)."""
+        algorithm, _, hexpart = digest.partition(":")
+        with self._lock:
+            known = self._prefixes.get(algorithm)
+        if known is None:
+            try:
+                with os.scandir(self.root / "blobs" / algorithm) as entries:
+                    names = {entry.name for entry in entries if len(entry.name) == 2}
+            except OSError:
+                names = set()
+            with self._lock:
+                known = self._prefixes.setdefault(algorithm, names)
+        return hexpart[:2] in known
 
     def has(self, digest: str) -> bool:
         """Whether an entry for ``digest`` is there (not read or verified: ``get`` does that)."""
@@ -55,7 +72,7 @@ class BlobCache:
         with self._lock:
             if digest in self._pending:
                 return True
-        return self._path(digest).is_file()
+        return self._may_hold(digest) and self._path(digest).is_file()
 
     def get(self, digest: str) -> bytes | None:
         if not is_digest(digest):
@@ -64,6 +81,8 @@ class BlobCache:
             pending = self._pending.get(digest)
         if pending is not None:
             return pending
+        if not self._may_hold(digest):
+            return None
         path = self._path(digest)
         try:
             data = fileio.read_bytes(path, limit=self.max_entry)
@@ -124,33 +143,31 @@ class BlobCache:
                 del self._pending[digest]
 
     def _write(self, path: Path, data: bytes) -> None:
-        try:
-            os.lstat(path)
-            return
-        except FileNotFoundError:
-            pass
-        except OSError:
-            return
-        tmp = path.parent / f".tmp{os.getpid()}-{next(self._names)}-{os.urandom(8).hex()}"
+        """Create the entry (never over anything there: ``O_EXCL``, ``O_NOFOLLOW``) and write it.
+        No temporary file and rename: every read hashes what it reads (``get``), so an entry cut
+        short by a crash, or read by another run while it is written, is a miss (and removed),
+        never content; and creating one file costs a third of creating and renaming one."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         try:
-            fd = os.open(tmp, flags, 0o600)
+            fd = os.open(path, flags, 0o600)
         except FileNotFoundError:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(tmp, flags, 0o600)
+                fd = os.open(path, flags, 0o600)
             except OSError:
                 return
         except OSError:
-            return  # not ours to remove: only a file this call created is
+            return  # there already (this run's or another's, or not ours to touch): left alone
+        with self._lock:
+            known = self._prefixes.get(path.parent.parent.name)
+            if known is not None:  # listed already: this one is there now too
+                known.add(path.parent.name)
         try:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-            finally:
-                os.close(fd)
-            tmp.replace(path)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
         except OSError:
             with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
+                path.unlink()  # this call created it: a part written is no entry
+        finally:
+            os.close(fd)

@@ -40,6 +40,8 @@ _HEAD_ROOM = 128 * 1024
 """Bytes read beyond the body limit: the header block (``http1`` bounds it)."""
 IDLE_EXPIRY = 5.0
 """Seconds an idle connection is kept (as ``http1.KEEPALIVE_EXPIRY``)."""
+HANDOVER_WAIT = 0.01
+"""Seconds an answer read may wait for the others ready to be read before it is handed over."""
 _SLOT_WAIT = 0.01
 """How often a request waiting for a free slot of its host looks again."""
 _LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]{1,19})[ \t]*\r\n", re.IGNORECASE)
@@ -103,6 +105,13 @@ class Prefetch:
                 self._callbacks.append(callback)
                 return
         callback()
+
+    @property
+    def answered_ok(self) -> bool:
+        """Whether a ``200`` answer is in (the request thread then needs no network to judge it,
+        unless it finds it malformed)."""
+        data = self._data
+        return self._done.is_set() and data is not None and data[:13] in (b"HTTP/1.1 200 ", b"HTTP/1.0 200 ")
 
     def matches(self, method: str, url: str, headers: Mapping[str, str]) -> bool:
         """Whether this is the request the client is about to send."""
@@ -181,17 +190,28 @@ class FanOut:
         """Bytes received and not taken yet (or sent for and not received)."""
         self._closed = False
         self._thread: threading.Thread | None = None
+        self._ident: int | None = None
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._addresses: dict[tuple[str, int], tuple[int, tuple[object, ...]] | None] = {}
+        self._finished: list[tuple[Prefetch, bytes, float]] = []
+        """Answers read in this round of the loop, handed over at its end (the thread's own)."""
 
     # -- the callers' side --------------------------------------------------------------------
 
     def send(
-        self, url: str, headers: Mapping[str, str], message: bytes, limit: int, follow: Follow | None = None
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        message: bytes,
+        limit: int,
+        follow: Follow | None = None,
+        *,
+        wake: bool = True,
     ) -> Prefetch | None:
-        """Send ``message`` (the request's bytes) for ``url`` now; None when nothing more may be
-        held (``max_held``) or the fan-out is closed: the caller sends it itself."""
+        """Send ``message`` (the request's bytes) for ``url`` now (``wake`` False: at the next
+        ``wake``, with the others of a batch); None when nothing more may be held (``max_held``)
+        or the fan-out is closed: the caller sends it itself."""
         item = Prefetch(self, url, headers, message, limit, time.monotonic() + self._total_timeout, follow)
         with self._lock:
             if self._closed or self._held + item.limit > self._max_held:
@@ -206,7 +226,8 @@ class FanOut:
                     self._held -= item.limit
                     self._closed = True
                     return None
-        self.wake()
+        if wake:
+            self.wake()
         return item
 
     def released(self, size: int) -> None:
@@ -216,7 +237,7 @@ class FanOut:
 
     def wake(self) -> None:
         sock = self._wake_w
-        if sock is not None:
+        if sock is not None and threading.get_ident() != self._ident:  # it looks on its own
             with contextlib.suppress(OSError):
                 sock.send(b"\0")
 
@@ -244,25 +265,39 @@ class FanOut:
 
     def _run(self) -> None:
         assert self._wake_r is not None
+        self._ident = threading.get_ident()
         selector = selectors.DefaultSelector()
         selector.register(self._wake_r, selectors.EVENT_READ, None)
         waiting: dict[tuple[str, str, int, str], collections.deque[Prefetch]] = {}
         idle: dict[tuple[str, str, int, str], list[_Conn]] = {}
         busy: set[_Conn] = set()
+        quiet = True
+        """The last look found nothing to read or write."""
         try:
             while True:
                 with self._lock:
                     closed = self._closed
-                    new = list(self._new)
-                    self._new.clear()
                 if closed:
                     return
-                for item in new:
-                    waiting.setdefault(item.origin, collections.deque()).append(item)
+                self._take_new(waiting)
                 now = time.monotonic()
                 starved = self._dispatch(selector, waiting, idle, busy, now)
-                timeout = self._timeout(waiting, busy, idle, now, starved)
-                for key, mask in selector.select(timeout):
+                # Answers are handed over once nothing more is ready to be read or sent (or the
+                # first has waited HANDOVER_WAIT): the request threads they wake would otherwise
+                # hold the interpreter while the requests the answers named wait to go out.
+                if self._finished and (quiet or now - self._finished[0][2] >= HANDOVER_WAIT):
+                    finished, self._finished = self._finished, []
+                    for item, data, _ in finished:
+                        item.finish(data)
+                if self._new or (self._finished and not quiet):
+                    timeout = 0.0
+                else:
+                    timeout = self._timeout(waiting, busy, idle, now, starved)
+                    if self._finished:
+                        timeout = min(timeout, HANDOVER_WAIT)
+                events = selector.select(timeout)
+                quiet = not events
+                for key, mask in events:
                     if key.data is None:
                         with contextlib.suppress(OSError):
                             while self._wake_r.recv(4096):
@@ -287,9 +322,19 @@ class FanOut:
             for conns in idle.values():
                 for conn in conns:
                     self._drop(selector, conn)
+            for item, data, _ in self._finished:
+                item.finish(data)
+            self._finished = []
             for item in left:
                 item.finish(None)
             selector.close()
+
+    def _take_new(self, waiting: dict[tuple[str, str, int, str], collections.deque[Prefetch]]) -> None:
+        with self._lock:
+            new = list(self._new)
+            self._new.clear()
+        for item in new:
+            waiting.setdefault(item.origin, collections.deque()).append(item)
 
     def _timeout(
         self,
@@ -340,13 +385,13 @@ class FanOut:
                 else:
                     conn.state = _SENDING
                     conn.reused = True
-                    selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
                 conn.item = item
                 conn.out = memoryview(item.message)
                 conn.data = bytearray()
+                busy.add(conn)
                 if conn.state != _CONNECTING:
                     conn.phase_ends = min(item.ends, now + self._read_timeout)
-                busy.add(conn)
+                    self._step(selector, conn, selectors.EVENT_WRITE, idle, busy, waiting)  # now
         return starved
 
     def _open(self, origin: tuple[str, str, int, str], now: float) -> _Conn | None:
@@ -432,7 +477,8 @@ class FanOut:
         except ssl.SSLWantWriteError:
             selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
         except BlockingIOError:
-            pass
+            if conn.state in (_CONNECTING, _SENDING):
+                selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
         except (OSError, ValueError):
             self._lost(selector, conn, busy, waiting)
 
@@ -472,6 +518,10 @@ class FanOut:
                     conn.idle_since = time.monotonic()
                     selector.modify(conn.sock, selectors.EVENT_READ, conn)
                     idle.setdefault(conn.origin, []).append(conn)
+                if item.follow is not None and self._new:
+                    # What the answer named goes out now, on this very connection if it may.
+                    self._take_new(waiting)
+                    self._dispatch(selector, waiting, idle, busy, time.monotonic())
                 return
             if isinstance(conn.sock, ssl.SSLSocket) and conn.sock.pending():
                 continue
@@ -493,7 +543,7 @@ class FanOut:
             # before the request thread judging it asks for the same.
             with contextlib.suppress(Exception):  # a guess only: the client judges what it reads
                 item.follow(data)
-        item.finish(data)
+        self._finished.append((item, data, time.monotonic()))
 
     def _lost(
         self,

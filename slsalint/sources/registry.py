@@ -32,8 +32,9 @@ import re
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -341,6 +342,9 @@ def host_of(netloc: str) -> str:
     return (urlsplit(f"//{netloc}").hostname or netloc).lower()
 
 
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9._~:/-]*")
+JUDGE_THREADS = 4
+"""Threads that judge answers sent for ahead and already in (``RegistryClient.judges``)."""
 PREFETCH_ITEM = 4 * 1024 * 1024
 """The largest answer sent for ahead (larger content is asked for by its request thread)."""
 PREFETCH_HELD = 64 * 1024 * 1024
@@ -390,7 +394,10 @@ class RegistryClient(HttpClientBase):
         self._lock = threading.Lock()
         self._slots: dict[str, threading.BoundedSemaphore] = {}
         self._executor: RequestPool | None = None
+        self._judges: RequestPool | None = None
         self._early: dict[tuple[str, str, str], Future[Any]] = {}
+        self._batch = threading.local()
+        self._header_blocks: dict[tuple[str, str, tuple[tuple[str, str], ...]], bytes] = {}
         self._presends: dict[str, list[Presend | Prefetch]] = {}
         """Requests sent ahead (``presend`` before this client loaded, ``prefetch`` by its fan-out
         thread), by URL: each answers, once, the request it is."""
@@ -433,6 +440,14 @@ class RegistryClient(HttpClientBase):
     def retries(self) -> int:
         return self.limits.retries
 
+    def judges(self) -> RequestPool:
+        """The few threads that judge answers already in (``fanout``): judging is interpreter
+        work, so more threads than this would only take turns, and each one started costs."""
+        with self._lock:
+            if self._judges is None:
+                self._judges = RequestPool(JUDGE_THREADS)
+            return self._judges
+
     def executor(self) -> RequestPool:
         """The client's request threads, shared by every image a run reads at once: a wide index
         gets as many requests in flight as ``limits.connections`` allows, and many images
@@ -445,8 +460,10 @@ class RegistryClient(HttpClientBase):
     def close(self) -> None:
         with self._lock:
             executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            judges, self._judges = self._judges, None
+        for pool in (executor, judges):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         if self._fanout is not None:
             self._fanout.close()
         with self._lock:
@@ -782,15 +799,49 @@ class RegistryClient(HttpClientBase):
             for sent in self._presends.get(url, ()):
                 if isinstance(sent, Prefetch) and sent.matches("GET", url, headers):
                     return sent
-        try:
-            message = message_of(self._http.build_request("GET", url, headers=headers))
-        except (httpx.HTTPError, ValueError):
+        message = self._message(parts.scheme, parts.netloc, parts.path, url, headers)
+        if message is None:
             return None
-        item = fanout.send(url, headers, message, limit, follow)
+        item = fanout.send(url, headers, message, limit, follow, wake=not getattr(self._batch, "on", False))
         if item is not None:
             with self._lock:
                 self._presends.setdefault(url, []).append(item)
         return item
+
+    @contextmanager
+    def prefetch_batch(self) -> Iterator[None]:
+        """The requests this thread sends ahead inside leave together, at the end: the fan-out
+        thread is woken once, not for each (when it is, it takes the interpreter)."""
+        self._batch.on = True
+        try:
+            yield
+        finally:
+            self._batch.on = False
+            if self._fanout is not None:
+                self._fanout.wake()
+
+    def _message(
+        self, scheme: str, netloc: str, path: str, url: str, headers: dict[str, str]
+    ) -> bytes | None:
+        """The bytes of ``GET url`` as this client's transport writes them. The header block
+        depends only on the origin and ``headers``: it is built by httpx once for each, and the
+        request line put before it (for a path of characters no URL encodes; any other is built
+        whole)."""
+        key = (scheme, netloc, tuple(sorted(headers.items())))
+        with self._lock:
+            block = self._header_blocks.get(key)
+        if block is None or not _PLAIN_PATH.fullmatch(path):
+            try:
+                message = message_of(self._http.build_request("GET", url, headers=headers))
+            except (httpx.HTTPError, ValueError):
+                return None
+            line, _, block = message.partition(b"\r\n")
+            if _PLAIN_PATH.fullmatch(path) and line == b"GET " + path.encode("ascii") + b" HTTP/1.1":
+                with self._lock:
+                    if len(self._header_blocks) < 64:
+                        self._header_blocks[key] = block
+            return message
+        return b"GET " + path.encode("ascii") + b" HTTP/1.1\r\n" + block
 
     def _present(
         self, request: httpx.Request, method: str, url: str, headers: dict[str, str]

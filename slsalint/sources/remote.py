@@ -124,7 +124,7 @@ class RemoteCollector:
         ref = parse_reference(text)
         snapshot = Snapshot()
         side_repo = self._side_repository(ref)
-        pool = _Batch(self.client.executor())
+        pool = _Batch(self.client.executor(), self.client.judges())
         try:
             # The side repository's tag list is asked together with the image: which of the
             # sha256-HEX.att/.sig and fallback referrers tags exist is then known when the image's
@@ -253,19 +253,22 @@ class RemoteCollector:
 
         # Round 2: platform manifests, attestation manifests, cosign tags, referrers - all at once;
         # the layers of each evidence manifest are asked for as soon as it arrives (``ahead``).
-        platform_futures = [
-            pool.submit_when(
-                self.client.prefetch(pinned, "manifest", d.digest, d.size),
-                self._safe,
-                partial(self.client.get_manifest, pinned, d.digest, d.size),
-            )
-            for d in platform_descs
-        ]
-        att_futures = []
-        for d, stored_for in att_jobs:
-            future = ahead.manifest(pinned, d.digest, d.size, kind="buildkit-attestation-manifest")
-            ahead.layers_when_read(pinned, future, "buildkit-attestation-manifest", stored_for, wanted_for)
-            att_futures.append(future)
+        with self.client.prefetch_batch():
+            platform_futures = [
+                pool.submit_when(
+                    self.client.prefetch(pinned, "manifest", d.digest, d.size),
+                    self._safe,
+                    partial(self.client.get_manifest, pinned, d.digest, d.size),
+                )
+                for d in platform_descs
+            ]
+            att_futures = []
+            for d, stored_for in att_jobs:
+                future = ahead.manifest(pinned, d.digest, d.size, kind="buildkit-attestation-manifest")
+                ahead.layers_when_read(
+                    pinned, future, "buildkit-attestation-manifest", stored_for, wanted_for
+                )
+                att_futures.append(future)
         tag_jobs = [
             (digest, suffix)
             for digest in subjects
@@ -577,19 +580,20 @@ class _Batch:
     started yet (after a fault) and waits for those running (they end at their deadline); nothing
     is sent for the image after it."""
 
-    def __init__(self, executor: RequestPool) -> None:
+    def __init__(self, executor: RequestPool, judges: RequestPool | None = None) -> None:
         self._executor = executor
+        self._judges = judges or executor
         self._futures: list[Future[Any]] = []
         self._lock = threading.Lock()
         self._closed = False
 
-    def submit(self, func: Callable[..., T], *args: Any) -> Future[T]:
+    def submit(self, func: Callable[..., T], *args: Any, judge: bool = False) -> Future[T]:
         with self._lock:
             if self._closed:
                 future: Future[T] = Future()
                 future.cancel()
                 return future
-            future = self._executor.submit(func, *args)
+            future = (self._judges if judge else self._executor).submit(func, *args)
             self._futures.append(future)
             return future
 
@@ -609,7 +613,10 @@ class _Batch:
         def go() -> None:
             if not out.set_running_or_notify_cancel():
                 return
-            self.submit(func, *args).add_done_callback(partial(_copy_result, out))
+            # A 200 answer in: judged by one of a few threads; anything else (no answer, an
+            # error, a redirect, a challenge) may mean requests: a request thread of its own.
+            inner = self.submit(func, *args, judge=sent.answered_ok)
+            inner.add_done_callback(partial(_copy_result, out))
 
         sent.when_done(go)
         return out

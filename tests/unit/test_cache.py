@@ -128,3 +128,39 @@ def test_a_writer_that_fails_unexpectedly_never_leaves_flush_waiting(
     threading.Thread(target=flush, daemon=True).start()
     assert done.wait(10)
     assert cache.get(_entry(6)[0]) is None  # dropped, not half-kept
+
+
+def test_an_entry_cut_short_is_a_miss_and_is_written_again(tmp_path: Path) -> None:
+    """Entries are written in place (no temporary file): one a crash cut short, or that another
+    run is still writing, hashes to something else, so it is a miss, removed, and put again."""
+    digest, data = _entry(11)
+    path = _path(tmp_path, digest)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data[: len(data) // 2])
+    cache = BlobCache(tmp_path)
+    assert cache.get(digest) is None
+    assert not path.exists()
+    cache.put(digest, data)
+    cache.flush()
+    assert path.read_bytes() == data
+    assert BlobCache(tmp_path).get(digest) == data
+
+
+def test_entries_of_earlier_runs_and_of_this_one_are_found(tmp_path: Path) -> None:
+    """The entry directories are listed once: entries an earlier run wrote are read, a digest
+    whose directory is not there is a miss, and an entry this cache writes in a new directory is
+    found afterwards (by this cache and by the next)."""
+    old_digest, old_data = _entry(21)
+    earlier = BlobCache(tmp_path)
+    earlier.put(old_digest, old_data)
+    earlier.flush()
+    cache = BlobCache(tmp_path)
+    assert cache.has(old_digest) and cache.get(old_digest) == old_data
+    new = next(
+        (d, data) for d, data in (_entry(n) for n in range(22, 200)) if d.split(":")[1][:2] != old_digest[7:9]
+    )
+    assert not cache.has(new[0]) and cache.get(new[0]) is None
+    cache.put(*new)
+    cache.flush()
+    assert cache.has(new[0]) and cache.get(new[0]) == new[1]
+    assert BlobCache(tmp_path).get(new[0]) == new[1]

@@ -250,3 +250,23 @@ def test_https_is_verified_with_the_clients_context(tmp_path: Path) -> None:
         good.close()
         bad.close()
         listener.close()
+
+
+def test_a_request_sent_ahead_is_the_bytes_the_transport_would_write() -> None:
+    """The client builds the header block once per origin and headers (``_message``): every
+    request after the first is byte for byte what httpx and ``http1`` would write for it."""
+    from slsalint.sources.http1 import message_of
+    from slsalint.sources.registry import RegistryClient
+
+    with RegistryClient() as client:
+        for number in range(3):
+            for headers in ({}, {"Accept": "application/json", "Authorization": "Bearer abc"}):
+                path = f"/v2/team/app/blobs/sha256:{number:064x}"
+                url = f"http://127.0.0.1:5000{path}"
+                built = message_of(client._http.build_request("GET", url, headers=headers))
+                assert client._message("http", "127.0.0.1:5000", path, url, headers) == built
+        odd = "/v2/team/app/manifests/a b"  # encoded by httpx: built whole, never from the block
+        url = f"http://127.0.0.1:5000{odd}"
+        built = message_of(client._http.build_request("GET", url, headers={}))
+        assert client._message("http", "127.0.0.1:5000", odd, url, {}) == built
+        assert b"a%20b" in built

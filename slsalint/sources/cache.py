@@ -44,6 +44,8 @@ class BlobCache:
         self._prefixes: dict[str, set[str]] = {}
         """Algorithm -> the entry directories (first two hex digits) there are, listed once: a
         digest whose directory is not there is a miss without a system call."""
+        self._made: dict[str, set[str]] = {}
+        """Algorithm -> the entry directories this cache wrote in (seen whenever it listed)."""
 
     def _path(self, digest: str) -> Path:
         algorithm, _, hexpart = digest.partition(":")
@@ -55,15 +57,16 @@ class BlobCache:
         algorithm, _, hexpart = digest.partition(":")
         with self._lock:
             known = self._prefixes.get(algorithm)
-        if known is None:
-            try:
-                with os.scandir(self.root / "blobs" / algorithm) as entries:
-                    names = {entry.name for entry in entries if len(entry.name) == 2}
-            except OSError:
-                names = set()
-            with self._lock:
-                known = self._prefixes.setdefault(algorithm, names)
-        return hexpart[:2] in known
+            if known is not None:
+                return hexpart[:2] in known or hexpart[:2] in self._made.get(algorithm, ())
+        try:
+            with os.scandir(self.root / "blobs" / algorithm) as entries:
+                names = {entry.name for entry in entries if len(entry.name) == 2}
+        except OSError:
+            names = set()
+        with self._lock:
+            known = self._prefixes.setdefault(algorithm, names)
+            return hexpart[:2] in known or hexpart[:2] in self._made.get(algorithm, ())
 
     def has(self, digest: str) -> bool:
         """Whether an entry for ``digest`` is there (not read or verified: ``get`` does that)."""
@@ -89,7 +92,8 @@ class BlobCache:
         except fileio.FileReadError:
             return None  # missing, not a regular file, or too large: a miss (and never overwritten)
         if digest_of(data, digest.split(":")[0]) != digest:
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a cache this run cannot change: still a miss
+                path.unlink(missing_ok=True)
             return None
         return data
 
@@ -158,10 +162,8 @@ class BlobCache:
                 return
         except OSError:
             return  # there already (this run's or another's, or not ours to touch): left alone
-        with self._lock:
-            known = self._prefixes.get(path.parent.parent.name)
-            if known is not None:  # listed already: this one is there now too
-                known.add(path.parent.name)
+        with self._lock:  # there now, whenever the directories are (or were) listed
+            self._made.setdefault(path.parent.parent.name, set()).add(path.parent.name)
         try:
             view = memoryview(data)
             while view:

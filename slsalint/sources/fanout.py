@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
+from slsalint.sources.http1 import read_whole
 from slsalint.sources.presend import _complete
 
 _CHUNK = 64 * 1024
@@ -46,7 +47,9 @@ _SLOT_WAIT = 0.01
 """How often a request waiting for a free slot of its host looks again."""
 _LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]{1,19})[ \t]*\r\n", re.IGNORECASE)
 
-Follow = Callable[[bytes], None]
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+"""Status, header fields and body of an answer, as ``http1.read_whole`` parses it."""
+Follow = Callable[[Answer], None]
 
 
 class Prefetch:
@@ -54,8 +57,8 @@ class Prefetch:
     any fault). Taken by the client as a ``presend.Presend`` is."""
 
     __slots__ = (
+        "_answer",
         "_callbacks",
-        "_data",
         "_done",
         "_lock",
         "_owner",
@@ -67,6 +70,7 @@ class Prefetch:
         "message",
         "origin",
         "retried",
+        "size",
         "url",
     )
 
@@ -92,7 +96,9 @@ class Prefetch:
         self.origin = (parts.scheme, parts.hostname or "", parts.port or (443 if https else 80), parts.netloc)
         self.retried = False
         self.cancelled = False
-        self._data: bytes | None = None
+        self._answer: Answer | None = None
+        self.size = 0
+        """Bytes received for the answer (counted as held until it is taken)."""
         self._done = threading.Event()
         self._lock = threading.Lock()
         self._callbacks: list[Callable[[], None]] = []
@@ -108,24 +114,27 @@ class Prefetch:
 
     @property
     def answered_ok(self) -> bool:
-        """Whether a ``200`` answer is in (the request thread then needs no network to judge it,
-        unless it finds it malformed)."""
-        data = self._data
-        return self._done.is_set() and data is not None and data[:13] in (b"HTTP/1.1 200 ", b"HTTP/1.0 200 ")
+        """Whether a well-formed ``200`` answer is in (parsed already: judging it needs no
+        network)."""
+        answer = self._answer
+        return self._done.is_set() and answer is not None and answer[0] == 200
 
     def matches(self, method: str, url: str, headers: Mapping[str, str]) -> bool:
         """Whether this is the request the client is about to send."""
         return method == "GET" and url == self.url and dict(headers) == self.headers
 
-    def answer(self, timeout: float | None) -> bytes | None:
-        """The answer's bytes, waiting at most ``timeout`` seconds; None if there are none."""
+    def answer(self, timeout: float | None) -> Answer | None:
+        """The answer, parsed as the client's transport parses one (``http1.read_whole``),
+        waiting at most ``timeout`` seconds; None if there is none (a fault, a limit, a timeout,
+        or bytes that parser refuses)."""
         if not self._done.wait(timeout):
             self.close()
             return None
-        data, self._data = self._data, None
-        if data is not None:
-            self._owner.released(len(data))
-        return data
+        with self._lock:
+            answer, self._answer = self._answer, None
+            size, self.size = self.size, 0
+        self._owner.released(size)
+        return answer
 
     def close(self) -> None:
         """Not wanted any more: dropped if not sent yet, its connection closed if under way."""
@@ -133,13 +142,18 @@ class Prefetch:
         if not self._done.is_set():
             self._owner.wake()
 
-    def finish(self, data: bytes | None) -> None:
+    def finish(self, answer: Answer | None, size: int = 0) -> None:
+        """The answer is in (None: there is none); ``size`` bytes of it are held until taken."""
         with self._lock:
             if self._done.is_set():
                 return
-            if data is not None and self.cancelled:
-                data = None
-            self._data = data
+            if self.cancelled:
+                answer = None
+            if answer is None:
+                self._owner.released(size)
+                size = 0
+            self._answer = answer
+            self.size = size
             self._done.set()
             callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
@@ -151,7 +165,19 @@ _CONNECTING, _HANDSHAKE, _SENDING, _READING = range(4)
 
 
 class _Conn:
-    __slots__ = ("data", "idle_since", "item", "origin", "out", "phase_ends", "reused", "sock", "state")
+    __slots__ = (
+        "data",
+        "events",
+        "idle_since",
+        "item",
+        "origin",
+        "out",
+        "phase_ends",
+        "reused",
+        "slot",
+        "sock",
+        "state",
+    )
 
     def __init__(self, sock: socket.socket, origin: tuple[str, str, int, str]) -> None:
         self.sock = sock
@@ -163,6 +189,10 @@ class _Conn:
         self.phase_ends = 0.0
         self.reused = False
         self.idle_since = 0.0
+        self.slot: threading.BoundedSemaphore | None = None
+        """The per-host slot its request in flight holds (released once, by ``_free``)."""
+        self.events = 0
+        """What the selector watches it for."""
 
 
 class FanOut:
@@ -193,8 +223,8 @@ class FanOut:
         self._ident: int | None = None
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
-        self._addresses: dict[tuple[str, int], tuple[int, tuple[object, ...]] | None] = {}
-        self._finished: list[tuple[Prefetch, bytes, float]] = []
+        self._addresses: dict[tuple[str, int], tuple[int, tuple[object, ...]]] = {}
+        self._finished: list[tuple[Prefetch, Answer | None, int, float]] = []
         """Answers read in this round of the loop, handed over at its end (the thread's own)."""
 
     # -- the callers' side --------------------------------------------------------------------
@@ -213,6 +243,8 @@ class FanOut:
         ``wake``, with the others of a batch); None when nothing more may be held (``max_held``)
         or the fan-out is closed: the caller sends it itself."""
         item = Prefetch(self, url, headers, message, limit, time.monotonic() + self._total_timeout, follow)
+        if item.origin[0] not in ("http", "https") or self._address(item.origin[1], item.origin[2]) is None:
+            return None  # resolved here, on the caller's thread: the fan-out thread never waits on it
         with self._lock:
             if self._closed or self._held + item.limit > self._max_held:
                 return None
@@ -285,10 +317,10 @@ class FanOut:
                 # Answers are handed over once nothing more is ready to be read or sent (or the
                 # first has waited HANDOVER_WAIT): the request threads they wake would otherwise
                 # hold the interpreter while the requests the answers named wait to go out.
-                if self._finished and (quiet or now - self._finished[0][2] >= HANDOVER_WAIT):
+                if self._finished and (quiet or now - self._finished[0][3] >= HANDOVER_WAIT):
                     finished, self._finished = self._finished, []
-                    for item, data, _ in finished:
-                        item.finish(data)
+                    for item, answer, size, _ in finished:
+                        item.finish(answer, size)
                 if self._new or (self._finished and not quiet):
                     timeout = 0.0
                 else:
@@ -318,12 +350,12 @@ class FanOut:
             for conn in list(busy):
                 if conn.item is not None:
                     left.append(conn.item)
-                self._drop(selector, conn)
+                self._end(selector, conn, busy)
             for conns in idle.values():
                 for conn in conns:
                     self._drop(selector, conn)
-            for item, data, _ in self._finished:
-                item.finish(data)
+            for item, answer, size, _ in self._finished:
+                item.finish(answer, size)
             self._finished = []
             for item in left:
                 item.finish(None)
@@ -369,7 +401,8 @@ class FanOut:
                     queue.popleft()
                     self._fail(item)
                     continue
-                if not self._slot(origin[3]).acquire(blocking=False):
+                slot = self._slot(origin[3])
+                if not slot.acquire(blocking=False):
                     starved = True
                     break
                 queue.popleft()
@@ -378,13 +411,15 @@ class FanOut:
                 if conn is None:
                     conn = self._open(origin, now)
                     if conn is None:
-                        self._slot(origin[3]).release()
+                        slot.release()
                         self._fail(item)
                         continue
-                    selector.register(conn.sock, selectors.EVENT_WRITE, conn)
+                    conn.events = selectors.EVENT_WRITE
+                    selector.register(conn.sock, conn.events, conn)
                 else:
                     conn.state = _SENDING
                     conn.reused = True
+                conn.slot = slot
                 conn.item = item
                 conn.out = memoryview(item.message)
                 conn.data = bytearray()
@@ -418,14 +453,28 @@ class FanOut:
         return conn
 
     def _address(self, host: str, port: int) -> tuple[int, tuple[object, ...]] | None:
+        """The first address of ``host`` (resolved once; a failure is not remembered). Only the
+        first is tried: when it cannot be reached the request thread asks, trying them all."""
         key = (host, port)
-        if key not in self._addresses:
+        with self._lock:
+            known = self._addresses.get(key)
+        if known is None:
             try:
                 found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
             except (OSError, UnicodeError):
-                found = []
-            self._addresses[key] = (found[0][0], tuple(found[0][4])) if found else None
-        return self._addresses[key]
+                return None
+            if not found:
+                return None
+            known = (found[0][0], tuple(found[0][4]))
+            with self._lock:
+                self._addresses[key] = known
+        return known
+
+    @staticmethod
+    def _watch(selector: selectors.BaseSelector, conn: _Conn, events: int) -> None:
+        if conn.events != events:
+            selector.modify(conn.sock, events, conn)
+            conn.events = events
 
     def _step(
         self,
@@ -453,7 +502,8 @@ class FanOut:
                     conn.sock = self._context("https").wrap_socket(
                         conn.sock, server_hostname=conn.origin[1], do_handshake_on_connect=False
                     )
-                    selector.register(conn.sock, selectors.EVENT_WRITE, conn)
+                    conn.events = selectors.EVENT_WRITE
+                    selector.register(conn.sock, conn.events, conn)
                     conn.state = _HANDSHAKE
                 else:
                     conn.state = _SENDING
@@ -468,17 +518,17 @@ class FanOut:
                     conn.out = conn.out[sent:]
                 conn.state = _READING
                 conn.phase_ends = min(item.ends, time.monotonic() + self._read_timeout)
-                selector.modify(conn.sock, selectors.EVENT_READ, conn)
+                self._watch(selector, conn, selectors.EVENT_READ)
                 return
             if conn.state == _READING:
                 self._read(selector, conn, item, idle, busy, waiting)
         except ssl.SSLWantReadError:
-            selector.modify(conn.sock, selectors.EVENT_READ, conn)
+            self._watch(selector, conn, selectors.EVENT_READ)
         except ssl.SSLWantWriteError:
-            selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
+            self._watch(selector, conn, selectors.EVENT_WRITE)
         except BlockingIOError:
             if conn.state in (_CONNECTING, _SENDING):
-                selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
+                self._watch(selector, conn, selectors.EVENT_WRITE)
         except (OSError, ValueError):
             self._lost(selector, conn, busy, waiting)
 
@@ -495,6 +545,7 @@ class FanOut:
             try:
                 chunk = conn.sock.recv(_CHUNK)
             except (ssl.SSLWantReadError, BlockingIOError):
+                self._watch(selector, conn, selectors.EVENT_READ)  # after a want-write, reading again
                 return
             if not chunk:
                 if not conn.data:
@@ -506,17 +557,15 @@ class FanOut:
             conn.data += chunk
             conn.phase_ends = min(item.ends, time.monotonic() + self._read_timeout)
             if len(conn.data) > item.limit:
-                busy.discard(conn)
-                self._drop(selector, conn)
+                self._end(selector, conn, busy)
                 self._fail(item)
                 return
             if _complete(conn.data):
                 keep = _reusable(conn.data)
                 self._done(selector, conn, item, busy, keep=keep)
                 if keep:
-                    conn.item = None
                     conn.idle_since = time.monotonic()
-                    selector.modify(conn.sock, selectors.EVENT_READ, conn)
+                    self._watch(selector, conn, selectors.EVENT_READ)
                     idle.setdefault(conn.origin, []).append(conn)
                 if item.follow is not None and self._new:
                     # What the answer named goes out now, on this very connection if it may.
@@ -529,21 +578,26 @@ class FanOut:
     def _done(
         self, selector: selectors.BaseSelector, conn: _Conn, item: Prefetch, busy: set[_Conn], *, keep: bool
     ) -> None:
+        """A whole answer read: parsed here, as the client's transport parses one (refused:
+        no answer); the connection ends unless ``keep``."""
         data = bytes(conn.data)
         conn.data = bytearray()
-        busy.discard(conn)
-        self._slot(conn.origin[3]).release()
-        if not keep:
-            conn.item = None
-            self._drop(selector, conn)
+        if keep:
+            self._free(conn, busy)
+        else:
+            self._end(selector, conn, busy)
+        try:
+            answer: Answer | None = read_whole(data, "GET")
+        except Exception:  # httpx's protocol errors: the request thread asks, and judges, itself
+            answer = None
         with self._lock:
             self._held = max(0, self._held - item.limit + len(data))
-        if item.follow is not None and not item.cancelled:
+        if answer is not None and item.follow is not None and not item.cancelled:
             # Before the answer is given: what it names is on its way (and known to the client)
             # before the request thread judging it asks for the same.
             with contextlib.suppress(Exception):  # a guess only: the client judges what it reads
-                item.follow(data)
-        self._finished.append((item, data, time.monotonic()))
+                item.follow(answer)
+        self._finished.append((item, answer, len(data), time.monotonic()))
 
     def _lost(
         self,
@@ -555,11 +609,8 @@ class FanOut:
         """The connection failed under ``conn.item``: a kept-alive one the server had closed
         before any byte of an answer is tried once more on a new one; else the answer is None."""
         item = conn.item
-        busy.discard(conn)
-        self._slot(conn.origin[3]).release()
-        conn.item = None
         reused = conn.reused and not conn.data
-        self._drop(selector, conn)
+        self._end(selector, conn, busy)
         if item is None:
             return
         if reused and not item.retried:
@@ -578,10 +629,7 @@ class FanOut:
     ) -> None:
         for conn in [c for c in busy if now >= c.phase_ends or (c.item is not None and c.item.cancelled)]:
             item = conn.item
-            busy.discard(conn)
-            self._slot(conn.origin[3]).release()
-            conn.item = None
-            self._drop(selector, conn)
+            self._end(selector, conn, busy)
             if item is not None:
                 self._fail(item)
         for conns in idle.values():
@@ -593,6 +641,20 @@ class FanOut:
         with self._lock:
             self._held = max(0, self._held - item.limit)
         item.finish(None)
+
+    @staticmethod
+    def _free(conn: _Conn, busy: set[_Conn]) -> None:
+        """The connection's request is over: off the busy set, its slot given back (once)."""
+        busy.discard(conn)
+        conn.item = None
+        slot, conn.slot = conn.slot, None
+        if slot is not None:
+            slot.release()
+
+    def _end(self, selector: selectors.BaseSelector, conn: _Conn, busy: set[_Conn]) -> None:
+        """``_free``, and the connection closed."""
+        self._free(conn, busy)
+        self._drop(selector, conn)
 
     @staticmethod
     def _drop(selector: selectors.BaseSelector, conn: _Conn) -> None:

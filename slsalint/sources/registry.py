@@ -740,6 +740,11 @@ class RegistryClient(HttpClientBase):
     def _send(
         self, method: str, url: str, headers: dict[str, str], limit: int, expected_size: int | None
     ) -> httpx.Response:
+        # An answer sent ahead is waited for holding no slot of the host: the request it is may
+        # itself be waiting for one.
+        response = self._present(method, url, headers) if self._presends else None
+        if response is not None:
+            return self._read_body(response, method, url, limit, expected_size)
         with self._slot(urlsplit(url).netloc):
             return self._send_now(method, url, headers, limit, expected_size)
 
@@ -747,13 +752,17 @@ class RegistryClient(HttpClientBase):
         self, method: str, url: str, headers: dict[str, str], limit: int, expected_size: int | None
     ) -> httpx.Response:
         request = self._http.build_request(method, url, headers=headers)
-        response = self._present(request, method, url, headers) if self._presends else None
-        if response is None:
-            # Straight to the transport: redirects and authentication are this client's own
-            # (``_follow``, ``request``) and it keeps no cookies (``_no_cookies``), so
-            # httpx.Client.send's machinery around it is not needed.
-            response = self._transport.handle_request(request)
-            response.request = request
+        # Straight to the transport: redirects and authentication are this client's own
+        # (``_follow``, ``request``) and it keeps no cookies (``_no_cookies``), so
+        # httpx.Client.send's machinery around it is not needed.
+        response = self._transport.handle_request(request)
+        response.request = request
+        return self._read_body(response, method, url, limit, expected_size)
+
+    @staticmethod
+    def _read_body(
+        response: httpx.Response, method: str, url: str, limit: int, expected_size: int | None
+    ) -> httpx.Response:
         try:
             # Only a 2xx body is read: redirects, errors and HEAD are judged by status and headers.
             if 200 <= response.status_code < 300 and method != "HEAD":
@@ -843,9 +852,7 @@ class RegistryClient(HttpClientBase):
             return message
         return b"GET " + path.encode("ascii") + b" HTTP/1.1\r\n" + block
 
-    def _present(
-        self, request: httpx.Request, method: str, url: str, headers: dict[str, str]
-    ) -> httpx.Response | None:
+    def _present(self, method: str, url: str, headers: dict[str, str]) -> httpx.Response | None:
         """The answer of the request sent ahead that is this one, as if this client had sent it;
         None when there is none (not sent ahead, a fault, or not in before the deadline)."""
         with self._lock:
@@ -856,15 +863,22 @@ class RegistryClient(HttpClientBase):
             waiting.remove(found)
             if not waiting:
                 del self._presends[url]
-        data = found.answer(remaining())
-        if data is None:
-            return None
-        try:
-            # Parsed as this client's own transport parses an answer; anything it would refuse
-            # is asked again (and judged then).
-            status, answer_headers, body = read_whole(data, method)
-        except httpx.TransportError:
-            return None
+        if isinstance(found, Prefetch):
+            answer = found.answer(remaining())  # parsed by the fan-out thread, with read_whole
+            if answer is None:
+                return None
+            status, answer_headers, body = answer
+        else:
+            data = found.answer(remaining())
+            if data is None:
+                return None
+            try:
+                # Parsed as this client's own transport parses an answer; anything it would
+                # refuse is asked again (and judged then).
+                status, answer_headers, body = read_whole(data, method)
+            except httpx.TransportError:
+                return None
+        request = self._http.build_request(method, url, headers=headers)
         with self.stats.lock:
             self.stats.ahead += 1
         return httpx.Response(

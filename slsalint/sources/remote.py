@@ -25,8 +25,7 @@ from typing import Any, TypeVar
 from slsalint import jsonio
 from slsalint.errors import ConfigError, NotAnImage, OperationalError
 from slsalint.model import EvidenceSource, Platform
-from slsalint.sources.fanout import Prefetch
-from slsalint.sources.http1 import read_whole
+from slsalint.sources.fanout import Answer, Follow, Prefetch
 from slsalint.sources.limits import Limits
 from slsalint.sources.oci import (
     IMAGE_CONFIG_TYPES,
@@ -734,15 +733,15 @@ class _Ahead:
                 future = self._asked[key] = self._pool.submit_when(ahead(), RemoteCollector._safe, call)
             return future
 
-    def _layers_ahead(self, repo: ImageRef, digest: str, kind: str) -> Callable[[bytes], None]:
-        """What the fan-out thread does with an evidence manifest's answer (bytes as received):
-        when it is a whole 200 answer whose body hashes to ``digest`` and parses as a manifest,
-        the layers ``wanted_layers`` names are sent for. A guess only: the request thread
-        judges the manifest, and each layer is read (and its answer taken) only if that
-        judgement asks for it."""
+    def _layers_ahead(self, repo: ImageRef, digest: str, kind: str) -> Follow:
+        """What the fan-out thread does with an evidence manifest's answer (parsed): when it is
+        a 200 answer whose body hashes to ``digest`` and parses as a manifest, the layers
+        ``wanted_layers`` names are sent for. A guess only: the request thread judges the
+        manifest, and each layer is read (and its answer taken) only if that judgement asks
+        for it."""
 
-        def follow(data: bytes) -> None:
-            status, headers, body = read_whole(data, "GET")
+        def follow(answer: Answer) -> None:
+            status, headers, body = answer
             if status != 200 or any(name.lower() == b"content-encoding" for name, _ in headers):
                 return
             if digest_of(body, digest.split(":")[0]) != digest:

@@ -7,6 +7,7 @@ is judged as it is when the request thread asks itself."""
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from benchmarks.registry_roundtrips import build_image
 from slsalint.engine import LintOptions, LintRequest, RegistrySettings, lint
 from slsalint.errors import OperationalError
 from slsalint.policy import Policy
+from slsalint.sources.fanout import FanOut
 from slsalint.sources.reference import parse_reference
 from slsalint.sources.registry import RegistryClient
 from slsalint.sources.remote import RemoteCollector
@@ -115,12 +117,26 @@ def test_sent_ahead_and_taken_as_the_clients_own(registry: Registry, wide: str) 
     ],
 )
 def test_a_fault_in_an_answer_sent_ahead_is_judged_as_without_it(
-    registry: Registry, wide: str, wide_layout: Path, what: str, kind: str, status: int
+    registry: Registry,
+    wide: str,
+    wide_layout: Path,
+    what: str,
+    kind: str,
+    status: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The same fault (once, on the request for one platform manifest or one provenance layer)
     with and without the fan-out: the same exit code, findings and number of times it is asked."""
     platform, layer = _digests(wide_layout)
     match = f"/manifests/{platform}" if what == "manifest" else f"/blobs/{layer}"
+    sent_ahead: list[str] = []
+    original = FanOut.send
+
+    def recorded(self: FanOut, url: str, *args: Any, **kwargs: Any) -> Any:
+        sent_ahead.append(url)
+        return original(self, url, *args, **kwargs)
+
+    monkeypatch.setattr(FanOut, "send", recorded)
     outcomes = []
     for fanout in (False, True):
         with proxy(registry.base, faults=[Fault(match, kind, status=status)]) as (host, state):
@@ -139,6 +155,7 @@ def test_a_fault_in_an_answer_sent_ahead_is_judged_as_without_it(
             asked = [path for _, path, _ in state.log if path.endswith(match)]
         outcomes.append((*verdict, len(asked)))
     assert outcomes[0] == outcomes[1]
+    assert [url for url in sent_ahead if url.endswith(match)]  # the faulted answer was one sent ahead
     if kind == "corrupt" or status == 404:
         assert outcomes[1][0] != 0  # a wrong answer, or none, never passes
     else:
@@ -173,3 +190,55 @@ def test_a_cached_digest_is_not_sent_for(registry: Registry, wide: str, tmp_path
         again = [path for _, path, _ in state.log]
     assert digest.exit_code == 0
     assert not [path for path in again if "/blobs/" in path]
+
+
+def _digest(n: int) -> str:
+    return "sha256:" + f"{n:064x}"
+
+
+def test_nothing_is_sent_ahead_through_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    ref = parse_reference("127.0.0.1:5999/fan/x:v1")
+    with RegistryClient() as direct:
+        assert direct.prefetch(ref, "blob", _digest(1), 10) is not None
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # loopback is proxied unless NO_PROXY
+    with RegistryClient() as proxied:
+        assert proxied.prefetch(ref, "blob", _digest(1), 10) is None
+        assert proxied.prefetch(ref, "manifest", _digest(2), 10) is None
+
+
+def test_large_content_and_too_much_held_are_not_sent_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    from slsalint.sources import registry as module
+
+    ref = parse_reference("127.0.0.1:5999/fan/x:v1")
+    with RegistryClient() as client:
+        assert client.prefetch(ref, "blob", _digest(3), module.PREFETCH_ITEM + 1) is None
+        assert client.prefetch(ref, "blob", _digest(4), module.PREFETCH_ITEM) is not None
+        assert client.prefetch(ref, "blob", _digest(4), module.PREFETCH_ITEM) is not None  # the same one
+    monkeypatch.setattr(module, "PREFETCH_HELD", 300 * 1024)
+    with RegistryClient() as small:
+        assert small.prefetch(ref, "blob", _digest(5), 100 * 1024) is not None
+        assert small.prefetch(ref, "blob", _digest(6), 100 * 1024) is None  # over what may be held
+
+
+def test_an_answer_sent_ahead_is_not_taken_for_other_headers(registry: Registry, wide_layout: Path) -> None:
+    _, layer = _digests(wide_layout)
+    size = (wide_layout / "blobs" / "sha256" / layer.split(":")[1]).stat().st_size
+    ref = parse_reference(f"{registry.host}/fan/wide:v1.0.0")
+    url = f"{registry.base}/v2/fan/wide/blobs/{layer}"
+    with RegistryClient() as client:
+        item = client.prefetch(ref, "blob", layer, size)
+        assert item is not None
+        arrived = threading.Event()
+        item.when_done(arrived.set)
+        assert arrived.wait(10)
+        assert client._present("GET", url, {"Authorization": "Bearer other"}) is None
+        assert client._present("HEAD", url, {}) is None
+        assert client._present("GET", url + "x", {}) is None
+        assert client._presends[url] == [item]  # still there for the request it is
+        taken = client._present("GET", url, {})
+        assert (
+            taken is not None
+            and taken.status_code == 200
+            and taken.read() == (wide_layout / "blobs" / "sha256" / layer.split(":")[1]).read_bytes()
+        )
+        assert url not in client._presends  # taken once

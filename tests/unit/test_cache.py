@@ -8,6 +8,7 @@ import os
 import stat
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -164,3 +165,53 @@ def test_entries_of_earlier_runs_and_of_this_one_are_found(tmp_path: Path) -> No
     cache.flush()
     assert cache.has(new[0]) and cache.get(new[0]) == new[1]
     assert BlobCache(tmp_path).get(new[0]) == new[1]
+
+
+def test_a_write_that_fails_part_way_leaves_no_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    digest, data = _entry(31)
+    real_write = os.write
+    calls = [0]
+
+    def failing(fd: int, chunk: Any) -> int:
+        calls[0] += 1
+        if calls[0] > 1:
+            raise OSError(28, "No space left on device")
+        return real_write(fd, bytes(chunk)[:10])  # a part, then the disk is full
+
+    monkeypatch.setattr(os, "write", failing)
+    cache = BlobCache(tmp_path)
+    cache.put(digest, data)
+    cache.flush()
+    monkeypatch.setattr(os, "write", real_write)
+    assert not _path(tmp_path, digest).exists()  # the part written is no entry
+    assert BlobCache(tmp_path).get(digest) is None
+
+
+def test_a_symlink_at_an_entry_is_a_miss_and_never_written_through(tmp_path: Path) -> None:
+    """A symlink planted at an entry: read, it hashes to something else (a miss, and removed
+    from the cache); the file it names is never written, and the entry put is a file of its own."""
+    digest, data = _entry(32)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"not yours")
+    path = _path(tmp_path / "cache", digest)
+    path.parent.mkdir(parents=True)
+    path.symlink_to(elsewhere)
+    cache = BlobCache(tmp_path / "cache")
+    assert cache.get(digest) is None
+    cache.put(digest, data)
+    cache.flush()
+    assert elsewhere.read_bytes() == b"not yours"
+    assert not path.is_symlink() and path.read_bytes() == data
+
+
+def test_a_symlink_planted_before_a_write_is_not_followed(tmp_path: Path) -> None:
+    digest, data = _entry(33)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"not yours")
+    cache = BlobCache(tmp_path / "cache")
+    path = _path(tmp_path / "cache", digest)
+    path.parent.mkdir(parents=True)
+    path.symlink_to(elsewhere)  # after the miss was seen, before the write
+    cache.put(digest, data)
+    cache.flush()
+    assert path.is_symlink() and elsewhere.read_bytes() == b"not yours"  # O_EXCL: left alone

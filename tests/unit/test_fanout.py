@@ -13,13 +13,32 @@ from pathlib import Path
 
 import pytest
 
-from slsalint.sources.fanout import FanOut
-from slsalint.sources.http1 import read_whole
+from slsalint.sources.fanout import Answer, FanOut
 from slsalint.sources.network import no_tls
 from tests.support.tls import server_pki
 from tests.unit.test_http1 import CONNECTIONS, Script, answers, read_request, replying, run
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+
+
+SLOTS: dict[int, tuple[int, dict[str, threading.BoundedSemaphore]]] = {}
+"""id(fan-out) -> (slots per host, each host's semaphore): what ``all_slots_free`` looks at."""
+
+
+def all_slots_free(fanout: FanOut) -> bool:
+    """Whether every per-host slot the fan-out took is back (waiting briefly for its thread)."""
+    count, semaphores = SLOTS[id(fanout)]
+    deadline = time.monotonic() + 5
+    while True:
+        taken = []
+        for semaphore in semaphores.values():
+            while semaphore.acquire(blocking=False):
+                taken.append(semaphore)
+        for semaphore in taken:
+            semaphore.release()
+        if len(taken) == count * len(semaphores) or time.monotonic() > deadline:
+            return len(taken) == count * len(semaphores)
+        time.sleep(0.02)
 
 
 def _fanout(
@@ -35,7 +54,7 @@ def _fanout(
     def slot(netloc: str) -> threading.BoundedSemaphore:
         return semaphores.setdefault(netloc, threading.BoundedSemaphore(slots))
 
-    return FanOut(
+    out = FanOut(
         lambda scheme: context or no_tls(),
         slot,
         connect_timeout=5.0,
@@ -43,6 +62,8 @@ def _fanout(
         total_timeout=total_timeout,
         max_held=max_held,
     )
+    SLOTS[id(out)] = (slots, semaphores)
+    return out
 
 
 @pytest.fixture
@@ -62,9 +83,7 @@ def test_answers_come_back_and_a_connection_carries_the_next_request(fanout: Fan
         for _ in range(3):  # one after another: the first connection is free each time
             item = fanout.send(url + "/x", {}, _get(url), 100)
             assert item is not None
-            data = item.answer(10)
-            assert data is not None
-            assert read_whole(data, "GET") == (200, [(b"Content-Length", b"5")], b"hello")
+            assert item.answer(10) == (200, [(b"Content-Length", b"5")], b"hello")
         assert len(seen) == 3
     assert CONNECTIONS == [1]
 
@@ -144,6 +163,7 @@ def test_a_fault_is_no_answer(fanout: FanOut, reply: bytes) -> None:
         item = fanout.send(url + "/x", {}, _get(url), 100)
         assert item is not None
         assert item.answer(10) is None
+        assert all_slots_free(fanout)  # every fault gives its host's slot back
 
 
 def test_a_silent_server_is_no_answer_at_the_read_timeout() -> None:
@@ -162,6 +182,7 @@ def test_a_silent_server_is_no_answer_at_the_read_timeout() -> None:
             item = quick.send(url + "/x", {}, _get(url), 100)
             assert item is not None and item.answer(10) is None
             assert time.monotonic() - started < 5
+            assert all_slots_free(quick)
     finally:
         quick.close()
 
@@ -172,6 +193,7 @@ def test_nobody_listening_is_no_answer(fanout: FanOut) -> None:
         port = unused.getsockname()[1]
     item = fanout.send(f"http://127.0.0.1:{port}/x", {}, b"GET /x HTTP/1.1\r\n\r\n", 100)
     assert item is not None and item.answer(10) is None
+    assert all_slots_free(fanout)
 
 
 def test_past_the_bytes_it_may_hold_nothing_more_is_sent_ahead() -> None:
@@ -200,7 +222,8 @@ def test_follow_sends_what_an_answer_names_before_the_answer_is_given(fanout: Fa
     followed: list[object] = []
     for url, seen in run(answers(OK, OK)):
 
-        def follow(data: bytes, url: str = url) -> None:
+        def follow(answer: Answer, url: str = url) -> None:
+            assert answer == (200, [(b"Content-Length", b"5")], b"hello")  # parsed already
             followed.append(fanout.send(url + "/next", {}, _get(url, "/next"), 100))
 
         item = fanout.send(url + "/x", {}, _get(url), 100, follow)
@@ -270,3 +293,67 @@ def test_a_request_sent_ahead_is_the_bytes_the_transport_would_write() -> None:
         built = message_of(client._http.build_request("GET", url, headers={}))
         assert client._message("http", "127.0.0.1:5000", odd, url, {}) == built
         assert b"a%20b" in built
+
+
+def test_an_oversized_answer_gives_its_slot_back_for_the_next_request() -> None:
+    """With one slot per host: an answer past its limit, then a request that needs the slot."""
+    one = _fanout(slots=1)
+    big = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % BIG + b"x" * BIG
+    try:
+        for url, _ in run(answers(big, OK, OK)):
+            for _ in range(3):
+                first = one.send(url + "/big", {}, _get(url, "/big"), 100)
+                assert first is not None and first.answer(10) is None
+            for url2, _ in run(answers(OK)):
+                item = one.send(url2 + "/x", {}, _get(url2), 100)
+                assert item is not None and item.answer(10) is not None
+        assert all_slots_free(one)
+    finally:
+        one.close()
+
+
+def test_closing_with_requests_in_flight_gives_every_slot_back() -> None:
+    fanout = _fanout(slots=4)
+
+    def make(seen: list[bytes]) -> Script:
+        def script(conn: socket.socket, number: int) -> None:
+            read_request(conn)
+            conn.recv(1)  # never answers
+
+        return script
+
+    for url, _ in run(make):
+        items = [fanout.send(url + f"/{n}", {}, _get(url, f"/{n}"), 100) for n in range(4)]
+        time.sleep(0.2)  # on the wire
+        fanout.close()
+        assert all(item is not None and item.answer(5) is None for item in items)
+        assert all_slots_free(fanout)
+
+
+def test_bytes_after_an_answer_are_no_answer_and_end_the_connection(fanout: FanOut) -> None:
+    def make(seen: list[bytes]) -> Script:
+        def script(conn: socket.socket, number: int) -> None:
+            while read_request(conn):  # the first connection adds bytes after each answer
+                conn.sendall(OK + (b"JUNK" if number == 0 else b""))
+
+        return script
+
+    for url, _ in run(make):
+        first = fanout.send(url + "/a", {}, _get(url, "/a"), 100)
+        assert first is not None and first.answer(10) is None  # the parser refuses them
+        second = fanout.send(url + "/b", {}, _get(url, "/b"), 100)
+        assert second is not None and second.answer(10) == (200, [(b"Content-Length", b"5")], b"hello")
+    assert CONNECTIONS == [2]  # not the connection the junk came on
+
+
+def test_an_answer_is_taken_only_for_the_very_request(fanout: FanOut) -> None:
+    for url, _ in run(answers(OK)):
+        item = fanout.send(url + "/x", {"Accept": "a"}, _get(url), 100)
+        assert item is not None
+        assert item.matches("GET", url + "/x", {"Accept": "a"})
+        assert not item.matches("GET", url + "/x", {"Accept": "b"})
+        assert not item.matches("GET", url + "/x", {"Accept": "a", "Authorization": "Bearer t"})
+        assert not item.matches("GET", url + "/x", {})
+        assert not item.matches("HEAD", url + "/x", {"Accept": "a"})
+        assert not item.matches("GET", url + "/y", {"Accept": "a"})
+        assert item.answer(10) is not None

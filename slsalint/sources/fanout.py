@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import re
 import selectors
 import socket
 import ssl
@@ -33,19 +32,14 @@ import time
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
-from slsalint.sources.http1 import read_whole
-from slsalint.sources.presend import _complete
+from slsalint.sources.http1 import KEEPALIVE_EXPIRY, read_whole
+from slsalint.sources.presend import HEAD_ROOM, answer_complete, reusable
 
 _CHUNK = 64 * 1024
-_HEAD_ROOM = 128 * 1024
-"""Bytes read beyond the body limit: the header block (``http1`` bounds it)."""
-IDLE_EXPIRY = 5.0
-"""Seconds an idle connection is kept (as ``http1.KEEPALIVE_EXPIRY``)."""
 HANDOVER_WAIT = 0.01
 """Seconds an answer read may wait for the others ready to be read before it is handed over."""
 _SLOT_WAIT = 0.01
 """How often a request waiting for a free slot of its host looks again."""
-_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]{1,19})[ \t]*\r\n", re.IGNORECASE)
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 """Status, header fields and body of an answer, as ``http1.read_whole`` parses it."""
@@ -90,7 +84,7 @@ class Prefetch:
         self.url = url
         self.headers = dict(headers)
         self.message = message
-        self.limit = limit + _HEAD_ROOM
+        self.limit = limit + HEAD_ROOM
         self.ends = ends
         self.follow = follow
         self.origin = (parts.scheme, parts.hostname or "", parts.port or (443 if https else 80), parts.netloc)
@@ -225,6 +219,14 @@ class FanOut:
         self._wake_w: socket.socket | None = None
         self._addresses: dict[tuple[str, int], tuple[int, tuple[object, ...]]] = {}
         self._finished: list[tuple[Prefetch, Answer | None, int, float]] = []
+        # The fan-out thread's own (touched by nothing else):
+        self._selector: selectors.BaseSelector  # made when the thread starts
+        self._waiting: dict[tuple[str, str, int, str], collections.deque[Prefetch]] = {}
+        """Requests by origin, not on a connection yet."""
+        self._idle: dict[tuple[str, str, int, str], list[_Conn]] = {}
+        """Kept-alive connections by origin, free for the next request."""
+        self._busy: set[_Conn] = set()
+        """Connections carrying a request (each holding a slot of its host)."""
         """Answers read in this round of the loop, handed over at its end (the thread's own)."""
 
     # -- the callers' side --------------------------------------------------------------------
@@ -298,11 +300,8 @@ class FanOut:
     def _run(self) -> None:
         assert self._wake_r is not None
         self._ident = threading.get_ident()
-        selector = selectors.DefaultSelector()
-        selector.register(self._wake_r, selectors.EVENT_READ, None)
-        waiting: dict[tuple[str, str, int, str], collections.deque[Prefetch]] = {}
-        idle: dict[tuple[str, str, int, str], list[_Conn]] = {}
-        busy: set[_Conn] = set()
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
         quiet = True
         """The last look found nothing to read or write."""
         try:
@@ -311,9 +310,9 @@ class FanOut:
                     closed = self._closed
                 if closed:
                     return
-                self._take_new(waiting)
+                self._take_new()
                 now = time.monotonic()
-                starved = self._dispatch(selector, waiting, idle, busy, now)
+                starved = self._dispatch(now)
                 # Answers are handed over once nothing more is ready to be read or sent (or the
                 # first has waited HANDOVER_WAIT): the request threads they wake would otherwise
                 # hold the interpreter while the requests the answers named wait to go out.
@@ -324,10 +323,10 @@ class FanOut:
                 if self._new or (self._finished and not quiet):
                     timeout = 0.0
                 else:
-                    timeout = self._timeout(waiting, busy, idle, now, starved)
+                    timeout = self._timeout(now, starved)
                     if self._finished:
                         timeout = min(timeout, HANDOVER_WAIT)
-                events = selector.select(timeout)
+                events = self._selector.select(timeout)
                 quiet = not events
                 for key, mask in events:
                     if key.data is None:
@@ -336,8 +335,8 @@ class FanOut:
                                 pass
                         continue
                     conn: _Conn = key.data
-                    self._step(selector, conn, mask, idle, busy, waiting)
-                self._expire(selector, busy, idle, waiting, time.monotonic())
+                    self._step(conn, mask)
+                self._expire(time.monotonic())
         except Exception:  # noqa: S110 - each request thread is given None and asks itself
             pass
         finally:
@@ -345,40 +344,37 @@ class FanOut:
                 self._closed = True
                 left = list(self._new)
                 self._new.clear()
-            for queue in waiting.values():
+            for queue in self._waiting.values():
                 left.extend(queue)
-            for conn in list(busy):
+            for conn in list(self._busy):
                 if conn.item is not None:
                     left.append(conn.item)
-                self._end(selector, conn, busy)
-            for conns in idle.values():
+                self._end(conn)
+            for conns in self._idle.values():
                 for conn in conns:
-                    self._drop(selector, conn)
+                    self._drop(conn)
             for item, answer, size, _ in self._finished:
                 item.finish(answer, size)
             self._finished = []
             for item in left:
                 item.finish(None)
-            selector.close()
+            self._selector.close()
 
-    def _take_new(self, waiting: dict[tuple[str, str, int, str], collections.deque[Prefetch]]) -> None:
+    def _take_new(self) -> None:
         with self._lock:
             new = list(self._new)
             self._new.clear()
         for item in new:
-            waiting.setdefault(item.origin, collections.deque()).append(item)
+            self._waiting.setdefault(item.origin, collections.deque()).append(item)
 
     def _timeout(
         self,
-        waiting: dict[tuple[str, str, int, str], collections.deque[Prefetch]],
-        busy: set[_Conn],
-        idle: dict[tuple[str, str, int, str], list[_Conn]],
         now: float,
         starved: bool,
     ) -> float:
-        ends = [conn.phase_ends for conn in busy]
-        ends += [c.idle_since + IDLE_EXPIRY for conns in idle.values() for c in conns]
-        ends += [queue[0].ends for queue in waiting.values() if queue]
+        ends = [conn.phase_ends for conn in self._busy]
+        ends += [c.idle_since + KEEPALIVE_EXPIRY for conns in self._idle.values() for c in conns]
+        ends += [queue[0].ends for queue in self._waiting.values() if queue]
         soonest = min(ends, default=now + 1.0) - now
         if starved:
             soonest = min(soonest, _SLOT_WAIT)
@@ -386,15 +382,11 @@ class FanOut:
 
     def _dispatch(
         self,
-        selector: selectors.BaseSelector,
-        waiting: dict[tuple[str, str, int, str], collections.deque[Prefetch]],
-        idle: dict[tuple[str, str, int, str], list[_Conn]],
-        busy: set[_Conn],
         now: float,
     ) -> bool:
         """Put waiting requests on connections; True when one waits for a free slot."""
         starved = False
-        for origin, queue in waiting.items():
+        for origin, queue in self._waiting.items():
             while queue:
                 item = queue[0]
                 if item.cancelled or now >= item.ends:
@@ -406,7 +398,7 @@ class FanOut:
                     starved = True
                     break
                 queue.popleft()
-                conns = idle.get(origin)
+                conns = self._idle.get(origin)
                 conn = conns.pop() if conns else None
                 if conn is None:
                     conn = self._open(origin, now)
@@ -415,7 +407,7 @@ class FanOut:
                         self._fail(item)
                         continue
                     conn.events = selectors.EVENT_WRITE
-                    selector.register(conn.sock, conn.events, conn)
+                    self._selector.register(conn.sock, conn.events, conn)
                 else:
                     conn.state = _SENDING
                     conn.reused = True
@@ -423,10 +415,10 @@ class FanOut:
                 conn.item = item
                 conn.out = memoryview(item.message)
                 conn.data = bytearray()
-                busy.add(conn)
+                self._busy.add(conn)
                 if conn.state != _CONNECTING:
                     conn.phase_ends = min(item.ends, now + self._read_timeout)
-                    self._step(selector, conn, selectors.EVENT_WRITE, idle, busy, waiting)  # now
+                    self._step(conn, selectors.EVENT_WRITE)  # now
         return starved
 
     def _open(self, origin: tuple[str, str, int, str], now: float) -> _Conn | None:
@@ -470,27 +462,22 @@ class FanOut:
                 self._addresses[key] = known
         return known
 
-    @staticmethod
-    def _watch(selector: selectors.BaseSelector, conn: _Conn, events: int) -> None:
+    def _watch(self, conn: _Conn, events: int) -> None:
         if conn.events != events:
-            selector.modify(conn.sock, events, conn)
+            self._selector.modify(conn.sock, events, conn)
             conn.events = events
 
     def _step(
         self,
-        selector: selectors.BaseSelector,
         conn: _Conn,
         mask: int,
-        idle: dict[tuple[str, str, int, str], list[_Conn]],
-        busy: set[_Conn],
-        waiting: dict[tuple[str, str, int, str], collections.deque[Prefetch]],
     ) -> None:
         item = conn.item
         if item is None:  # an idle connection readable: the server closed it (or sent junk)
-            conns = idle.get(conn.origin, [])
+            conns = self._idle.get(conn.origin, [])
             if conn in conns:
                 conns.remove(conn)
-            self._drop(selector, conn)
+            self._drop(conn)
             return
         try:
             if conn.state == _CONNECTING:
@@ -498,12 +485,12 @@ class FanOut:
                 if error:
                     raise OSError(error, "connect failed")
                 if conn.origin[0] == "https":
-                    selector.unregister(conn.sock)
+                    self._selector.unregister(conn.sock)
                     conn.sock = self._context("https").wrap_socket(
                         conn.sock, server_hostname=conn.origin[1], do_handshake_on_connect=False
                     )
                     conn.events = selectors.EVENT_WRITE
-                    selector.register(conn.sock, conn.events, conn)
+                    self._selector.register(conn.sock, conn.events, conn)
                     conn.state = _HANDSHAKE
                 else:
                     conn.state = _SENDING
@@ -518,74 +505,68 @@ class FanOut:
                     conn.out = conn.out[sent:]
                 conn.state = _READING
                 conn.phase_ends = min(item.ends, time.monotonic() + self._read_timeout)
-                self._watch(selector, conn, selectors.EVENT_READ)
+                self._watch(conn, selectors.EVENT_READ)
                 return
             if conn.state == _READING:
-                self._read(selector, conn, item, idle, busy, waiting)
+                self._read(conn, item)
         except ssl.SSLWantReadError:
-            self._watch(selector, conn, selectors.EVENT_READ)
+            self._watch(conn, selectors.EVENT_READ)
         except ssl.SSLWantWriteError:
-            self._watch(selector, conn, selectors.EVENT_WRITE)
+            self._watch(conn, selectors.EVENT_WRITE)
         except BlockingIOError:
             if conn.state in (_CONNECTING, _SENDING):
-                self._watch(selector, conn, selectors.EVENT_WRITE)
+                self._watch(conn, selectors.EVENT_WRITE)
         except (OSError, ValueError):
-            self._lost(selector, conn, busy, waiting)
+            self._lost(conn)
 
     def _read(
         self,
-        selector: selectors.BaseSelector,
         conn: _Conn,
         item: Prefetch,
-        idle: dict[tuple[str, str, int, str], list[_Conn]],
-        busy: set[_Conn],
-        waiting: dict[tuple[str, str, int, str], collections.deque[Prefetch]],
     ) -> None:
         while True:
             try:
                 chunk = conn.sock.recv(_CHUNK)
             except (ssl.SSLWantReadError, BlockingIOError):
-                self._watch(selector, conn, selectors.EVENT_READ)  # after a want-write, reading again
+                self._watch(conn, selectors.EVENT_READ)  # after a want-write, reading again
                 return
             if not chunk:
                 if not conn.data:
-                    self._lost(selector, conn, busy, waiting)
+                    self._lost(conn)
                     return
                 # Ended by the server: the bytes so far are the answer (the parser judges them).
-                self._done(selector, conn, item, busy, keep=False)
+                self._done(conn, item, keep=False)
                 return
             conn.data += chunk
             conn.phase_ends = min(item.ends, time.monotonic() + self._read_timeout)
             if len(conn.data) > item.limit:
-                self._end(selector, conn, busy)
+                self._end(conn)
                 self._fail(item)
                 return
-            if _complete(conn.data):
-                keep = _reusable(conn.data)
-                self._done(selector, conn, item, busy, keep=keep)
+            if answer_complete(conn.data):
+                keep = reusable(conn.data)
+                self._done(conn, item, keep=keep)
                 if keep:
                     conn.idle_since = time.monotonic()
-                    self._watch(selector, conn, selectors.EVENT_READ)
-                    idle.setdefault(conn.origin, []).append(conn)
+                    self._watch(conn, selectors.EVENT_READ)
+                    self._idle.setdefault(conn.origin, []).append(conn)
                 if item.follow is not None and self._new:
                     # What the answer named goes out now, on this very connection if it may.
-                    self._take_new(waiting)
-                    self._dispatch(selector, waiting, idle, busy, time.monotonic())
+                    self._take_new()
+                    self._dispatch(time.monotonic())
                 return
             if isinstance(conn.sock, ssl.SSLSocket) and conn.sock.pending():
                 continue
 
-    def _done(
-        self, selector: selectors.BaseSelector, conn: _Conn, item: Prefetch, busy: set[_Conn], *, keep: bool
-    ) -> None:
+    def _done(self, conn: _Conn, item: Prefetch, *, keep: bool) -> None:
         """A whole answer read: parsed here, as the client's transport parses one (refused:
         no answer); the connection ends unless ``keep``."""
         data = bytes(conn.data)
         conn.data = bytearray()
         if keep:
-            self._free(conn, busy)
+            self._free(conn)
         else:
-            self._end(selector, conn, busy)
+            self._end(conn)
         try:
             answer: Answer | None = read_whole(data, "GET")
         except Exception:  # httpx's protocol errors: the request thread asks, and judges, itself
@@ -601,80 +582,56 @@ class FanOut:
 
     def _lost(
         self,
-        selector: selectors.BaseSelector,
         conn: _Conn,
-        busy: set[_Conn],
-        waiting: dict[tuple[str, str, int, str], collections.deque[Prefetch]],
     ) -> None:
         """The connection failed under ``conn.item``: a kept-alive one the server had closed
         before any byte of an answer is tried once more on a new one; else the answer is None."""
         item = conn.item
         reused = conn.reused and not conn.data
-        self._end(selector, conn, busy)
+        self._end(conn)
         if item is None:
             return
         if reused and not item.retried:
             item.retried = True
-            waiting.setdefault(item.origin, collections.deque()).appendleft(item)
+            self._waiting.setdefault(item.origin, collections.deque()).appendleft(item)
             return
         self._fail(item)
 
     def _expire(
         self,
-        selector: selectors.BaseSelector,
-        busy: set[_Conn],
-        idle: dict[tuple[str, str, int, str], list[_Conn]],
-        waiting: dict[tuple[str, str, int, str], collections.deque[Prefetch]],
         now: float,
     ) -> None:
-        for conn in [c for c in busy if now >= c.phase_ends or (c.item is not None and c.item.cancelled)]:
+        ended = [c for c in self._busy if now >= c.phase_ends or (c.item is not None and c.item.cancelled)]
+        for conn in ended:
             item = conn.item
-            self._end(selector, conn, busy)
+            self._end(conn)
             if item is not None:
                 self._fail(item)
-        for conns in idle.values():
-            for conn in [c for c in conns if now >= c.idle_since + IDLE_EXPIRY]:
+        for conns in self._idle.values():
+            for conn in [c for c in conns if now >= c.idle_since + KEEPALIVE_EXPIRY]:
                 conns.remove(conn)
-                self._drop(selector, conn)
+                self._drop(conn)
 
     def _fail(self, item: Prefetch) -> None:
         with self._lock:
             self._held = max(0, self._held - item.limit)
         item.finish(None)
 
-    @staticmethod
-    def _free(conn: _Conn, busy: set[_Conn]) -> None:
+    def _free(self, conn: _Conn) -> None:
         """The connection's request is over: off the busy set, its slot given back (once)."""
-        busy.discard(conn)
+        self._busy.discard(conn)
         conn.item = None
         slot, conn.slot = conn.slot, None
         if slot is not None:
             slot.release()
 
-    def _end(self, selector: selectors.BaseSelector, conn: _Conn, busy: set[_Conn]) -> None:
+    def _end(self, conn: _Conn) -> None:
         """``_free``, and the connection closed."""
-        self._free(conn, busy)
-        self._drop(selector, conn)
+        self._free(conn)
+        self._drop(conn)
 
-    @staticmethod
-    def _drop(selector: selectors.BaseSelector, conn: _Conn) -> None:
+    def _drop(self, conn: _Conn) -> None:
         with contextlib.suppress(KeyError, ValueError, OSError):
-            selector.unregister(conn.sock)
+            self._selector.unregister(conn.sock)
         with contextlib.suppress(OSError):
             conn.sock.close()
-
-
-def _reusable(data: bytearray) -> bool:
-    """Whether the connection that brought ``data`` (a whole answer by ``_complete``) may carry the
-    next request: HTTP/1.1, not closed by the server, framed by exactly one ``Content-Length`` and
-    followed by nothing."""
-    end = data.find(b"\r\n\r\n")
-    if end < 0 or not data.startswith(b"HTTP/1.1 "):
-        return False
-    head = bytes(data[: end + 2]).lower()
-    if b"\r\nconnection:" in head and b"close" in head.split(b"\r\nconnection:", 1)[1].split(b"\r\n", 1)[0]:
-        return False
-    if b"\r\ntransfer-encoding:" in head:
-        return False
-    lengths = _LENGTH.findall(head)
-    return len(lengths) == 1 and len(data) == end + 4 + int(lengths[0])

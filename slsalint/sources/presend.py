@@ -36,7 +36,7 @@ PROXY_VARIABLES = (
 )
 TRUST_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 _CHUNK = 64 * 1024
-_HEAD_ROOM = 128 * 1024
+HEAD_ROOM = 128 * 1024
 """Bytes read beyond the body limit: the header block and chunk framing (``http1`` bounds them)."""
 _LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]{1,19})[ \t]*\r\n", re.IGNORECASE)
 
@@ -64,7 +64,7 @@ class Presend:
     ) -> None:
         self.url = url
         self.headers = dict(headers)
-        self._limit = limit + _HEAD_ROOM
+        self._limit = limit + HEAD_ROOM
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._ends = time.monotonic() + total_timeout
@@ -134,7 +134,7 @@ class Presend:
         sock.settimeout(self._read_timeout)
         sock.sendall("\r\n".join(lines).encode("ascii"))
         data = bytearray()
-        while not _complete(data):
+        while not answer_complete(data):
             if time.monotonic() >= self._ends or len(data) > self._limit or self._cancelled:
                 return None
             chunk = sock.recv(_CHUNK)
@@ -144,10 +144,11 @@ class Presend:
         return bytes(data)
 
 
-def _complete(data: bytearray) -> bool:
+def answer_complete(data: bytearray) -> bool:
     """Whether ``data`` evidently holds a whole final answer: framed by one ``Content-Length``, a
     ``204``/``304``, or chunked and ending with the last chunk (else the server closing the
-    connection, as asked, ends it). Only when to stop reading: the client's parser judges it."""
+    connection ends it). Only when to stop reading: the client's parser judges it. Shared with
+    ``fanout``, which reads answers whole too."""
     end = data.find(b"\r\n\r\n")
     if end < 0 or not data.startswith(b"HTTP/1.") or data[9:10] == b"1":
         return False  # no head yet, or an informational one first: wait for the close
@@ -158,6 +159,22 @@ def _complete(data: bytearray) -> bool:
         return data.endswith(b"\r\n0\r\n\r\n")
     lengths = _LENGTH.findall(head)
     return len(lengths) == 1 and len(data) >= end + 4 + int(lengths[0])
+
+
+def reusable(data: bytearray) -> bool:
+    """Whether the connection that brought ``data`` (a whole answer by ``answer_complete``) may
+    carry the next request: HTTP/1.1, not closed by the server, framed by exactly one
+    ``Content-Length`` and followed by nothing."""
+    end = data.find(b"\r\n\r\n")
+    if end < 0 or not data.startswith(b"HTTP/1.1 "):
+        return False
+    head = bytes(data[: end + 2]).lower()
+    if b"\r\nconnection:" in head and b"close" in head.split(b"\r\nconnection:", 1)[1].split(b"\r\n", 1)[0]:
+        return False
+    if b"\r\ntransfer-encoding:" in head:
+        return False
+    lengths = _LENGTH.findall(head)
+    return len(lengths) == 1 and len(data) == end + 4 + int(lengths[0])
 
 
 def start(text: str, side_repository: str | None) -> list[Presend]:

@@ -16,7 +16,7 @@ import pytest
 from slsalint.sources.fanout import Answer, FanOut
 from slsalint.sources.network import no_tls
 from tests.support.tls import server_pki
-from tests.unit.test_http1 import CONNECTIONS, Script, answers, read_request, replying, run
+from tests.unit.test_http1 import CONNECTIONS, Script, answers, read_request, replying, run, silent
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
 
@@ -169,15 +169,7 @@ def test_a_fault_is_no_answer(fanout: FanOut, reply: bytes) -> None:
 def test_a_silent_server_is_no_answer_at_the_read_timeout() -> None:
     quick = _fanout(read_timeout=0.3)
     try:
-
-        def make(seen: list[bytes]) -> Script:
-            def script(conn: socket.socket, number: int) -> None:
-                read_request(conn)
-                conn.recv(1)
-
-            return script
-
-        for url, _ in run(make):
+        for url, _ in run(silent()):
             started = time.monotonic()
             item = quick.send(url + "/x", {}, _get(url), 100)
             assert item is not None and item.answer(10) is None
@@ -314,15 +306,7 @@ def test_an_oversized_answer_gives_its_slot_back_for_the_next_request() -> None:
 
 def test_closing_with_requests_in_flight_gives_every_slot_back() -> None:
     fanout = _fanout(slots=4)
-
-    def make(seen: list[bytes]) -> Script:
-        def script(conn: socket.socket, number: int) -> None:
-            read_request(conn)
-            conn.recv(1)  # never answers
-
-        return script
-
-    for url, _ in run(make):
+    for url, _ in run(silent()):
         items = [fanout.send(url + f"/{n}", {}, _get(url, f"/{n}"), 100) for n in range(4)]
         time.sleep(0.2)  # on the wire
         fanout.close()

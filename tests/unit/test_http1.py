@@ -119,6 +119,19 @@ def replying(reply: bytes) -> Callable[[list[bytes]], Script]:
     return make
 
 
+def silent() -> Callable[[list[bytes]], Script]:
+    """A script that reads each connection's first request and never answers it."""
+
+    def make(seen: list[bytes]) -> Script:
+        def script(conn: socket.socket, number: int) -> None:
+            read_request(conn)
+            conn.recv(1)  # until the client gives up
+
+        return script
+
+    return make
+
+
 def run(make: Callable[[list[bytes]], Script]) -> Iterator[tuple[str, list[bytes]]]:
     seen: list[bytes] = []
     with server(make(seen)) as (url, accepted):
@@ -281,14 +294,7 @@ def test_malformed_and_cut_off_answers_are_protocol_errors(
 
 
 def test_a_silent_server_is_a_read_timeout(transport: Http1Transport) -> None:
-    def make(seen: list[bytes]) -> Script:
-        def script(conn: socket.socket, number: int) -> None:
-            read_request(conn)
-            conn.recv(1)
-
-        return script
-
-    for url, _ in run(make):
+    for url, _ in run(silent()):
         started = time.monotonic()
         with pytest.raises(httpx.ReadTimeout):
             get(transport, url, read=0.2)

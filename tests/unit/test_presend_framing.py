@@ -1,4 +1,4 @@
-"""When an early request (``slsalint.sources.presend``) stops reading: as soon as the bytes
+"""When an early request (``slsalint.sources.presend``) or the fan-out stops reading: as soon as the bytes
 evidently hold a whole answer, else when the server closes the connection as it was asked; and
 that giving up on it wakes the thread reading it."""
 
@@ -30,7 +30,26 @@ from slsalint.sources import presend
     ],
 )
 def test_when_an_early_answer_is_whole(data: bytes, complete: bool) -> None:
-    assert presend._complete(bytearray(data)) is complete
+    assert presend.answer_complete(bytearray(data)) is complete
+
+
+@pytest.mark.parametrize(
+    ("data", "reusable"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", True),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokJUNK", False),  # bytes after it
+        (b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", False),
+        (b"HTTP/1.1 200 OK\r\nconnection: keep-alive, Close\r\nContent-Length: 2\r\n\r\nok", False),
+        (b"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok", True),
+        (b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", False),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", False),
+        (b"HTTP/1.1 200 OK\r\n\r\nuntil the connection ends", False),
+        (b"HTTP/1.1 204 No Content\r\n\r\n", False),  # no length: not kept (a new one is cheap)
+    ],
+)
+def test_when_the_connection_of_a_whole_answer_carries_the_next(data: bytes, reusable: bool) -> None:
+    """The fan-out keeps a connection only when nothing about the answer's end is in doubt."""
+    assert presend.reusable(bytearray(data)) is reusable
 
 
 def test_giving_up_on_an_early_request_ends_its_thread(monkeypatch: pytest.MonkeyPatch) -> None:

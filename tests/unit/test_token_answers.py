@@ -14,6 +14,18 @@ from slsalint.sources.registry import RegistryClient, RegistryError
 from tests.unit.test_http1 import Script, read_request, run
 
 
+def _challenge(port: int, extra: bytes = b"") -> bytes:
+    """A 401 naming the token service at ``/token`` of the same loopback server."""
+    realm = f'Bearer realm="http://127.0.0.1:{port}/token",service="s"'.encode()
+    return (
+        b"HTTP/1.1 401 Unauthorized\r\n"
+        + extra
+        + b"WWW-Authenticate: "
+        + realm
+        + b"\r\nContent-Length: 0\r\n\r\n"
+    )
+
+
 @pytest.mark.parametrize("token", ["t\u00f6k", "abc\r\nX-Injected: 1", "two words", ""])
 def test_a_token_that_cannot_be_sent_back_is_refused(token: str) -> None:
     def make(seen: list[bytes]) -> Script:
@@ -25,11 +37,7 @@ def test_a_token_that_cannot_be_sent_back_is_refused(token: str) -> None:
                     body = json.dumps({"token": token}).encode()
                     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%b" % (len(body), body))
                 else:
-                    challenge = f'Bearer realm="http://127.0.0.1:{port}/token",service="s"'.encode()
-                    conn.sendall(
-                        b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: %b\r\nContent-Length: 0\r\n\r\n"
-                        % challenge
-                    )
+                    conn.sendall(_challenge(port))
 
         return script
 
@@ -57,11 +65,7 @@ def test_cookies_set_by_a_token_service_or_registry_are_never_sent_back() -> Non
                         b"Content-Length: %d\r\n\r\n%b" % (len(body), body)
                     )
                 elif b"Bearer t0ken" not in request:
-                    challenge = f'Bearer realm="http://127.0.0.1:{port}/token",service="s"'.encode()
-                    conn.sendall(
-                        b"HTTP/1.1 401 Unauthorized\r\nSet-Cookie: lb=1; Path=/\r\n"
-                        b"WWW-Authenticate: %b\r\nContent-Length: 0\r\n\r\n" % challenge
-                    )
+                    conn.sendall(_challenge(port, b"Set-Cookie: lb=1; Path=/\r\n"))
                 else:
                     conn.sendall(
                         b"HTTP/1.1 404 Not Found\r\nSet-Cookie: lb=2; Path=/\r\nContent-Length: 0\r\n\r\n"

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Literal
@@ -29,6 +28,7 @@ from typing import Literal
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from slsalint import jsonio
 from slsalint.verify.bundle import subject_digests
 from slsalint.verify.certificates import CertificateError, load_pem, load_pem_chain
 from slsalint.verify.chain import anchored_problem, certificate_problems, chain_problem
@@ -138,8 +138,8 @@ def _signed_content(
     """(payload, signatures, signing input, payload base64, payload type) of a layer."""
     if kind == "att":
         try:
-            document = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            document = jsonio.loads(data)
+        except jsonio.JSONError as exc:
             raise EnvelopeError(f"attestation layer is not a JSON DSSE envelope: {exc}") from None
         if not isinstance(document, dict):
             raise EnvelopeError("attestation layer is not a JSON object")

@@ -24,6 +24,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
+from slsalint import jsonio
 from slsalint.verify.shape import proto_bytes
 from slsalint.verify.trust import LogKey, TrustRoot
 
@@ -65,9 +66,9 @@ class LogEntry:
 
     def body_json(self) -> dict[str, Any]:
         try:
-            value = json.loads(self.body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise EntryError("log entry body is not JSON") from None
+            value = jsonio.loads(self.body, unique_keys=True)
+        except jsonio.JSONError as exc:
+            raise EntryError(f"log entry body is not acceptable JSON: {exc}") from None
         if not isinstance(value, dict):
             raise EntryError("log entry body is not a JSON object")
         return value
@@ -118,9 +119,9 @@ class LogEntry:
     def from_cosign_bundle(cls, annotation: str) -> LogEntry:
         """From cosign's ``dev.sigstore.cosign/bundle`` annotation (SignedEntryTimestamp + Payload)."""
         try:
-            document = json.loads(annotation)
-        except json.JSONDecodeError as exc:
-            raise EntryError(f"cosign bundle annotation is not JSON: {exc.msg}") from None
+            document = jsonio.loads(annotation)
+        except jsonio.JSONError as exc:
+            raise EntryError(f"cosign bundle annotation is not JSON: {exc}") from None
         if not isinstance(document, dict) or not isinstance(document.get("Payload"), dict):
             raise EntryError("cosign bundle annotation has no 'Payload' object")
         payload = document["Payload"]

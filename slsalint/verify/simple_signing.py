@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from slsalint import jsonio
 from slsalint.verify.result import (
     ANNOTATION_MISMATCH,
     ENVELOPE_INVALID,
@@ -52,9 +53,9 @@ def _string_map(value: Any) -> dict[str, str]:
 def parse_image_signature(payload: bytes) -> ImageSignaturePayload:
     """Parse a simple-signing payload or a cosign v3 sign statement (raises PayloadError)."""
     try:
-        document = json.loads(payload)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PayloadError(f"image signature payload is not JSON: {exc}") from None
+        document = jsonio.loads(payload, unique_keys=True)
+    except jsonio.JSONError as exc:
+        raise PayloadError(f"image signature payload is not acceptable JSON: {exc}") from None
     if not isinstance(document, dict):
         raise PayloadError("image signature payload is not a JSON object")
     if "critical" in document:

@@ -161,6 +161,11 @@ def cosign_layer(annotation: str, value: str | Callable[[], str]) -> Build:
     return build
 
 
+def _deep_body_annotation() -> str:
+    body = b64(b"[" * 100_000 + b"]" * 100_000)
+    return json.dumps({"Payload": {"body": body, "integratedTime": 1, "logIndex": 1, "logID": "00" * 32}})
+
+
 def _broken_pem() -> str:
     return PKI.leaf(malformed="sct", key_seed="fault-annotation").pem
 
@@ -313,6 +318,33 @@ ROWS: list[tuple[Fault, Build]] = [
             message=r"cosign bundle annotation is not JSON",
         ),
         cosign_layer("dev.sigstore.cosign/bundle", "{garbage"),
+    ),
+    (
+        Fault(
+            "cosign-bundle-annotation-too-deep",
+            1,
+            finding="SL105",
+            message=r"cosign bundle annotation is not JSON: not acceptable JSON: nested more than 64 levels",
+        ),
+        cosign_layer("dev.sigstore.cosign/bundle", "[" * 100_000 + "]" * 100_000),
+    ),
+    (
+        Fault(
+            "cosign-bundle-annotation-nan",
+            1,
+            finding="SL105",
+            message=r"cosign bundle annotation is not JSON: NaN is not a JSON number",
+        ),
+        cosign_layer("dev.sigstore.cosign/bundle", '{"Payload": {"integratedTime": NaN}}'),
+    ),
+    (
+        Fault(
+            "cosign-bundle-body-too-deep",
+            1,
+            finding="SL105",
+            message=r"log entry body is not acceptable JSON: not acceptable JSON: nested more than 64 levels",
+        ),
+        cosign_layer("dev.sigstore.cosign/bundle", _deep_body_annotation),
     ),
 ]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
 
 import orjson
 import pytest
@@ -194,3 +196,37 @@ def test_what_orjson_refuses_is_read_again_and_judged_alike() -> None:
     ):
         with pytest.raises(jsonio.JSONError, match=message):
             jsonio.loads(data)
+
+
+INTERNAL_JSON = {
+    ("slsalint/schemas.py", "validate_with"): "a schema value slsalint itself wrote to text",
+    ("slsalint/schemas.py", "_compiled_text"): "the same text, compiled",
+    ("slsalint/rego/worker.py", "main"): "requests from the parent process on the worker's stdin",
+    ("slsalint/sources/oci.py", "truncation_hint"): "a document already refused, for its message",
+}
+"""The only places that parse JSON without ``slsalint.jsonio``: none reads an outside document."""
+
+
+def test_outside_json_is_read_only_by_the_strict_reader() -> None:
+    # A verifier that parsed a signed payload with json.loads accepted NaN and duplicate keys and
+    # crashed on deep nesting: every other json.load(s) call is a document from outside.
+    root = Path(__file__).resolve().parents[2]
+    found: dict[tuple[str, str], int] = {}
+    for path in sorted((root / "slsalint").rglob("*.py")):
+        name = path.relative_to(root).as_posix()
+        if name == "slsalint/jsonio.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in {"load", "loads"}
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id in {"json", "orjson"}
+                ):
+                    found[name, function.name] = found.get((name, function.name), 0) + 1
+    assert set(found) == set(INTERNAL_JSON), sorted(set(found) ^ set(INTERNAL_JSON))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from slsalint.verify.simple_signing import check_image_signature, manifest_digest, parse_image_signature
 
 IMAGE = "sha256:" + "12" * 32
@@ -58,3 +60,22 @@ def test_cosign_v3_sign_statement() -> None:
 def test_not_an_image_signature() -> None:
     assert [p.rule_id for p in check_image_signature(b"[]", IMAGE)] == ["SL105"]
     assert [p.rule_id for p in check_image_signature(b'{"critical": {}}', IMAGE)] == ["SL105"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "nested more than 64 levels"),
+        (b'{"critical": NaN}', "NaN is not a JSON number"),
+        (b'{"critical": {}, "critical": {}}', "duplicate JSON key 'critical'"),
+        (b'{"optional": "\\ud800"}', "lone UTF-16 surrogate"),
+        (b'{"optional": "\xff"}', "not UTF-8"),
+    ],
+)
+def test_a_payload_that_is_not_acceptable_json_is_sl105(payload: bytes, message: str) -> None:
+    # The signed payload is read by the strict reader: a duplicate key could give the verifier and
+    # a policy two different digests; deep nesting must not exhaust the stack.
+    problems = check_image_signature(payload, IMAGE)
+    assert [p.rule_id for p in problems] == ["SL105"]
+    assert "image signature payload is not acceptable JSON" in problems[0].message
+    assert message in problems[0].message

@@ -63,7 +63,7 @@ test-lowest: $(STAMP) $(OPA_STAMP) $(NODE_TOOLS) system-deps
 	rm -rf .venv-lowest
 	$(BIN)/uv venv --quiet --seed --python $(BIN)/python .venv-lowest
 	VIRTUAL_ENV=$(CURDIR)/.venv-lowest $(BIN)/uv pip install --quiet --resolution lowest-direct -e '.[test]'
-	VIRTUAL_ENV=$(CURDIR)/.venv-lowest $(BIN)/uv pip list --quiet 2>/dev/null | grep -iE '^(typer|rich|httpx|jsonschema|jsonschema-rs|cryptography|sigstore|in-toto-attestation|gordon-to-regorus|ruamel.yaml|pynacl|orjson) '
+	VIRTUAL_ENV=$(CURDIR)/.venv-lowest $(BIN)/uv pip list --quiet 2>/dev/null | grep -iE '^(typer|rich|httpx|jsonschema|jsonschema-rs|cryptography|sigstore|in-toto-attestation|gordon-to-regorus|ruamel.yaml|pynacl) '
 	.venv-lowest/bin/pytest -q -p no:cacheprovider
 
 ## fuzz: the fuzz targets in tests/fuzz, long and random (make test runs them bounded, fixed seeds)

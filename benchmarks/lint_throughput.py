@@ -5,15 +5,11 @@ directory, then, pinned to one core, times
 
   (a) the full pipeline per file: read (collect_files) -> decode -> schema -> normalize -> bind
       (build_target) -> every rule of the default policy (run_checks);
-  (b) ``json.loads`` of the same files (read from disk too): the standard library's parse of the
-      same bytes, the target's baseline;
+  (b) ``json.loads`` of the same files (read from disk too), the floor any linter has to pay;
   (c) ``slsalint.jsonio.loads`` of the same files: the strict reader every outside document goes
-      through (NaN/Infinity, overflow, depth and integer-length refusals), for reference;
-  (d) ``orjson.loads`` of the same files, for reference: the compiled parser the strict reader
-      uses where its answer is the standard library's (docs/security.md), so ``lint / orjson``
-      shows what the pipeline costs beyond the fastest parse at hand.
+      through (NaN/Infinity, overflow, depth and integer-length refusals), for reference.
 
-The four alternate, round after round (``--repeat``), so machine noise hits them alike; each one's
+The three alternate, round after round (``--repeat``), so machine noise hits them alike; each one's
 best round counts, in CPU time of this process. The last line is JSON with the target: lint within
 twice json.loads of the same bytes, measured in the same run.
 
@@ -30,8 +26,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -86,13 +80,6 @@ def loads_all(paths: list[Path]) -> int:
     return total
 
 
-def orjson_all(paths: list[Path]) -> int:
-    total = 0
-    for path in paths:
-        total += len(orjson.loads(path.read_bytes()))
-    return total
-
-
 def strict_all(paths: list[Path]) -> int:
     total = 0
     for path in paths:
@@ -141,7 +128,6 @@ def main(argv: list[str] | None = None) -> int:
                 "lint": lambda: lint_all(paths, planned),
                 "json.loads": lambda: loads_all(paths),
                 "jsonio.loads": lambda: strict_all(paths),
-                "orjson.loads": lambda: orjson_all(paths),
             },
         )
         findings = lint_all(paths, planned)
@@ -150,7 +136,6 @@ def main(argv: list[str] | None = None) -> int:
     for name, seconds in best.items():
         print(f"{name + ':':14s} {seconds:7.3f}s CPU  {count / seconds:10,.0f} statements/s")
     print(f"lint / json.loads: {ratio:.2f}x  ({len(planned)} rules, {findings} findings in total)")
-    print(f"lint / orjson.loads: {best['lint'] / best['orjson.loads']:.2f}x (for reference)")
     emit(
         "lint_throughput",
         [
@@ -168,7 +153,6 @@ def main(argv: list[str] | None = None) -> int:
         per_second=round(count / best["lint"], 1),
         json_loads_per_second=round(count / best["json.loads"], 1),
         jsonio_over_json_loads=round(best["jsonio.loads"] / best["json.loads"], 3),
-        lint_over_orjson_loads=round(best["lint"] / best["orjson.loads"], 3),
         ratio_to_json_loads=round(ratio, 3),
         peak_rss_mib=round(peak_rss_mib(), 1),
     )

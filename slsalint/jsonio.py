@@ -15,14 +15,6 @@ JSON from outside is read strictly and bounded, whatever carries it:
 
 Every failure is a ``JSONError`` (a ``ValueError``) with one line saying what is wrong; callers add
 the name of the document.
-
-Two readers, one result. A document that may hold duplicate keys to refuse, or an integer wider
-than 64 bits, is read by the standard library's decoder with the checks above. Any other document
-is read first by ``orjson`` (compiled, about twice as fast), which refuses on its own whatever the
-careful reader refuses except deep nesting, checked after it as for the other; when it refuses a
-document, for any reason, the careful reader reads it again and says why (or reads it, where
-``orjson`` alone is stricter). So a document gets the value, or the error, the careful reader
-gives it: ``tests/fuzz/test_jsonio.py`` compares the two on arbitrary and mutated documents.
 """
 
 from __future__ import annotations
@@ -33,8 +25,6 @@ import math
 import re
 from itertools import compress
 from typing import Any
-
-import orjson
 
 MAX_DEPTH = 64
 """Deepest nesting of arrays and objects accepted (real attestations, bundles, manifests and
@@ -183,25 +173,6 @@ def _may_hold_long_integer(data: bytes) -> bool:
     return _FULL_RUN in data.translate(_DIGIT_MASK)
 
 
-_NUMBER_MASK = bytes(48 if 48 <= b <= 57 else 45 if b in b"-[,: \t\r\n" else 32 for b in range(256))
-"""Translation table: ASCII digits to ``0``; the bytes a JSON number can follow (a separator, white
-space) and its sign to ``-``; every other byte to a space."""
-_WIDE_DIGITS = 19
-"""Digits of the shortest integer literal ``orjson`` may read as a float: it reads integers that
-fit in 64 bits (signed, or unsigned when positive) exactly, wider ones as floats, so every
-integer of up to 18 digits, and of 19 without a sign, is read as the careful reader reads it."""
-_WIDE_START = b"0" * _WIDE_DIGITS
-_WIDE_RUN = b"-" + _WIDE_START
-
-
-def _may_hold_wide_integer(data: bytes) -> bool:
-    """False when no integer literal in ``data`` has ``_WIDE_DIGITS`` digits or more; True when
-    one may (a run of that many digits at the start, or after a byte a number can follow: digits
-    inside strings and hexadecimal digests, after a letter or a quote, are not numbers)."""
-    mask = data.translate(_NUMBER_MASK)
-    return _WIDE_RUN in mask or mask.startswith(_WIDE_START)
-
-
 def _decoder(*, checked_integers: bool, unique_keys: bool) -> json.JSONDecoder:
     return json.JSONDecoder(
         parse_constant=_constant,
@@ -243,8 +214,11 @@ def _has_lone_surrogate(value: Any) -> bool:
 def loads(data: bytes | str, *, unique_keys: bool = False, max_depth: int = MAX_DEPTH) -> Any:
     """Parse one JSON document strictly (see the module documentation); raises ``JSONError``."""
     literal_surrogate = False
-    text: str | None = None
     if isinstance(data, bytes | bytearray):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise JSONError(f"not UTF-8 text (byte {exc.start})") from None
         raw = bytes(data)
     else:
         text = data
@@ -253,28 +227,6 @@ def loads(data: bytes | str, *, unique_keys: bool = False, max_depth: int = MAX_
         except UnicodeEncodeError:  # a str holding a surrogate code point itself, not escaped
             raw = data.encode("utf-8", "surrogatepass")
             literal_surrogate = True
-    if not (unique_keys or literal_surrogate or _may_hold_wide_integer(raw)):
-        try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass  # refused: the careful reader reads it again, and says why
-        else:
-            if _too_deep(value, max_depth, parsed=True):
-                raise JSONError(f"not acceptable JSON: nested more than {max_depth} levels deep")
-            return value
-    return _read_carefully(raw, text, literal_surrogate, unique_keys=unique_keys, max_depth=max_depth)
-
-
-def _read_carefully(
-    raw: bytes, text: str | None, literal_surrogate: bool, *, unique_keys: bool, max_depth: int
-) -> Any:
-    """``loads`` with the standard library's decoder: ``raw`` is the document's bytes, ``text``
-    the str it was given as (None for bytes)."""
-    if text is None:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise JSONError(f"not UTF-8 text (byte {exc.start})") from None
     if text.startswith("\ufeff"):
         raise JSONError("starts with a byte order mark (JSON must not)")
     try:

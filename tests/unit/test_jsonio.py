@@ -6,7 +6,6 @@ import ast
 import json
 from pathlib import Path
 
-import orjson
 import pytest
 
 from slsalint import jsonio
@@ -136,43 +135,6 @@ def test_a_str_holding_a_surrogate_itself_is_refused() -> None:
     assert jsonio.loads('["\\ud83d\\ude00"]') == ["\U0001f600"]
 
 
-class _Counting:
-    """orjson itself, counting the documents given to it."""
-
-    JSONDecodeError = orjson.JSONDecodeError
-
-    def __init__(self) -> None:
-        self.read = 0
-
-    def loads(self, data: bytes) -> object:
-        self.read += 1
-        return orjson.loads(data)
-
-
-@pytest.mark.parametrize(
-    ("text", "unique_keys", "fast"),
-    [
-        ('{"a": [1, 2.5, "x"], "n": -123456789012345678}', False, True),  # 18 digits: exact in orjson
-        ('{"a": 1}', True, False),  # duplicate keys must be looked for: the careful reader
-        ("[1234567890123456789]", False, False),  # 19 digits
-        ('{"n": -1234567890123456789}', False, False),
-        ("12345678901234567890", False, False),  # at the very start
-        ('{"d": "g1234567890123456789012345"}', False, True),  # digits after a letter: in a string
-        ('{"d": "sha256:1234567890123456789012345"}', False, False),  # after a colon: may be a number
-        ('{"s": "a 1234567890123456789012"}', False, False),  # after a space: taken as a number
-    ],
-)
-def test_which_reader_reads_a_document(
-    monkeypatch: pytest.MonkeyPatch, text: str, unique_keys: bool, fast: bool
-) -> None:
-    counting = _Counting()
-    monkeypatch.setattr(jsonio, "orjson", counting)
-    value = jsonio.loads(text.encode(), unique_keys=unique_keys)
-    assert counting.read == int(fast)
-    assert value == json.loads(text)
-    assert type(value) is type(json.loads(text))
-
-
 @pytest.mark.parametrize("digits", [19, 20, 21, 40, 64])
 @pytest.mark.parametrize("sign", ["", "-"])
 def test_integers_past_64_bits_stay_exact_integers(digits: int, sign: str) -> None:
@@ -182,20 +144,6 @@ def test_integers_past_64_bits_stay_exact_integers(digits: int, sign: str) -> No
     in_object = jsonio.loads(f'{{"k": {literal}}}'.encode())["k"]
     for number in (top, in_array, in_object):
         assert type(number) is int and number == int(literal)
-
-
-def test_what_orjson_refuses_is_read_again_and_judged_alike() -> None:
-    # orjson refuses a lone surrogate and a byte order mark, and nests 1024 levels at most; the
-    # careful reader's error is the one given (and what only orjson refuses would be read).
-    for data, message in (
-        (b'["\\ud800"]', "a string holds a lone UTF-16 surrogate"),
-        (b"\xef\xbb\xbf{}", "byte order mark"),
-        (b"[" * 2000 + b"]" * 2000, "nested more than 64 levels"),
-        (b'{"a": NaN}', "NaN is not a JSON number"),
-        (b'["\xff"]', "not UTF-8 text \\(byte 2\\)"),
-    ):
-        with pytest.raises(jsonio.JSONError, match=message):
-            jsonio.loads(data)
 
 
 INTERNAL_JSON = {
@@ -226,7 +174,7 @@ def test_outside_json_is_read_only_by_the_strict_reader() -> None:
                     and isinstance(node.func, ast.Attribute)
                     and node.func.attr in {"load", "loads"}
                     and isinstance(node.func.value, ast.Name)
-                    and node.func.value.id in {"json", "orjson"}
+                    and node.func.value.id == "json"
                 ):
                     found[name, function.name] = found.get((name, function.name), 0) + 1
     assert set(found) == set(INTERNAL_JSON), sorted(set(found) ^ set(INTERNAL_JSON))

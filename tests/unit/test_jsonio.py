@@ -178,3 +178,13 @@ def test_outside_json_is_read_only_by_the_strict_reader() -> None:
                 ):
                     found[name, function.name] = found.get((name, function.name), 0) + 1
     assert set(found) == set(INTERNAL_JSON), sorted(set(found) ^ set(INTERNAL_JSON))
+
+
+def test_keys_are_read_by_their_text_not_by_a_hash() -> None:
+    # Pairs of keys with one 64-bit xxh3 hash: a parser that caches keys by that hash alone (as
+    # orjson does from 3.10.6) reads the second as the first, within one document and across
+    # documents; slsalint's reader must read each key as written.
+    assert jsonio.loads(b'{"aarg": 1, "%D{2*oo+": 2}') == {"aarg": 1, "%D{2*oo+": 2}
+    forged = b'{"\\u0209\\u0004p\\u02be\\u001d\\u0000": "evil"}'
+    assert jsonio.loads(b'{"payload": "X"}') == {"payload": "X"}
+    assert jsonio.loads(forged) == {"\u0209\u0004p\u02be\u001d\u0000": "evil"}

@@ -6,7 +6,9 @@ bounded, so that a bundle with a wrong type anywhere (``kindVersion.kind`` as a 
 base64 is expected, a negative log index) is one :class:`ShapeError` naming the field
 (``verificationMaterial.tlogEntries[0].kindVersion.kind: expected a string, got an array``) and
 becomes an SL105 finding, never an exception inside verification. Unknown fields are ignored, as
-protobuf JSON readers do; the verifiers never look at them.
+protobuf JSON readers do; the verifiers never look at them. A field spelled with its protobuf name
+(``tlog_entries`` for ``tlogEntries``) is refused: protobuf JSON readers, sigstore-python's among
+them, read both spellings, so a check that knew only one would not see what the verifier reads.
 
 Protobuf JSON writes 64-bit integers as decimal strings (a JSON number is accepted too) and omits
 fields that hold their default value (``0``, ``""``, empty lists). Bytes are standard base64
@@ -19,7 +21,7 @@ import base64
 import binascii
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slsalint.jsonio import type_name
@@ -110,16 +112,35 @@ def _integer(*, unsigned: bool) -> Check:
     return check
 
 
+def _proto_name(json_name: str) -> str:
+    """The protobuf field name of a JSON field name (``tlogEntries`` -> ``tlog_entries``)."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), json_name)
+
+
 @dataclass(frozen=True)
 class _Object:
     fields: Mapping[str, Check]
     required: frozenset[str] = frozenset()
     one_of: tuple[str, ...] = ()
     """At most one of these fields may be set (protobuf ``oneof``)."""
+    proto_names: Mapping[str, str] = field(init=False, repr=False, compare=False)
+    """Protobuf name -> JSON name, for the fields whose two spellings differ."""
+
+    def __post_init__(self) -> None:
+        names = {_proto_name(name): name for name in self.fields if _proto_name(name) != name}
+        object.__setattr__(self, "proto_names", names)
 
     def __call__(self, value: Any, where: str) -> None:
         if not isinstance(value, dict):
             raise ShapeError(f"{where}: expected an object, got {_article(value)}")
+        if self.proto_names:
+            for key in value:
+                json_name = self.proto_names.get(key)
+                if json_name is not None:
+                    raise ShapeError(
+                        f"{_join(where, key)}: the protobuf name of {json_name!r}, which slsalint reads "
+                        f"only as {json_name!r} (write the bundle in protobuf JSON's own field names)"
+                    )
         for name in sorted(self.required):
             if value.get(name) is None:
                 raise ShapeError(f"{_join(where, name)}: missing")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,33 @@ def test_wrong_types_on_the_own_path_too(
     document["verificationMaterial"]["timestampVerificationData"] = {"rfc3161Timestamps": []}
     set_at(path, value)(document)
     assert message in only_sl105(verify_bundle(document, trust, artifact_digest=DIGEST))
+
+
+PROTO_NAMES = [
+    ("verificationMaterial", "tlog_entries", "tlogEntries"),
+    ("verificationMaterial.tlogEntries.0", "integrated_time", "integratedTime"),
+    ("verificationMaterial.tlogEntries.0", "inclusion_promise", "inclusionPromise"),
+    ("", "dsse_envelope", "dsseEnvelope"),
+    ("dsseEnvelope", "payload_type", "payloadType"),
+]
+
+
+@pytest.mark.parametrize(("path", "proto", "json_name"), PROTO_NAMES, ids=[p for _, p, _ in PROTO_NAMES])
+def test_a_field_under_its_protobuf_name_is_refused(
+    bundle: dict[str, Any], trust: TrustRoot, path: str, proto: str, json_name: str
+) -> None:
+    # sigstore-python reads both spellings (protobuf JSON): a second field under the other name
+    # would be read by the verifier and never seen by the checks, so it is one line of SL105.
+    edited = copy.deepcopy(bundle)
+    node: Any = edited
+    for part in filter(None, path.split(".")):
+        node = node[int(part)] if part.isdigit() else node[part]
+    node[proto] = node.get(json_name, "x")
+    where = f"{path.replace('.0', '[0]')}.{proto}" if path else proto
+    message = f"{where}: the protobuf name of {json_name!r}"
+    assert message in only_sl105(verify_bundle(json.dumps(edited).encode(), trust, artifact_digest=DIGEST))
+    with pytest.raises(ShapeError, match=re.escape(message)):
+        check_bundle(edited)
 
 
 @pytest.mark.parametrize("document", [[], "bundle", 3, None], ids=["array", "string", "number", "null"])

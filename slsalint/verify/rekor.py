@@ -68,7 +68,7 @@ class LogEntry:
         try:
             value = jsonio.loads(self.body, unique_keys=True)
         except jsonio.JSONError as exc:
-            raise EntryError(f"log entry body is not acceptable JSON: {exc}") from None
+            raise EntryError(f"log entry body: {exc}") from None
         if not isinstance(value, dict):
             raise EntryError("log entry body is not a JSON object")
         return value
@@ -121,7 +121,7 @@ class LogEntry:
         try:
             document = jsonio.loads(annotation)
         except jsonio.JSONError as exc:
-            raise EntryError(f"cosign bundle annotation is not JSON: {exc}") from None
+            raise EntryError(f"cosign bundle annotation: {exc}") from None
         if not isinstance(document, dict) or not isinstance(document.get("Payload"), dict):
             raise EntryError("cosign bundle annotation has no 'Payload' object")
         payload = document["Payload"]

@@ -55,7 +55,7 @@ def parse_image_signature(payload: bytes) -> ImageSignaturePayload:
     try:
         document = jsonio.loads(payload, unique_keys=True)
     except jsonio.JSONError as exc:
-        raise PayloadError(f"image signature payload is not acceptable JSON: {exc}") from None
+        raise PayloadError(f"image signature payload: {exc}") from None
     if not isinstance(document, dict):
         raise PayloadError("image signature payload is not a JSON object")
     if "critical" in document:
